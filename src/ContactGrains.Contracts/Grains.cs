@@ -1,0 +1,123 @@
+using Orleans.Concurrency;
+using System.Collections.Immutable;
+
+namespace ContactGrains.Contracts;
+
+/// <summary>
+/// One conversation: its timeline, its owner and the ledger of owner changes. Keyed by the id
+/// ContactGrains gave it. It decides, turn by turn, who answers the customer.
+/// </summary>
+[Alias("cg.IConversationGrain")]
+public interface IConversationGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the conversation; a repeated start with the same thread is a no-op.</summary>
+    [Alias("Start")]
+    Task<ConversationSnapshot> Start(StartConversation command);
+
+    /// <summary>
+    /// Stores the customer's message (once per adapter message id) and lets the owner answer. The
+    /// entries this produces come back in the result, so the caller delivers them itself;
+    /// <paramref name="deliverTo"/> becomes the delivery target for entries produced later by
+    /// anyone else. A null target leaves the current one in place (unary callers).
+    /// </summary>
+    [Alias("ReceiveCustomerMessage")]
+    Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo);
+
+    /// <summary>
+    /// Makes <paramref name="deliverTo"/> the delivery target and returns the first page of what it
+    /// missed: entries after <paramref name="afterSequence"/>. Further pages: <see cref="GetTimeline"/>.
+    /// </summary>
+    [Alias("Resume")]
+    Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo);
+
+    /// <summary>Reads entries after <paramref name="afterSequence"/>.</summary>
+    [Alias("GetTimeline"), ReadOnly]
+    Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries);
+
+    [Alias("Close")]
+    Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason);
+
+    /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
+    [Alias("GetSnapshot"), ReadOnly]
+    Task<ConversationSnapshot> GetSnapshot();
+}
+
+/// <summary>
+/// Maps an adapter's thread (channel + external thread id) to its current conversation, and starts
+/// a new one when there is none or the previous one is closed. Keyed "channel:externalThreadId".
+/// </summary>
+[Alias("cg.IConversationThreadGrain")]
+public interface IConversationThreadGrain : IGrainWithStringKey
+{
+    /// <summary>The current conversation id, or null when the thread never had one.</summary>
+    [Alias("Find"), ReadOnly]
+    Task<string?> Find();
+
+    /// <summary>
+    /// Returns the current open conversation, starting one if there is none, or if the current one is
+    /// <paramref name="knownClosedId"/> (the caller found it closed). Returns null when a
+    /// conversation would have to be started but <paramref name="customer"/> is null.
+    /// </summary>
+    [Alias("GetOrStart")]
+    Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId);
+}
+
+[GenerateSerializer, Immutable, Alias("cg.ThreadConversation")]
+public sealed record ThreadConversation([property: Id(0)] string ConversationId, [property: Id(1)] bool Created);
+
+/// <summary>A customer, keyed "channel:externalCustomerId": profile and contact history.</summary>
+[Alias("cg.ICustomerGrain")]
+public interface ICustomerGrain : IGrainWithStringKey
+{
+    [Alias("GetProfile"), ReadOnly]
+    Task<CustomerProfile> GetProfile();
+
+    /// <summary>Records a new conversation; updates name and language when the adapter knows them.</summary>
+    [Alias("ConversationStarted")]
+    Task<CustomerProfile> ConversationStarted(string conversationId, CustomerIdentity identity, DateTimeOffset at);
+
+    [Alias("ConversationClosed")]
+    Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at);
+}
+
+[GenerateSerializer, Alias("cg.CustomerTier")]
+public enum CustomerTier
+{
+    Standard = 0,
+    Vip = 1,
+}
+
+[GenerateSerializer, Immutable, Alias("cg.ContactRecord")]
+public sealed record ContactRecord(
+    [property: Id(0)] string ConversationId,
+    [property: Id(1)] DateTimeOffset StartedAt,
+    [property: Id(2)] DateTimeOffset? ClosedAt,
+    [property: Id(3)] string? Outcome);
+
+[GenerateSerializer, Immutable, Alias("cg.CustomerProfile")]
+public sealed record CustomerProfile(
+    [property: Id(0)] string CustomerKey,
+    [property: Id(1)] string? DisplayName,
+    [property: Id(2)] string? Language,
+    [property: Id(3)] CustomerTier Tier,
+    [property: Id(4)] ImmutableArray<ContactRecord> Contacts);
+
+/// <summary>
+/// A live adapter connection on some silo. A conversation pushes to its delivery target the entries
+/// that its caller did not already get in a response. Pushes may arrive out of order or not at all
+/// (the connection may be gone); the receiver orders by sequence and reads the timeline to fill gaps.
+/// </summary>
+[Alias("cg.IConversationObserver")]
+public interface IConversationObserver : IGrainObserver
+{
+    [Alias("OnEntries"), OneWay]
+    Task OnEntries(string conversationId, ImmutableArray<TimelineEntry> entries);
+}
+
+/// <summary>Keys of the grains addressed by external ids.</summary>
+public static class GrainKeys
+{
+    public static string Thread(string channel, string externalThreadId) => $"{channel}:{externalThreadId}";
+
+    public static string Customer(string channel, string externalCustomerId) => $"{channel}:{externalCustomerId}";
+}

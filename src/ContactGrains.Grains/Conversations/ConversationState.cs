@@ -1,0 +1,25 @@
+using ContactGrains.Contracts;
+
+namespace ContactGrains.Grains.Conversations;
+
+/// <summary>The persisted state of one conversation.</summary>
+[GenerateSerializer, Alias("cg.ConversationState")]
+public sealed class ConversationState
+{
+    [Id(0)] public ConversationStatus Status { get; set; }
+    [Id(1)] public string Channel { get; set; } = "";
+    [Id(2)] public string ExternalThreadId { get; set; } = "";
+    [Id(3)] public string CustomerKey { get; set; } = "";
+    /// <summary>The language the customer writes in: the profile's at first, then what the bot detects.</summary>
+    [Id(4)] public string? Language { get; set; }
+    [Id(5)] public Owner Owner { get; set; } = Owner.Nobody;
+    [Id(6)] public DateTimeOffset StartedAt { get; set; }
+    [Id(7)] public DateTimeOffset? ClosedAt { get; set; }
+    [Id(8)] public List<OwnershipChange> Ledger { get; set; } = [];
+    /// <summary>Every entry, in order: Timeline[i].Sequence == i + 1.</summary>
+    [Id(9)] public List<TimelineEntry> Timeline { get; set; } = [];
+    /// <summary>Adapter message id to the sequence it was stored at: the deduplication index.</summary>
+    [Id(10)] public Dictionary<string, long> AdapterMessageIds { get; set; } = new(StringComparer.Ordinal);
+
+    public long LastSequence => Timeline.Count;
+}

@@ -1,0 +1,74 @@
+using ContactGrains.Contracts;
+
+namespace ContactGrains.Grains.Conversations;
+
+[GenerateSerializer, Alias("cg.ConversationThreadState")]
+public sealed class ConversationThreadState
+{
+    /// <summary>The conversation new messages on this thread go to.</summary>
+    [Id(0)] public string? CurrentConversationId { get; set; }
+    /// <summary>False between choosing an id and the conversation confirming its start.</summary>
+    [Id(1)] public bool CurrentStarted { get; set; }
+    [Id(2)] public int ConversationCount { get; set; }
+}
+
+/// <summary>
+/// Maps an adapter thread to its current conversation. A thread outlives its conversations: once
+/// one is closed, the next message on the thread starts a new one.
+/// </summary>
+public sealed class ConversationThreadGrain(
+    [PersistentState("thread", StorageNames.Default)] IPersistentState<ConversationThreadState> state)
+    : Grain, IConversationThreadGrain
+{
+    private ConversationThreadState State => state.State;
+
+    public Task<string?> Find() => Task.FromResult(State.CurrentStarted ? State.CurrentConversationId : null);
+
+    public async Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId)
+    {
+        if (State.CurrentConversationId is { } current && State.CurrentStarted)
+        {
+            if (current != knownClosedId)
+            {
+                return new ThreadConversation(current, Created: false);
+            }
+
+            // The caller says it is closed; believe the conversation, not the caller.
+            var snapshot = await GrainFactory.GetGrain<IConversationGrain>(current).GetSnapshot();
+            if (snapshot.Status == ConversationStatus.Open)
+            {
+                return new ThreadConversation(current, Created: false);
+            }
+        }
+
+        if (customer is null)
+        {
+            return null;
+        }
+
+        // Persist the chosen id before starting it, so a crash in between resumes the same
+        // conversation instead of leaving an orphan; Start is idempotent.
+        if (State.CurrentConversationId is null || State.CurrentStarted)
+        {
+            State.CurrentConversationId = Guid.CreateVersion7().ToString("N");
+            State.CurrentStarted = false;
+            await state.WriteStateAsync();
+        }
+
+        var (channel, threadId) = ParseKey(this.GetPrimaryKeyString());
+        var id = State.CurrentConversationId;
+        await GrainFactory.GetGrain<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
+
+        State.CurrentStarted = true;
+        State.ConversationCount++;
+        await state.WriteStateAsync();
+        return new ThreadConversation(id, Created: true);
+    }
+
+    private static (string Channel, string ThreadId) ParseKey(string key)
+    {
+        // Channel names cannot contain ':' (validated at the edge), thread ids can.
+        var separator = key.IndexOf(':', StringComparison.Ordinal);
+        return (key[..separator], key[(separator + 1)..]);
+    }
+}

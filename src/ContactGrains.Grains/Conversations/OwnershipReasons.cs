@@ -1,0 +1,8 @@
+namespace ContactGrains.Grains.Conversations;
+
+/// <summary>Machine-readable reason codes written to the ownership ledger.</summary>
+public static class OwnershipReasons
+{
+    public const string NewConversation = "new-conversation";
+    public const string ClosedByAdapter = "closed-by-adapter";
+}

@@ -1,0 +1,169 @@
+using System.Threading.Channels;
+using ContactGrains.Contracts;
+using ContactGrains.Grains.Delivery;
+using Grpc.Core;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Channels;
+
+/// <summary>
+/// One adapter's bidirectional stream. The read loop dispatches frames (in order per conversation,
+/// concurrently across conversations); acks and timeline entries go through one bounded channel to
+/// the single writer loop, because a gRPC stream allows only one pending write.
+/// </summary>
+internal sealed partial class AdapterSession(
+    string channel,
+    ConversationRouter router,
+    IGrainFactory grains,
+    ILogger logger)
+{
+    // Frames being processed at once; beyond this the read loop stops reading (backpressure).
+    private const int MaxInFlight = 256;
+    private const int OutboundCapacity = 1024;
+
+    private readonly Channel<Proto.ChannelDownstream> _outbound = Channel.CreateBounded<Proto.ChannelDownstream>(
+        new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight);
+    private readonly KeyedSerialQueue _perConversation = new();
+
+    public async Task RunAsync(
+        IAsyncStreamReader<Proto.ChannelUpstream> requests,
+        IServerStreamWriter<Proto.ChannelDownstream> responses,
+        CancellationToken cancellationToken)
+    {
+        await using var feed = new ConversationFeed(
+            grains,
+            channel,
+            (entry, ct) => _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Entry = ChannelMapping.ToProto(entry) }, ct),
+            logger);
+        var writer = WriteLoopAsync(responses, cancellationToken);
+        LogConnected(channel);
+        try
+        {
+            await foreach (var frame in requests.ReadAllAsync(cancellationToken))
+            {
+                await _inFlight.WaitAsync(cancellationToken);
+                _perConversation.Enqueue(OrderingKey(frame), () => HandleAsync(frame, feed, cancellationToken));
+            }
+
+            // The adapter half-closed: finish what it sent, deliver what is owed, then end the call.
+            await _perConversation.WhenIdleAsync();
+            await feed.DrainAsync();
+        }
+        finally
+        {
+            _outbound.Writer.TryComplete();
+            await writer;
+            LogDisconnected(channel);
+        }
+    }
+
+    private async Task WriteLoopAsync(IServerStreamWriter<Proto.ChannelDownstream> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var item in _outbound.Reader.ReadAllAsync(cancellationToken))
+            {
+                await responses.WriteAsync(item, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The adapter went away.
+        }
+        catch (Exception ex)
+        {
+            // Stop producers: writes after a failed write would fail too.
+            _outbound.Writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    private async Task HandleAsync(Proto.ChannelUpstream frame, ConversationFeed feed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ack = frame.FrameCase switch
+            {
+                Proto.ChannelUpstream.FrameOneofCase.Message => await ReceiveAsync(frame.Message, feed),
+                Proto.ChannelUpstream.FrameOneofCase.Resume => await ResumeAsync(frame.Resume, feed),
+                _ => ChannelMapping.Rejected("", StatusCode.InvalidArgument, "Empty frame: set either message or resume."),
+            };
+            await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = ack }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+            // The stream is ending; the adapter will resend what was not acknowledged.
+        }
+        catch (Exception ex)
+        {
+            LogFrameFailed(ex, channel);
+            var correlationId = frame.Message?.MessageId ?? frame.Resume?.RequestId ?? "";
+            var ack = ChannelMapping.Rejected(correlationId, StatusCode.Unavailable,
+                "Temporarily unable to process this frame; resend it with the same id (resends are deduplicated).");
+            _outbound.Writer.TryWrite(new Proto.ChannelDownstream { Ack = ack });
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task<Proto.Ack> ReceiveAsync(Proto.InboundMessage message, ConversationFeed feed)
+    {
+        var result = await router.ReceiveAsync(channel, message, feed.Reference);
+        if (result.Outcome != InboundOutcome.Rejected)
+        {
+            // Accepted: deliver what the message produced. Duplicate: a new connection starts at the
+            // original message and is owed everything since (the adapter probably missed the reply).
+            feed.Post(result.ConversationId, result.Sequence - 1, result.Entries, result.LastSequence);
+        }
+
+        return ChannelMapping.ToAck(message.MessageId, result);
+    }
+
+    private async Task<Proto.Ack> ResumeAsync(Proto.ResumeRequest resume, ConversationFeed feed)
+    {
+        var (conversation, rejection) = await router.FindAsync(channel, resume.Conversation);
+        if (conversation is null)
+        {
+            return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(rejection!.Code), rejection.Message);
+        }
+
+        var page = await conversation.Resume(channel, (long)resume.AfterSequence, feed.Reference);
+        if (page.Rejection is { } pageRejection)
+        {
+            return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(pageRejection.Code), pageRejection.Message);
+        }
+
+        var conversationId = conversation.GetPrimaryKeyString();
+        feed.Restart(conversationId, (long)resume.AfterSequence, page.Entries, page.LastSequence);
+        return new Proto.Ack
+        {
+            CorrelationId = resume.RequestId,
+            Status = Proto.AckStatus.Accepted,
+            ConversationId = conversationId,
+            Sequence = (ulong)page.LastSequence,
+        };
+    }
+
+    private static string OrderingKey(Proto.ChannelUpstream frame)
+    {
+        var address = frame.Message?.Conversation ?? frame.Resume?.Conversation;
+        return address?.AddressCase switch
+        {
+            Proto.ConversationAddress.AddressOneofCase.ConversationId => "id:" + address.ConversationId,
+            Proto.ConversationAddress.AddressOneofCase.ExternalThreadId => "thread:" + address.ExternalThreadId,
+            _ => "",
+        };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adapter connected on channel {Channel}")]
+    private partial void LogConnected(string channel);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adapter disconnected from channel {Channel}")]
+    private partial void LogDisconnected(string channel);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Adapter stream on {Channel}: a frame failed unexpectedly")]
+    private partial void LogFrameFailed(Exception exception, string channel);
+}

@@ -1,0 +1,110 @@
+using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
+using Grpc.Core;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Channels;
+
+/// <summary>The channel API: adapters stream customer traffic in and receive timeline entries out.</summary>
+internal sealed class ChannelGrpcService(
+    ConversationRouter router,
+    IGrainFactory grains,
+    ILogger<ChannelGrpcService> logger) : Proto.ChannelService.ChannelServiceBase
+{
+    public override Task Connect(
+        IAsyncStreamReader<Proto.ChannelUpstream> requestStream,
+        IServerStreamWriter<Proto.ChannelDownstream> responseStream,
+        ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        return new AdapterSession(channel, router, grains, logger).RunAsync(requestStream, responseStream, context.CancellationToken);
+    }
+
+    public override async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        var (started, rejection) = await router.StartAsync(channel, request);
+        ThrowIfRejected(rejection);
+        var snapshot = await grains.GetGrain<IConversationGrain>(started!.ConversationId).GetSnapshot();
+        return new Proto.StartConversationResponse
+        {
+            ConversationId = started.ConversationId,
+            Created = started.Created,
+            Conversation = ChannelMapping.ToProto(snapshot),
+        };
+    }
+
+    public override async Task<Proto.SendMessageResponse> SendMessage(Proto.SendMessageRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        if (request.Message is null)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "message is required."));
+        }
+
+        var result = await router.ReceiveAsync(channel, request.Message, deliverTo: null);
+        ThrowIfRejected(result.Rejection);
+        var response = new Proto.SendMessageResponse { Ack = ChannelMapping.ToAck(request.Message.MessageId, result) };
+        response.Entries.Add(result.Entries.Select(ChannelMapping.ToProto));
+        return response;
+    }
+
+    public override async Task<Proto.GetTranscriptResponse> GetTranscript(Proto.GetTranscriptRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        var conversation = await FindAsync(channel, request.Conversation);
+        var max = request.MaxEntries == 0 ? ConversationLimits.MaxPageSize : (int)Math.Min(request.MaxEntries, ConversationLimits.MaxPageSize);
+        var page = await conversation.GetTimeline(channel, (long)request.AfterSequence, max);
+        ThrowIfRejected(page.Rejection);
+        var response = new Proto.GetTranscriptResponse
+        {
+            ConversationId = conversation.GetPrimaryKeyString(),
+            LastSequence = (ulong)page.LastSequence,
+        };
+        response.Entries.Add(page.Entries.Select(ChannelMapping.ToProto));
+        return response;
+    }
+
+    public override async Task<Proto.CloseConversationResponse> CloseConversation(Proto.CloseConversationRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        var conversation = await FindAsync(channel, request.Conversation);
+        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "The adapter closed the conversation." : request.Reason;
+        var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason);
+        ThrowIfNotVisible(snapshot, conversation, channel);
+        return new Proto.CloseConversationResponse { Conversation = ChannelMapping.ToProto(snapshot) };
+    }
+
+    public override async Task<Proto.ConversationView> GetConversation(Proto.GetConversationRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        var conversation = await FindAsync(channel, request.Conversation);
+        var snapshot = await conversation.GetSnapshot();
+        ThrowIfNotVisible(snapshot, conversation, channel);
+        return ChannelMapping.ToProto(snapshot);
+    }
+
+    private async Task<IConversationGrain> FindAsync(string channel, Proto.ConversationAddress? address)
+    {
+        var (conversation, rejection) = await router.FindAsync(channel, address);
+        ThrowIfRejected(rejection);
+        return conversation!;
+    }
+
+    private static void ThrowIfRejected(Rejection? rejection)
+    {
+        if (rejection is not null)
+        {
+            throw ChannelMapping.ToRpcException(rejection);
+        }
+    }
+
+    private static void ThrowIfNotVisible(ConversationSnapshot snapshot, IConversationGrain conversation, string channel)
+    {
+        if (snapshot.Status == ConversationStatus.None || snapshot.Channel != channel)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound,
+                $"Conversation '{conversation.GetPrimaryKeyString()}' was not found on channel '{channel}'."));
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using ContactGrains.Contracts;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Channels;
+
+/// <summary>The one place where channel API messages and domain types are translated.</summary>
+internal static class ChannelMapping
+{
+    public static Proto.TimelineEntry ToProto(TimelineEntry entry)
+    {
+        var proto = new Proto.TimelineEntry
+        {
+            ConversationId = entry.ConversationId,
+            Sequence = (ulong)entry.Sequence,
+            Time = Timestamp.FromDateTimeOffset(entry.Time),
+        };
+
+        if (entry.Message is { } message)
+        {
+            proto.Message = new Proto.ChatMessage
+            {
+                Sender = (Proto.SenderKind)message.Sender,
+                SenderId = message.SenderId ?? "",
+                Text = message.Text,
+                AdapterMessageId = message.AdapterMessageId ?? "",
+                Bot = message.Bot is { } bot
+                    ? new Proto.BotAnswer { Intent = bot.IntentId ?? "", Confidence = bot.Confidence, Understood = bot.Understood, Language = bot.Language }
+                    : null,
+            };
+        }
+        else if (entry.Status is { } status)
+        {
+            proto.Status = new Proto.StatusEvent
+            {
+                Kind = (Proto.StatusKind)status.Kind,
+                Detail = status.Detail ?? "",
+                QueuePosition = (uint)status.QueuePosition,
+                EstimatedWaitSeconds = (uint)status.EstimatedWaitSeconds,
+                AgentName = status.AgentName ?? "",
+            };
+        }
+
+        return proto;
+    }
+
+    public static Proto.ConversationView ToProto(ConversationSnapshot snapshot)
+    {
+        var view = new Proto.ConversationView
+        {
+            ConversationId = snapshot.ConversationId,
+            Channel = snapshot.Channel,
+            ExternalThreadId = snapshot.ExternalThreadId,
+            CustomerId = snapshot.CustomerKey,
+            Status = snapshot.Status switch
+            {
+                ConversationStatus.Open => Proto.ConversationStatus.Open,
+                ConversationStatus.Closed => Proto.ConversationStatus.Closed,
+                _ => Proto.ConversationStatus.Unspecified,
+            },
+            Owner = ToProto(snapshot.Owner),
+            LastSequence = (ulong)snapshot.LastSequence,
+            StartedAt = Timestamp.FromDateTimeOffset(snapshot.StartedAt),
+        };
+        foreach (var change in snapshot.Ledger)
+        {
+            view.Ledger.Add(new Proto.OwnershipChange
+            {
+                Time = Timestamp.FromDateTimeOffset(change.Time),
+                From = ToProto(change.From),
+                To = ToProto(change.To),
+                ReasonCode = change.ReasonCode,
+                Reason = change.Reason,
+            });
+        }
+
+        return view;
+    }
+
+    public static Proto.Owner ToProto(Owner owner) => new()
+    {
+        Kind = owner.Kind switch
+        {
+            OwnerKind.Bot => Proto.OwnerKind.Bot,
+            OwnerKind.Queue => Proto.OwnerKind.Queue,
+            OwnerKind.Agent => Proto.OwnerKind.Agent,
+            _ => Proto.OwnerKind.Nobody,
+        },
+        Id = owner.Id ?? "",
+    };
+
+    public static CustomerIdentity? ToDomain(Proto.CustomerIdentity? customer) =>
+        customer is null || string.IsNullOrWhiteSpace(customer.ExternalCustomerId)
+            ? null
+            : new CustomerIdentity(customer.ExternalCustomerId, NullIfEmpty(customer.DisplayName), NullIfEmpty(customer.Language));
+
+    public static Proto.Ack ToAck(string correlationId, InboundResult result)
+    {
+        var ack = new Proto.Ack
+        {
+            CorrelationId = correlationId,
+            ConversationId = result.ConversationId,
+            Sequence = (ulong)result.Sequence,
+            Status = result.Outcome switch
+            {
+                InboundOutcome.Accepted => Proto.AckStatus.Accepted,
+                InboundOutcome.Duplicate => Proto.AckStatus.Duplicate,
+                _ => Proto.AckStatus.Rejected,
+            },
+        };
+        if (result.Rejection is { } rejection)
+        {
+            ack.Code = (int)ToStatusCode(rejection.Code);
+            ack.Detail = rejection.Message;
+        }
+
+        return ack;
+    }
+
+    public static Proto.Ack Rejected(string correlationId, StatusCode code, string detail) => new()
+    {
+        CorrelationId = correlationId,
+        Status = Proto.AckStatus.Rejected,
+        Code = (int)code,
+        Detail = detail,
+    };
+
+    public static StatusCode ToStatusCode(RejectionCode code) => code switch
+    {
+        RejectionCode.InvalidArgument => StatusCode.InvalidArgument,
+        RejectionCode.NotFound => StatusCode.NotFound,
+        RejectionCode.Closed => StatusCode.FailedPrecondition,
+        _ => StatusCode.Unknown,
+    };
+
+    public static RpcException ToRpcException(Rejection rejection) => new(new Status(ToStatusCode(rejection.Code), rejection.Message));
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}

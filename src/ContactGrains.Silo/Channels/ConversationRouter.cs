@@ -1,0 +1,140 @@
+using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Channels;
+
+/// <summary>
+/// Resolves conversation addresses (id, or channel thread) and drives the conversation grains.
+/// Shared by the streaming and the unary channel APIs so both behave identically.
+/// </summary>
+public sealed class ConversationRouter(IGrainFactory grains)
+{
+    /// <summary>Validates, routes and stores one customer message.</summary>
+    public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo)
+    {
+        if (InboundValidation.CheckId(message.MessageId, "message_id") is { } badId)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badId);
+        }
+
+        if (InboundValidation.CheckText(message.Text) is { } badText)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badText);
+        }
+
+        var command = new CustomerMessage(channel, message.MessageId, message.Text);
+        switch (message.Conversation?.AddressCase)
+        {
+            case Proto.ConversationAddress.AddressOneofCase.ConversationId:
+                if (InboundValidation.CheckId(message.Conversation.ConversationId, "conversation.conversation_id") is { } badConversation)
+                {
+                    return InboundResult.Rejected("", RejectionCode.InvalidArgument, badConversation);
+                }
+
+                return await Conversation(message.Conversation.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+
+            case Proto.ConversationAddress.AddressOneofCase.ExternalThreadId:
+                return await ReceiveOnThreadAsync(channel, message, command, deliverTo);
+
+            default:
+                return InboundResult.Rejected("", RejectionCode.InvalidArgument,
+                    "conversation is required: set conversation.conversation_id or conversation.external_thread_id.");
+        }
+    }
+
+    private async Task<InboundResult> ReceiveOnThreadAsync(
+        string channel, Proto.InboundMessage message, CustomerMessage command, IConversationObserver? deliverTo)
+    {
+        var threadId = message.Conversation.ExternalThreadId;
+        if (InboundValidation.CheckId(threadId, "conversation.external_thread_id") is { } badThread)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badThread);
+        }
+
+        if (CheckCustomer(message.Customer) is { } badCustomer)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badCustomer);
+        }
+
+        var customer = ChannelMapping.ToDomain(message.Customer);
+        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, threadId));
+        var current = await thread.GetOrStart(customer, knownClosedId: null);
+        if (current is null)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
+        }
+
+        var result = await Conversation(current.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+        if (result.Rejection?.Code != RejectionCode.Closed)
+        {
+            return result;
+        }
+
+        // The thread's conversation was closed: a new message on the thread starts the next one.
+        var next = await thread.GetOrStart(customer, knownClosedId: current.ConversationId);
+        return next is null
+            ? InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId))
+            : await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+    }
+
+    /// <summary>Starts (or finds) the conversation of a thread.</summary>
+    public async Task<(ThreadConversation? Conversation, Rejection? Rejection)> StartAsync(string channel, Proto.StartConversationRequest request)
+    {
+        if (InboundValidation.CheckId(request.ExternalThreadId, "external_thread_id") is { } badThread)
+        {
+            return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
+        }
+
+        if (CheckCustomer(request.Customer) is { } badCustomer)
+        {
+            return (null, new Rejection(RejectionCode.InvalidArgument, badCustomer));
+        }
+
+        var customer = ChannelMapping.ToDomain(request.Customer);
+        if (customer is null)
+        {
+            return (null, new Rejection(RejectionCode.InvalidArgument, MissingCustomerMessage(request.ExternalThreadId)));
+        }
+
+        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
+        return (await thread.GetOrStart(customer, knownClosedId: null), null);
+    }
+
+    /// <summary>Finds the conversation an address names on this channel, without creating anything.</summary>
+    public async Task<(IConversationGrain? Grain, Rejection? Rejection)> FindAsync(string channel, Proto.ConversationAddress? address)
+    {
+        switch (address?.AddressCase)
+        {
+            case Proto.ConversationAddress.AddressOneofCase.ConversationId:
+                return InboundValidation.CheckId(address.ConversationId, "conversation.conversation_id") is { } badId
+                    ? (null, new Rejection(RejectionCode.InvalidArgument, badId))
+                    : (Conversation(address.ConversationId), null);
+
+            case Proto.ConversationAddress.AddressOneofCase.ExternalThreadId:
+                if (InboundValidation.CheckId(address.ExternalThreadId, "conversation.external_thread_id") is { } badThread)
+                {
+                    return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
+                }
+
+                var id = await grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find();
+                return id is null
+                    ? (null, new Rejection(RejectionCode.NotFound, $"Thread '{address.ExternalThreadId}' has no conversation on channel '{channel}'."))
+                    : (Conversation(id), null);
+
+            default:
+                return (null, new Rejection(RejectionCode.InvalidArgument,
+                    "conversation is required: set conversation.conversation_id or conversation.external_thread_id."));
+        }
+    }
+
+    private IConversationGrain Conversation(string id) => grains.GetGrain<IConversationGrain>(id);
+
+    private static string? CheckCustomer(Proto.CustomerIdentity? customer) =>
+        customer is null || customer.ExternalCustomerId.Length == 0
+            ? null
+            : InboundValidation.CheckId(customer.ExternalCustomerId, "customer.external_customer_id");
+
+    private static string MissingCustomerMessage(string threadId) =>
+        $"customer.external_customer_id is required to start a conversation on thread '{threadId}'.";
+}

@@ -1,0 +1,53 @@
+namespace ContactGrains.Silo.Channels;
+
+/// <summary>
+/// Runs work items with the same key one after another, in the order they were queued, and items
+/// with different keys concurrently. Keeps one conversation's messages in order on a stream that
+/// carries thousands of conversations.
+/// </summary>
+internal sealed class KeyedSerialQueue
+{
+    private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    /// <summary>Queues <paramref name="work"/> behind earlier work with the same key. Work must not throw.</summary>
+    public void Enqueue(string key, Func<Task> work)
+    {
+        lock (_lock)
+        {
+            var previous = _tails.GetValueOrDefault(key) ?? Task.CompletedTask;
+            var tail = RunAfterAsync(previous, work);
+            _tails[key] = tail;
+            _ = tail.ContinueWith(
+                completed =>
+                {
+                    lock (_lock)
+                    {
+                        // Forget the key once its last queued item is done, so the map stays small.
+                        if (_tails.TryGetValue(key, out var current) && current == completed)
+                        {
+                            _tails.Remove(key);
+                        }
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Completes when everything queued so far has run.</summary>
+    public Task WhenIdleAsync()
+    {
+        lock (_lock)
+        {
+            return Task.WhenAll(_tails.Values);
+        }
+    }
+
+    private static async Task RunAfterAsync(Task previous, Func<Task> work)
+    {
+        await previous.ConfigureAwait(false);
+        await work().ConfigureAwait(false);
+    }
+}

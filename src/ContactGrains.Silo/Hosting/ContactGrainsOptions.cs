@@ -1,0 +1,29 @@
+namespace ContactGrains.Silo.Hosting;
+
+/// <summary>The "ContactGrains" configuration section.</summary>
+public sealed class ContactGrainsOptions
+{
+    public const string SectionName = "ContactGrains";
+
+    /// <summary>Where gRPC listens (HTTP/2 cleartext unless https). Semicolon-separated.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:5000";
+
+    public ClusterOptions Cluster { get; set; } = new();
+
+    public BotOptions Bot { get; set; } = new();
+
+    public sealed class ClusterOptions
+    {
+        /// <summary>Silo-to-silo port (localhost clustering in the dev profile).</summary>
+        public int SiloPort { get; set; } = 11111;
+
+        /// <summary>Port for external Orleans clients.</summary>
+        public int GatewayPort { get; set; } = 30000;
+    }
+
+    public sealed class BotOptions
+    {
+        /// <summary>The knowledge base JSON file; empty means the shipped sample.</summary>
+        public string? KnowledgeBasePath { get; set; }
+    }
+}
