@@ -97,7 +97,8 @@ public enum InboundOutcome
 /// <summary>
 /// The answer to one customer message. <see cref="Sequence"/> is the customer message's place in
 /// the timeline (also for duplicates); <see cref="Entries"/> is what this message produced, in
-/// order (empty for duplicates and rejections); <see cref="LastSequence"/> is the timeline's end.
+/// order, and for a conversation's first message also the entries that opened it (empty for
+/// duplicates and rejections); <see cref="LastSequence"/> is the timeline's end.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cg.InboundResult")]
 public sealed record InboundResult(

@@ -56,7 +56,8 @@ public interface IConversationThreadGrain : IGrainWithStringKey
     /// <summary>
     /// Returns the current open conversation, starting one if there is none, or if the current one is
     /// <paramref name="knownClosedId"/> (the caller found it closed). Returns null when a
-    /// conversation would have to be started but <paramref name="customer"/> is null.
+    /// conversation would have to be started but neither <paramref name="customer"/> nor an earlier
+    /// conversation on the thread says who the customer is.
     /// </summary>
     [Alias("GetOrStart")]
     Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId);

@@ -85,7 +85,13 @@ public sealed partial class ConversationGrain(
         }
 
         var now = time.GetUtcNow();
-        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(2);
+        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.Timeline.Count + 2);
+        if (State.AdapterMessageIds.Count == 0)
+        {
+            // The first message opened the conversation for the adapter: it is owed the opening too.
+            produced.AddRange(State.Timeline);
+        }
+
         var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
         State.AdapterMessageIds[message.AdapterMessageId] = customerEntry.Sequence;
         produced.Add(customerEntry);

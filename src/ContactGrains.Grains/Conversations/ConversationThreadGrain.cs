@@ -10,6 +10,8 @@ public sealed class ConversationThreadState
     /// <summary>False between choosing an id and the conversation confirming its start.</summary>
     [Id(1)] public bool CurrentStarted { get; set; }
     [Id(2)] public int ConversationCount { get; set; }
+    /// <summary>Who the thread belongs to, so a later conversation can start without the adapter repeating it.</summary>
+    [Id(3)] public CustomerIdentity? Customer { get; set; }
 }
 
 /// <summary>
@@ -41,10 +43,14 @@ public sealed class ConversationThreadGrain(
             }
         }
 
+        // A thread (a phone number, a chat) belongs to one customer: remember them for its next conversation.
+        customer ??= State.Customer;
         if (customer is null)
         {
             return null;
         }
+
+        State.Customer = customer;
 
         // Persist the chosen id before starting it, so a crash in between resumes the same
         // conversation instead of leaving an orphan; Start is idempotent.

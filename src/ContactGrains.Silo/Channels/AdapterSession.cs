@@ -116,7 +116,8 @@ internal sealed partial class AdapterSession(
         {
             // Accepted: deliver what the message produced. Duplicate: a new connection starts at the
             // original message and is owed everything since (the adapter probably missed the reply).
-            feed.Post(result.ConversationId, result.Sequence - 1, result.Entries, result.LastSequence);
+            var startAfter = (result.Entries.IsEmpty ? result.Sequence : result.Entries[0].Sequence) - 1;
+            feed.Post(result.ConversationId, startAfter, result.Entries, result.LastSequence);
         }
 
         return ChannelMapping.ToAck(message.MessageId, result);

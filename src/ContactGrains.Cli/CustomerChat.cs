@@ -1,0 +1,124 @@
+using ContactGrains.Client;
+using ContactGrains.Protos.V1;
+using Grpc.Core;
+
+namespace ContactGrains.Cli;
+
+/// <summary>An interactive customer session: one Connect stream, stdin in, timeline entries out.</summary>
+internal sealed class CustomerChat(CliOptions options, TextReader input, TextWriter output)
+{
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        using var grpcChannel = ChannelClient.OpenChannel(options.Address);
+        var client = ChannelClient.Create(grpcChannel, options.Channel);
+        using var call = client.Connect(cancellationToken: cancellationToken);
+        var printer = PrintDownstreamAsync(call.ResponseStream, cancellationToken);
+
+        output.WriteLine($"Connected to {options.Address} as channel '{options.Channel}', thread '{options.Thread}'. Type /quit to leave.");
+        var address = new ConversationAddress { ExternalThreadId = options.Thread };
+        var customer = new CustomerIdentity { ExternalCustomerId = options.Customer, DisplayName = options.Name, Language = options.Language };
+        var messageNumber = 0;
+
+        while (await input.ReadLineAsync(cancellationToken) is { } line)
+        {
+            var text = line.Trim();
+            switch (text)
+            {
+                case "":
+                    continue;
+                case "/quit":
+                    await call.RequestStream.CompleteAsync();
+                    await printer;
+                    return 0;
+                case "/info":
+                    await PrintInfoAsync(client, address, cancellationToken);
+                    continue;
+                case "/transcript":
+                    await PrintTranscriptAsync(client, address, cancellationToken);
+                    continue;
+                case "/close":
+                    await client.CloseConversationAsync(new CloseConversationRequest { Conversation = address, Reason = "Closed from the terminal client." }, cancellationToken: cancellationToken);
+                    continue;
+            }
+
+            var messageId = $"{options.Thread}-{++messageNumber}";
+            await call.RequestStream.WriteAsync(new ChannelUpstream
+            {
+                Message = new InboundMessage { MessageId = messageId, Conversation = address, Customer = customer, Text = line },
+            }, cancellationToken);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        await printer;
+        return 0;
+    }
+
+    private async Task PrintDownstreamAsync(IAsyncStreamReader<ChannelDownstream> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var frame in stream.ReadAllAsync(cancellationToken))
+            {
+                if (frame.Ack is { Status: AckStatus.Rejected } rejected)
+                {
+                    output.WriteLine($"  ! rejected ({(StatusCode)rejected.Code}): {rejected.Detail}");
+                }
+                else if (frame.Entry is { } entry && Describe(entry) is { } line)
+                {
+                    output.WriteLine(line);
+                }
+            }
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.Cancelled)
+        {
+            output.WriteLine($"  ! connection lost: {ex.Status.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
+    private static string? Describe(TimelineEntry entry) => entry.BodyCase switch
+    {
+        // The customer's own messages are echoed in the timeline; the terminal already shows them.
+        TimelineEntry.BodyOneofCase.Message when entry.Message.Sender == SenderKind.Customer => null,
+        TimelineEntry.BodyOneofCase.Message when entry.Message.Bot is { } bot =>
+            $"bot [{(bot.Understood ? bot.Intent : "not sure")} {bot.Confidence:P0}]: {entry.Message.Text}",
+        TimelineEntry.BodyOneofCase.Message => $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}",
+        TimelineEntry.BodyOneofCase.Status => $"  -- {entry.Status.Kind.ToString().ToLowerInvariant()}{(entry.Status.Detail.Length > 0 ? ": " + entry.Status.Detail : "")} (#{entry.Sequence})",
+        _ => null,
+    };
+
+    private async Task PrintInfoAsync(ChannelService.ChannelServiceClient client, ConversationAddress address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var view = await client.GetConversationAsync(new GetConversationRequest { Conversation = address }, cancellationToken: cancellationToken);
+            output.WriteLine($"  conversation {view.ConversationId}: {view.Status}, owner {view.Owner.Kind}, {view.LastSequence} entries");
+            foreach (var change in view.Ledger)
+            {
+                output.WriteLine($"  ledger {change.Time.ToDateTimeOffset():u}: {change.From.Kind} -> {change.To.Kind} [{change.ReasonCode}] {change.Reason}");
+            }
+        }
+        catch (RpcException ex)
+        {
+            output.WriteLine($"  ! {ex.Status.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
+    private async Task PrintTranscriptAsync(ChannelService.ChannelServiceClient client, ConversationAddress address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var page = await client.GetTranscriptAsync(new GetTranscriptRequest { Conversation = address }, cancellationToken: cancellationToken);
+            foreach (var entry in page.Entries)
+            {
+                var text = entry.BodyCase == TimelineEntry.BodyOneofCase.Message
+                    ? $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}"
+                    : $"-- {entry.Status.Kind.ToString().ToLowerInvariant()}";
+                output.WriteLine($"  #{entry.Sequence} {text}");
+            }
+        }
+        catch (RpcException ex)
+        {
+            output.WriteLine($"  ! {ex.Status.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using ContactGrains.Protos.V1;
+using Grpc.Core;
+
+namespace ContactGrains.EndToEnd.Tests;
+
+[Collection(SiloCollection.Name)]
+public sealed class ChannelStreamTests(SiloFixture silo)
+{
+    [Fact]
+    public async Task One_stream_carries_100_conversations_each_answered_in_order_with_gap_free_sequences()
+    {
+        const int conversations = 100;
+        const int turns = 3;
+        await using var adapter = new AdapterStream(silo.Client());
+        var run = Addresses.Unique("bulk");
+        var threads = Enumerable.Range(0, conversations).Select(i => $"{run}-{i}").ToArray();
+        (string Text, string Intent) Question(int conversation, int turn) =>
+            Addresses.Questions[(conversation + turn) % Addresses.Questions.Length];
+
+        // Turn by turn across all conversations, so the stream interleaves them.
+        for (var turn = 0; turn < turns; turn++)
+        {
+            for (var i = 0; i < conversations; i++)
+            {
+                await adapter.SendMessageAsync($"{threads[i]}-m{turn}", Addresses.Thread(threads[i]), Question(i, turn).Text, Addresses.Customer($"{threads[i]}-customer"));
+            }
+        }
+
+        var conversationIds = new string[conversations];
+        for (var i = 0; i < conversations; i++)
+        {
+            for (var turn = 0; turn < turns; turn++)
+            {
+                var ack = await adapter.AckAsync($"{threads[i]}-m{turn}");
+                Assert.Equal(AckStatus.Accepted, ack.Status);
+                Assert.Equal((ulong)(2 + (turn * 2)), ack.Sequence);
+                conversationIds[i] = ack.ConversationId;
+            }
+        }
+
+        Assert.Equal(conversations, conversationIds.Distinct().Count());
+        for (var i = 0; i < conversations; i++)
+        {
+            // Start, then question and answer per turn: sequences 1..7, nothing missing, nothing twice.
+            await adapter.WaitForEntriesAsync(conversationIds[i], 1 + (turns * 2));
+            var entries = adapter.EntriesOf(conversationIds[i]);
+            Assert.Equal(Enumerable.Range(1, 1 + (turns * 2)).Select(s => (ulong)s), entries.Select(e => e.Sequence));
+            Assert.Equal(StatusKind.Started, entries[0].Status.Kind);
+            for (var turn = 0; turn < turns; turn++)
+            {
+                var question = entries[1 + (turn * 2)].Message;
+                var answer = entries[2 + (turn * 2)].Message;
+                Assert.Equal(SenderKind.Customer, question.Sender);
+                Assert.Equal(Question(i, turn).Text, question.Text);
+                Assert.Equal(SenderKind.Bot, answer.Sender);
+                Assert.Equal(Question(i, turn).Intent, answer.Bot.Intent);
+                Assert.True(answer.Bot.Understood);
+            }
+        }
+
+        var status = await adapter.CompleteAsync();
+        Assert.Equal(StatusCode.OK, status.StatusCode);
+        Assert.Equal(conversations * (1 + (turns * 2)), adapter.Received.Count(f => f.Entry is not null));
+    }
+
+    [Fact]
+    public async Task Resent_message_id_is_acknowledged_again_and_processed_once()
+    {
+        await using var adapter = new AdapterStream(silo.Client());
+        var thread = Addresses.Unique("resend");
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+
+        await adapter.SendMessageAsync("resend-1", Addresses.Thread(thread), "Where is my refund?", customer);
+        var first = await adapter.AckAsync("resend-1");
+        await adapter.WaitForEntriesAsync(first.ConversationId, 3);
+        await adapter.SendMessageAsync("resend-1", Addresses.Thread(thread), "Where is my refund?", customer);
+        await adapter.SendMessageAsync("resend-2", Addresses.Thread(thread), "How do I reset my password?", customer);
+        var second = await adapter.AckAsync("resend-2");
+
+        var duplicate = adapter.Received.Select(f => f.Ack).Where(a => a?.CorrelationId == "resend-1").ToList();
+        Assert.Equal([AckStatus.Accepted, AckStatus.Duplicate], duplicate.Select(a => a.Status));
+        Assert.Equal(first.Sequence, duplicate[1].Sequence);
+        Assert.Equal(first.ConversationId, duplicate[1].ConversationId);
+        Assert.Equal(4UL, second.Sequence);
+
+        var transcript = await silo.Client().GetTranscriptAsync(new GetTranscriptRequest { Conversation = Addresses.Conversation(first.ConversationId) });
+        Assert.Single(transcript.Entries, e => e.Message?.AdapterMessageId == "resend-1");
+        Assert.Equal(5UL, transcript.LastSequence);
+        await adapter.WaitForEntriesAsync(first.ConversationId, 5);
+        Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL], adapter.EntriesOf(first.ConversationId).Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public async Task Bad_frames_get_precise_rejections_and_the_stream_keeps_working()
+    {
+        await using var adapter = new AdapterStream(silo.Client());
+        var thread = Addresses.Thread(Addresses.Unique("bad"));
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+
+        await adapter.SendMessageAsync("empty", thread, "  \n ", customer);
+        await adapter.SendMessageAsync("unknown", Addresses.Conversation("no-such-conversation"), "hello");
+        await adapter.SendMessageAsync("oversize", thread, new string('x', 5000), customer);
+        await adapter.SendMessageAsync("", thread, "no id", customer);
+        await adapter.SendAsync(new ChannelUpstream { Message = new InboundMessage { MessageId = "no-address", Text = "hi" } });
+        await adapter.SendMessageAsync("no-customer", Addresses.Thread(Addresses.Unique("fresh")), "hello");
+        await adapter.SendMessageAsync("good", thread, "Where is my parcel?", customer);
+
+        AssertRejected(await adapter.AckAsync("empty"), StatusCode.InvalidArgument, "text is empty");
+        AssertRejected(await adapter.AckAsync("unknown"), StatusCode.NotFound, "'no-such-conversation' was not found on channel 'webchat'");
+        AssertRejected(await adapter.AckAsync("oversize"), StatusCode.InvalidArgument, "5000 characters long; the limit is 4096");
+        AssertRejected(await adapter.AckAsync(""), StatusCode.InvalidArgument, "message_id is required");
+        AssertRejected(await adapter.AckAsync("no-address"), StatusCode.InvalidArgument, "conversation is required");
+        AssertRejected(await adapter.AckAsync("no-customer"), StatusCode.InvalidArgument, "customer.external_customer_id is required");
+
+        var good = await adapter.AckAsync("good");
+        Assert.Equal(AckStatus.Accepted, good.Status);
+        await adapter.WaitForEntriesAsync(good.ConversationId, 3);
+        var entries = adapter.EntriesOf(good.ConversationId);
+        Assert.Equal([1UL, 2UL, 3UL], entries.Select(e => e.Sequence));
+        Assert.Equal("delivery_tracking", entries[2].Message.Bot.Intent);
+        Assert.Equal(StatusCode.OK, (await adapter.CompleteAsync()).StatusCode);
+
+        static void AssertRejected(Ack ack, StatusCode code, string detail)
+        {
+            Assert.Equal(AckStatus.Rejected, ack.Status);
+            Assert.Equal((int)code, ack.Code);
+            Assert.Contains(detail, ack.Detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Reconnecting_adapter_resumes_after_its_last_seen_sequence()
+    {
+        string conversationId;
+        await using (var first = new AdapterStream(silo.Client()))
+        {
+            var thread = Addresses.Thread(Addresses.Unique("resume"));
+            var customer = Addresses.Customer(Addresses.Unique("c"));
+            await first.SendMessageAsync("r1", thread, "Where is my refund?", customer);
+            await first.SendMessageAsync("r2", thread, "Can I get a copy of my invoice?", customer);
+            conversationId = (await first.AckAsync("r2")).ConversationId;
+            await first.WaitForEntriesAsync(conversationId, 5);
+        }
+
+        await using var second = new AdapterStream(silo.Client());
+        await second.SendAsync(new ChannelUpstream { Resume = new ResumeRequest { RequestId = "resume-1", Conversation = Addresses.Conversation(conversationId), AfterSequence = 3 } });
+        var ack = await second.AckAsync("resume-1");
+        await second.WaitForEntriesAsync(conversationId, 2);
+
+        Assert.Equal(AckStatus.Accepted, ack.Status);
+        Assert.Equal(5UL, ack.Sequence);
+        Assert.Equal([4UL, 5UL], second.EntriesOf(conversationId).Select(e => e.Sequence));
+
+        // The new connection is now the delivery target: a close from elsewhere is pushed to it.
+        await silo.Client().CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(conversationId), Reason = "customer left" });
+        await second.WaitForEntriesAsync(conversationId, 3);
+        var closed = second.EntriesOf(conversationId)[2];
+        Assert.Equal(6UL, closed.Sequence);
+        Assert.Equal(StatusKind.Closed, closed.Status.Kind);
+    }
+
+    [Fact]
+    public async Task Stream_without_channel_header_is_unauthenticated()
+    {
+        var client = new ChannelService.ChannelServiceClient(silo.Channel);
+        using var call = client.Connect();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+        Assert.Contains("contactgrains-channel", error.Status.Detail, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,34 @@
+using ContactGrains.Bot;
+using ContactGrains.Grains;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace ContactGrains.Grains.Tests;
+
+/// <summary>A 2-silo in-process cluster with the real bot and memory storage, shared by a test collection.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var bot = new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureHost(host => host.Services.AddSingleton<IBot>(bot));
+        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>The grain factory of silo <paramref name="index"/>, as a host co-located with that silo uses it.</summary>
+    public IGrainFactory SiloGrainFactory(int index) =>
+        Cluster.GetSiloServiceProvider(Cluster.Silos[index].SiloAddress).GetRequiredService<IGrainFactory>();
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "cluster";
+}
