@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
@@ -7,6 +8,11 @@ namespace ContactGrains.Cli;
 /// <summary>An interactive customer session: one Connect stream, stdin in, timeline entries out.</summary>
 internal sealed class CustomerChat(CliOptions options, TextReader input, TextWriter output)
 {
+    private static readonly TimeSpan AckTimeout = TimeSpan.FromSeconds(30);
+
+    // Each line waits for its ack, so "/info" right after a message sees that message stored.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<Ack>> _pendingAcks = new();
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         using var grpcChannel = ChannelClient.OpenChannel(options.Address);
@@ -42,10 +48,19 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
             }
 
             var messageId = $"{options.Thread}-{++messageNumber}";
+            var acked = _pendingAcks.GetOrAdd(messageId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
             await call.RequestStream.WriteAsync(new ChannelUpstream
             {
                 Message = new InboundMessage { MessageId = messageId, Conversation = address, Customer = customer, Text = line },
             }, cancellationToken);
+            try
+            {
+                await acked.Task.WaitAsync(AckTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                output.WriteLine($"  ! no acknowledgement within {AckTimeout.TotalSeconds:F0} s; the message may not have been stored.");
+            }
         }
 
         await call.RequestStream.CompleteAsync();
@@ -59,9 +74,17 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
         {
             await foreach (var frame in stream.ReadAllAsync(cancellationToken))
             {
-                if (frame.Ack is { Status: AckStatus.Rejected } rejected)
+                if (frame.Ack is { } ack)
                 {
-                    output.WriteLine($"  ! rejected ({(StatusCode)rejected.Code}): {rejected.Detail}");
+                    if (ack.Status == AckStatus.Rejected)
+                    {
+                        output.WriteLine($"  ! rejected ({(StatusCode)ack.Code}): {ack.Detail}");
+                    }
+
+                    if (_pendingAcks.TryRemove(ack.CorrelationId, out var pending))
+                    {
+                        pending.TrySetResult(ack);
+                    }
                 }
                 else if (frame.Entry is { } entry && Describe(entry) is { } line)
                 {

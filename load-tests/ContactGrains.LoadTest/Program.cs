@@ -1,0 +1,38 @@
+using ContactGrains.LoadTest;
+
+const string Usage = """
+    Usage:
+      contactgrains-load channel [--address http://127.0.0.1:5000] [--streams 4] [--conversations 1000]
+                                 [--turns 5] [--max-seconds 120] [--silo-pid PID]
+          Drives the channel API like adapters do: each stream carries its share of the conversations,
+          every conversation asks --turns questions. Checks every ack and that every conversation's
+          entries arrive in order with no gap. Loopback addresses only; stops after --max-seconds.
+      contactgrains-load bot [--iterations 200000]
+          Times the knowledge-base bot's matcher on a fixed mix of questions, in-process.
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+
+var options = LoadOptions.Parse(args.AsSpan(1).ToArray());
+if (options.Error is { } error)
+{
+    Console.Error.WriteLine($"{error}\n{Usage}");
+    return 2;
+}
+
+return args[0] switch
+{
+    "channel" => await ChannelLoad.RunAsync(options),
+    "bot" => BotBenchmark.Run(options),
+    _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
+};
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine(message);
+    return 2;
+}

@@ -1,0 +1,86 @@
+using ContactGrains.Bot;
+using ContactGrains.Silo.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ContactGrains.EndToEnd.Tests;
+
+public sealed class HostConfigurationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("contactgrains-kb-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static WebApplicationBuilder Builder(string knowledgeBasePath)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ContactGrains:Bot:KnowledgeBasePath"] = knowledgeBasePath,
+        });
+        return builder;
+    }
+
+    [Fact]
+    public async Task Knowledge_base_from_configuration_replaces_the_sample()
+    {
+        var path = Path.Combine(_directory, "garden.json");
+        await File.WriteAllTextAsync(path, """
+            {
+              "name": "Garden centre",
+              "threshold": 0.4,
+              "languages": ["en"],
+              "fallback": { "en": "Sorry, could you rephrase?" },
+              "intents": [
+                {
+                  "id": "watering_advice",
+                  "skill": "plants",
+                  "examples": { "en": ["How often should I water my tomatoes?", "watering schedule for plants"] },
+                  "answers": { "en": "Water tomatoes deeply twice a week." }
+                },
+                {
+                  "id": "store_hours",
+                  "skill": "store",
+                  "examples": { "en": ["When is the garden centre open?", "opening hours"] },
+                  "answers": { "en": "We are open 9am to 6pm every day." }
+                }
+              ]
+            }
+            """);
+        var builder = Builder(path);
+
+        Assert.True(builder.TryAddContactGrains(TextWriter.Null));
+        await using var app = builder.Build();
+        var reply = await app.Services.GetRequiredService<IBot>().ReplyAsync(new BotRequest("how often do I water tomatoes", "en"));
+
+        Assert.Equal("watering_advice", reply.IntentId);
+        Assert.Equal("Water tomatoes deeply twice a week.", reply.Text);
+    }
+
+    [Fact]
+    public void Missing_knowledge_base_stops_the_silo_with_one_clear_line()
+    {
+        var path = Path.Combine(_directory, "missing.json");
+        var errors = new StringWriter();
+
+        Assert.False(Builder(path).TryAddContactGrains(errors));
+
+        var message = errors.ToString().Trim();
+        Assert.Single(message.Split('\n'));
+        Assert.StartsWith("ContactGrains cannot start: the bot's knowledge base is unusable.", message, StringComparison.Ordinal);
+        Assert.Contains(path, message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_knowledge_base_json_stops_the_silo_naming_the_file()
+    {
+        var path = Path.Combine(_directory, "broken.json");
+        await File.WriteAllTextAsync(path, "{ \"name\": \"x\", \"intents\": [ ");
+        var errors = new StringWriter();
+
+        Assert.False(Builder(path).TryAddContactGrains(errors));
+
+        Assert.Contains("broken.json", errors.ToString(), StringComparison.Ordinal);
+    }
+}
