@@ -124,7 +124,8 @@ internal static class ChannelLoad
         {
             await foreach (var (thread, turn) in toSend.Reader.ReadAllAsync(cancellationToken))
             {
-                var id = $"{thread}/{turn}";
+                // Unique across streams and runs, as adapters' message ids are.
+                var id = $"{threads[thread]}/{thread}/{turn}";
                 sentAt[id] = Stopwatch.GetTimestamp();
                 await call.RequestStream.WriteAsync(new ChannelUpstream
                 {
@@ -165,7 +166,7 @@ internal static class ChannelLoad
 
     private static (int Thread, int Turn) ParseMessageId(string id)
     {
-        var slash = id.IndexOf('/', StringComparison.Ordinal);
-        return (int.Parse(id.AsSpan(0, slash), CultureInfo.InvariantCulture), int.Parse(id.AsSpan(slash + 1), CultureInfo.InvariantCulture));
+        var parts = id.Split('/');
+        return (int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
     }
 }

@@ -23,7 +23,6 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
         output.WriteLine($"Connected to {options.Address} as channel '{options.Channel}', thread '{options.Thread}'. Type /quit to leave.");
         var address = new ConversationAddress { ExternalThreadId = options.Thread };
         var customer = new CustomerIdentity { ExternalCustomerId = options.Customer, DisplayName = options.Name, Language = options.Language };
-        var messageNumber = 0;
 
         while (await input.ReadLineAsync(cancellationToken) is { } line)
         {
@@ -43,11 +42,12 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
                     await PrintTranscriptAsync(client, address, cancellationToken);
                     continue;
                 case "/close":
-                    await client.CloseConversationAsync(new CloseConversationRequest { Conversation = address, Reason = "Closed from the terminal client." }, cancellationToken: cancellationToken);
+                    await CloseAsync(client, address, cancellationToken);
                     continue;
             }
 
-            var messageId = $"{options.Thread}-{++messageNumber}";
+            // Unique per message: reusing --thread later must not make new lines look like resends.
+            var messageId = Guid.CreateVersion7().ToString("N");
             var acked = _pendingAcks.GetOrAdd(messageId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
             await call.RequestStream.WriteAsync(new ChannelUpstream
             {
@@ -126,18 +126,38 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
         }
     }
 
+    private async Task CloseAsync(ChannelService.ChannelServiceClient client, ConversationAddress address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.CloseConversationAsync(new CloseConversationRequest { Conversation = address, Reason = "Closed from the terminal client." }, cancellationToken: cancellationToken);
+        }
+        catch (RpcException ex)
+        {
+            output.WriteLine($"  ! {ex.Status.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
     private async Task PrintTranscriptAsync(ChannelService.ChannelServiceClient client, ConversationAddress address, CancellationToken cancellationToken)
     {
         try
         {
-            var page = await client.GetTranscriptAsync(new GetTranscriptRequest { Conversation = address }, cancellationToken: cancellationToken);
-            foreach (var entry in page.Entries)
+            // Page through the whole timeline: one read returns at most 500 entries.
+            var request = new GetTranscriptRequest { Conversation = address };
+            GetTranscriptResponse page;
+            do
             {
-                var text = entry.BodyCase == TimelineEntry.BodyOneofCase.Message
-                    ? $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}"
-                    : $"-- {entry.Status.Kind.ToString().ToLowerInvariant()}";
-                output.WriteLine($"  #{entry.Sequence} {text}");
+                page = await client.GetTranscriptAsync(request, cancellationToken: cancellationToken);
+                foreach (var entry in page.Entries)
+                {
+                    var text = entry.BodyCase == TimelineEntry.BodyOneofCase.Message
+                        ? $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}"
+                        : $"-- {entry.Status.Kind.ToString().ToLowerInvariant()}";
+                    output.WriteLine($"  #{entry.Sequence} {text}");
+                    request.AfterSequence = entry.Sequence;
+                }
             }
+            while (page.Entries.Count > 0 && request.AfterSequence < page.LastSequence);
         }
         catch (RpcException ex)
         {

@@ -81,6 +81,7 @@ public enum RejectionCode
     InvalidArgument = 1,
     NotFound = 2,
     Closed = 3,
+    OutOfRange = 4,
 }
 
 [GenerateSerializer, Immutable, Alias("cg.Rejection")]

@@ -160,6 +160,46 @@ public sealed class ChannelStreamTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Resend_on_a_new_stream_is_a_duplicate_and_delivers_everything_from_that_message()
+    {
+        var thread = Addresses.Thread(Addresses.Unique("lost-ack"));
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+        string conversationId;
+        await using (var first = new AdapterStream(silo.Client()))
+        {
+            await first.SendMessageAsync("lost-1", thread, "Where is my refund?", customer);
+            await first.SendMessageAsync("lost-2", thread, "How do I reset my password?", customer);
+            conversationId = (await first.AckAsync("lost-2")).ConversationId;
+        }
+
+        // The adapter never saw those acks: it reconnects and resends the first message.
+        await using var second = new AdapterStream(silo.Client());
+        await second.SendMessageAsync("lost-1", thread, "Where is my refund?", customer);
+        var ack = await second.AckAsync("lost-1");
+        await second.WaitForEntriesAsync(conversationId, 4);
+
+        Assert.Equal(AckStatus.Duplicate, ack.Status);
+        Assert.Equal(2UL, ack.Sequence);
+        Assert.Equal([2UL, 3UL, 4UL, 5UL], second.EntriesOf(conversationId).Select(e => e.Sequence));
+        Assert.Equal("password_reset", second.EntriesOf(conversationId)[3].Message.Bot.Intent);
+    }
+
+    [Fact]
+    public async Task Resume_beyond_the_end_of_the_timeline_is_out_of_range()
+    {
+        await using var adapter = new AdapterStream(silo.Client());
+        await adapter.SendMessageAsync("oor-1", Addresses.Thread(Addresses.Unique("oor")), "Where is my refund?", Addresses.Customer(Addresses.Unique("c")));
+        var conversationId = (await adapter.AckAsync("oor-1")).ConversationId;
+
+        await adapter.SendAsync(new ChannelUpstream { Resume = new ResumeRequest { RequestId = "too-far", Conversation = Addresses.Conversation(conversationId), AfterSequence = 99 } });
+        var ack = await adapter.AckAsync("too-far");
+
+        Assert.Equal(AckStatus.Rejected, ack.Status);
+        Assert.Equal((int)StatusCode.OutOfRange, ack.Code);
+        Assert.Contains("ends at 3", ack.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Stream_without_channel_header_is_unauthenticated()
     {
         var client = new ChannelService.ChannelServiceClient(silo.Channel);

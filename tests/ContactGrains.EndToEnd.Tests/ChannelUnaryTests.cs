@@ -85,6 +85,20 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task Starting_a_thread_whose_conversation_is_closed_starts_a_new_one()
+    {
+        var threadId = Addresses.Unique("sms-thread");
+        var first = await StartAsync(threadId);
+        await Client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(first) });
+
+        var next = await Client.StartConversationAsync(new StartConversationRequest { ExternalThreadId = threadId, Customer = Addresses.Customer(Addresses.Unique("+33")) });
+
+        Assert.True(next.Created);
+        Assert.NotEqual(first, next.ConversationId);
+        Assert.Equal(ConversationStatus.Open, next.Conversation.Status);
+    }
+
+    [Fact]
     public async Task Resent_unary_message_is_acknowledged_as_duplicate()
     {
         var conversationId = await StartAsync();
@@ -110,7 +124,13 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
         { "missing-address-transcript", StatusCode.InvalidArgument, "conversation is required" },
         { "start-without-customer", StatusCode.InvalidArgument, "customer.external_customer_id is required" },
         { "bad-channel-header", StatusCode.InvalidArgument, "Invalid 'contactgrains-channel' header" },
+        { "bad-language", StatusCode.InvalidArgument, "customer.language 'not a language!' is not a language tag" },
+        { "long-name", StatusCode.InvalidArgument, "customer.display_name is 201 characters long; the limit is 200" },
+        { "long-reason", StatusCode.InvalidArgument, "reason is 1001 characters long; the limit is 1000" },
+        { "transcript-out-of-range", StatusCode.OutOfRange, "ends at 1" },
     };
+
+    private static readonly HashSet<string> ScenariosOnTheConversation = ["empty-text", "oversize-text", "other-channel", "bad-channel-header", "long-reason", "transcript-out-of-range"];
 
     [Theory]
     [MemberData(nameof(BadRequests))]
@@ -128,6 +148,10 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
             "missing-address-transcript" => Client.GetTranscriptAsync(new GetTranscriptRequest()).ResponseAsync,
             "start-without-customer" => Client.StartConversationAsync(new StartConversationRequest { ExternalThreadId = "t" }).ResponseAsync,
             "bad-channel-header" => silo.Client("Not A Channel!").GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(conversationId) }).ResponseAsync,
+            "bad-language" => Client.StartConversationAsync(new StartConversationRequest { ExternalThreadId = "t", Customer = new CustomerIdentity { ExternalCustomerId = "c", Language = "not a language!" } }).ResponseAsync,
+            "long-name" => Client.StartConversationAsync(new StartConversationRequest { ExternalThreadId = "t", Customer = new CustomerIdentity { ExternalCustomerId = "c", DisplayName = new string('n', 201) } }).ResponseAsync,
+            "long-reason" => Client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(conversationId), Reason = new string('r', 1001) }).ResponseAsync,
+            "transcript-out-of-range" => Client.GetTranscriptAsync(new GetTranscriptRequest { Conversation = Addresses.Conversation(conversationId), AfterSequence = 2 }).ResponseAsync,
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),
         };
 
@@ -135,7 +159,12 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
 
         Assert.Equal(expected, error.StatusCode);
         Assert.Contains(detail, error.Status.Detail, StringComparison.Ordinal);
-        var unchanged = await Client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(conversationId) });
-        Assert.Equal(1UL, unchanged.LastSequence);
+        if (ScenariosOnTheConversation.Contains(scenario))
+        {
+            // The refused call aimed at this conversation and left it exactly as it was.
+            var unchanged = await Client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(conversationId) });
+            Assert.Equal(1UL, unchanged.LastSequence);
+            Assert.Equal(ConversationStatus.Open, unchanged.Status);
+        }
     }
 }

@@ -44,6 +44,38 @@ public sealed class ConversationFeedTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Push_that_overtakes_the_response_is_held_until_the_start_is_known()
+    {
+        var (id, timeline) = await ConversationWithTurnsAsync(2);
+        var collector = new EntryCollector();
+        await using var feed = new ConversationFeed(Grains, TestData.Channel, collector.WriteAsync, NullLogger.Instance);
+
+        // The grain pushed 4 and 5 before the response carrying 1..3 reached the connection.
+        await AsObserver(feed).OnEntries(id, [timeline[3], timeline[4]]);
+        feed.Post(id, startAfter: 0, [timeline[0], timeline[1], timeline[2]], knownLast: 3);
+        await feed.DrainAsync();
+
+        Assert.Equal(timeline, collector.Entries);
+    }
+
+    [Fact]
+    public async Task Closed_conversation_is_not_replayed_by_a_later_resend_ack()
+    {
+        var (id, timeline) = await ConversationWithTurnsAsync(1);
+        var close = await Grains.GetGrain<IConversationGrain>(id).Close(TestData.Channel, "closed-by-adapter", "done");
+        var collector = new EntryCollector();
+        await using var feed = new ConversationFeed(Grains, TestData.Channel, collector.WriteAsync, NullLogger.Instance);
+
+        feed.Post(id, startAfter: 0, timeline, knownLast: close.LastSequence);
+        // A duplicate ack for the first message arrives afterwards: nothing is owed again.
+        feed.Post(id, startAfter: 1, [], knownLast: close.LastSequence);
+        await feed.DrainAsync();
+
+        Assert.Equal([1L, 2L, 3L, 4L], collector.Entries.Select(e => e.Sequence));
+        Assert.Equal(StatusKind.Closed, collector.Entries[^1].Status!.Kind);
+    }
+
+    [Fact]
     public async Task Gap_is_filled_by_reading_the_timeline_back()
     {
         var (id, timeline) = await ConversationWithTurnsAsync(3);
@@ -64,6 +96,7 @@ public sealed class ConversationFeedTests(ClusterFixture fixture)
         var collector = new EntryCollector();
         collector.Close();
         await using var feed = new ConversationFeed(Grains, TestData.Channel, collector.WriteAsync, NullLogger.Instance, maxQueuedEntries: 2);
+        feed.Post(id, startAfter: 0, [], knownLast: 0);
 
         foreach (var entry in timeline)
         {

@@ -11,7 +11,7 @@ public sealed class CrossSiloDeliveryTests(ClusterFixture fixture)
     private const int ConversationCount = 20;
 
     [Fact]
-    public async Task Conversations_on_the_other_silo_deliver_every_reply_and_push_to_the_connection()
+    public async Task Conversations_on_the_other_silo_deliver_every_reply_and_push_to_the_connection_even_after_deactivation()
     {
         // The adapter connection lives on silo 0; its conversations are activated on silo 1.
         var connectionSilo = fixture.SiloGrainFactory(0);
@@ -46,6 +46,14 @@ public sealed class CrossSiloDeliveryTests(ClusterFixture fixture)
                 feed.Post(id, result.Entries[0].Sequence - 1, result.Entries, result.LastSequence);
             }
         }));
+
+        // The delivery target is stored with the conversation: even after every activation is
+        // collected, a re-activated conversation pushes to the live connection.
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        foreach (var id in remote)
+        {
+            Assert.Null(await management.GetActivationAddress(otherSilo.GetGrain<IConversationGrain>(id)));
+        }
 
         // Entries nobody received in a response are pushed: close every conversation from elsewhere.
         await Task.WhenAll(remote.Select(id =>

@@ -17,10 +17,6 @@ public sealed partial class ConversationGrain(
 {
     private ConversationState State => state.State;
 
-    // The adapter connection that last sent or resumed on this conversation. In memory only: a
-    // connection re-registers with every message it sends, and an adapter that reconnects resumes.
-    private IConversationObserver? _deliveryTarget;
-
     private string Id => this.GetPrimaryKeyString();
 
     public async Task<ConversationSnapshot> Start(StartConversation command)
@@ -37,20 +33,24 @@ public sealed partial class ConversationGrain(
         }
 
         var now = time.GetUtcNow();
-        State.Status = ConversationStatus.Open;
-        State.Channel = command.Channel;
-        State.ExternalThreadId = command.ExternalThreadId;
-        State.CustomerKey = GrainKeys.Customer(command.Channel, command.Customer.ExternalCustomerId);
-        State.StartedAt = now;
+        var customerKey = GrainKeys.Customer(command.Channel, command.Customer.ExternalCustomerId);
 
-        var customer = GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey);
-        var profile = await customer.ConversationStarted(Id, command.Customer, now);
-        State.Language = NullIfEmpty(command.Customer.Language) ?? profile.Language;
+        // Idempotent on the customer's side, so a retry after a failure below is safe.
+        var profile = await GrainFactory.GetGrain<ICustomerGrain>(customerKey).ConversationStarted(Id, command.Customer, now);
 
-        ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,
-            "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
-        Append(new StatusBody(StatusKind.Started, null), now);
-        await state.WriteStateAsync();
+        await CommitAsync(() =>
+        {
+            State.Status = ConversationStatus.Open;
+            State.Channel = command.Channel;
+            State.ExternalThreadId = command.ExternalThreadId;
+            State.CustomerKey = customerKey;
+            State.StartedAt = now;
+            State.Language = NullIfEmpty(command.Customer.Language) ?? profile.Language;
+            ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,
+                "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
+            Append(new StatusBody(StatusKind.Started, null), now);
+            return Task.CompletedTask;
+        });
 
         LogStarted(Id, State.Channel, State.ExternalThreadId, State.CustomerKey);
         return Snapshot();
@@ -63,14 +63,14 @@ public sealed partial class ConversationGrain(
             return InboundResult.Rejected(Id, RejectionCode.NotFound, NotFoundMessage(message.Channel));
         }
 
-        if (deliverTo is not null)
-        {
-            _deliveryTarget = deliverTo;
-        }
-
         // A resend is answered from the index before anything else, also once the conversation is closed.
         if (State.AdapterMessageIds.TryGetValue(message.AdapterMessageId, out var original))
         {
+            if (deliverTo is not null && !deliverTo.Equals(State.DeliveryTarget))
+            {
+                await CommitAsync(() => SetDeliveryTarget(deliverTo));
+            }
+
             return new InboundResult(InboundOutcome.Duplicate, Id, original, State.LastSequence, [], null);
         }
 
@@ -86,30 +86,39 @@ public sealed partial class ConversationGrain(
 
         var now = time.GetUtcNow();
         var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.Timeline.Count + 2);
-        if (State.AdapterMessageIds.Count == 0)
+        long customerSequence = 0;
+        await CommitAsync(async () =>
         {
-            // The first message opened the conversation for the adapter: it is owed the opening too.
-            produced.AddRange(State.Timeline);
-        }
+            if (State.AdapterMessageIds.Count == 0)
+            {
+                // The first message opened the conversation for the adapter: it is owed the opening too.
+                produced.AddRange(State.Timeline);
+            }
 
-        var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
-        State.AdapterMessageIds[message.AdapterMessageId] = customerEntry.Sequence;
-        produced.Add(customerEntry);
+            var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
+            customerSequence = customerEntry.Sequence;
+            State.AdapterMessageIds[message.AdapterMessageId] = customerSequence;
+            produced.Add(customerEntry);
+            if (deliverTo is not null)
+            {
+                await SetDeliveryTarget(deliverTo);
+            }
 
-        await TakeTurnAsync(message.Text, now, produced);
+            await TakeTurnAsync(message.Text, now, produced);
+        });
 
-        await state.WriteStateAsync();
-        return new InboundResult(InboundOutcome.Accepted, Id, customerEntry.Sequence, State.LastSequence, produced.DrainToImmutable(), null);
+        return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, produced.DrainToImmutable(), null);
     }
 
-    public Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo)
+    public async Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo)
     {
-        if (IsVisibleTo(channel))
+        var page = await GetTimeline(channel, afterSequence, ConversationLimits.MaxPageSize);
+        if (page.Rejection is null && !deliverTo.Equals(State.DeliveryTarget))
         {
-            _deliveryTarget = deliverTo;
+            await CommitAsync(() => SetDeliveryTarget(deliverTo));
         }
 
-        return GetTimeline(channel, afterSequence, ConversationLimits.MaxPageSize);
+        return page;
     }
 
     public Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries)
@@ -119,12 +128,13 @@ public sealed partial class ConversationGrain(
             return Task.FromResult(new TimelinePage([], 0, new Rejection(RejectionCode.NotFound, NotFoundMessage(channel))));
         }
 
-        if (afterSequence < 0)
+        if (afterSequence < 0 || afterSequence > State.LastSequence)
         {
-            return Task.FromResult(new TimelinePage([], State.LastSequence, new Rejection(RejectionCode.InvalidArgument, "after_sequence cannot be negative.")));
+            return Task.FromResult(new TimelinePage([], State.LastSequence, new Rejection(RejectionCode.OutOfRange,
+                $"after_sequence {afterSequence} is outside this conversation's timeline, which ends at {State.LastSequence}.")));
         }
 
-        var count = (int)Math.Clamp(State.LastSequence - afterSequence, 0, Math.Clamp(maxEntries, 1, ConversationLimits.MaxPageSize));
+        var count = (int)Math.Min(State.LastSequence - afterSequence, Math.Clamp(maxEntries, 1, ConversationLimits.MaxPageSize));
         var entries = count == 0
             ? ImmutableArray<TimelineEntry>.Empty
             : [.. State.Timeline.GetRange((int)afterSequence, count)];
@@ -138,25 +148,64 @@ public sealed partial class ConversationGrain(
             return NotStartedSnapshot();
         }
 
-        if (State.Status == ConversationStatus.Closed)
+        var now = time.GetUtcNow();
+        if (State.Status != ConversationStatus.Closed)
         {
-            return Snapshot();
+            TimelineEntry? closed = null;
+            await CommitAsync(() =>
+            {
+                State.Status = ConversationStatus.Closed;
+                State.ClosedAt = now;
+                ChangeOwner(Owner.Nobody, reasonCode, reason);
+                closed = Append(new StatusBody(StatusKind.Closed, reason), now);
+                return Task.CompletedTask;
+            });
+            Push([closed!]);
+            LogClosed(Id, reasonCode);
         }
 
-        var now = time.GetUtcNow();
-        State.Status = ConversationStatus.Closed;
-        State.ClosedAt = now;
-        ChangeOwner(Owner.Nobody, reasonCode, reason);
-        var closed = Append(new StatusBody(StatusKind.Closed, reason), now);
-        await state.WriteStateAsync();
-
-        await GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, reasonCode, now);
-        Push([closed]);
-        LogClosed(Id, reasonCode);
+        // Also on a repeated close: a retry after this call failed must still reach the customer.
+        await GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, State.Ledger[^1].ReasonCode, State.ClosedAt ?? now);
         return Snapshot();
     }
 
     public Task<ConversationSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
+
+    /// <summary>
+    /// Applies a change to the state and stores it. If anything fails on the way, the in-memory state
+    /// is reloaded from storage, so the activation never acts on a change that was not stored (a resend
+    /// must not be mistaken for a duplicate of a message that was never kept).
+    /// </summary>
+    private async Task CommitAsync(Func<Task> change)
+    {
+        try
+        {
+            await change();
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            LogCommitFailed(ex, Id);
+            try
+            {
+                await state.ReadStateAsync();
+            }
+            catch (Exception reloadFailure)
+            {
+                // Cannot tell what is stored: let a fresh activation read it.
+                LogCommitFailed(reloadFailure, Id);
+                DeactivateOnIdle();
+            }
+
+            throw;
+        }
+    }
+
+    private Task SetDeliveryTarget(IConversationObserver target)
+    {
+        State.DeliveryTarget = target;
+        return Task.CompletedTask;
+    }
 
     /// <summary>
     /// The one place that decides who answers this turn. Today the bot owns every open
@@ -196,23 +245,16 @@ public sealed partial class ConversationGrain(
         State.Owner = to;
     }
 
-    /// <summary>Sends entries that no caller received in a response to the current delivery target.</summary>
+    /// <summary>
+    /// Sends entries that no caller received in a response to the delivery target: the adapter
+    /// connection that last sent or resumed here. One-way, so a connection that is gone cannot hold
+    /// up the conversation; an adapter that lost its connection resumes from its last sequence.
+    /// </summary>
     private void Push(ImmutableArray<TimelineEntry> entries)
     {
-        if (_deliveryTarget is null)
+        if (State.DeliveryTarget is { } target)
         {
-            return;
-        }
-
-        try
-        {
-            // One-way: a connection that is gone must not hold up the conversation.
-            _ = _deliveryTarget.OnEntries(Id, entries);
-        }
-        catch (Exception ex)
-        {
-            LogPushFailed(ex, Id);
-            _deliveryTarget = null;
+            _ = target.OnEntries(Id, entries);
         }
     }
 
@@ -238,6 +280,6 @@ public sealed partial class ConversationGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: push to its delivery target failed; the adapter will catch up when it resumes")]
-    private partial void LogPushFailed(Exception exception, string conversationId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: a change could not be stored; the activation reloads what is")]
+    private partial void LogCommitFailed(Exception exception, string conversationId);
 }

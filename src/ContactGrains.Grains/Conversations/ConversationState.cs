@@ -20,6 +20,11 @@ public sealed class ConversationState
     [Id(9)] public List<TimelineEntry> Timeline { get; set; } = [];
     /// <summary>Adapter message id to the sequence it was stored at: the deduplication index.</summary>
     [Id(10)] public Dictionary<string, long> AdapterMessageIds { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The adapter connection (an observer on some silo) that last sent or resumed here. Stored so that
+    /// a re-activated conversation still pushes to a live connection; a dead one simply drops pushes.
+    /// </summary>
+    [Id(11)] public IConversationObserver? DeliveryTarget { get; set; }
 
     public long LastSequence => Timeline.Count;
 }

@@ -36,4 +36,39 @@ public static class InboundValidation
 
         return null;
     }
+
+    /// <summary>Longest customer display name and close reason an adapter may send.</summary>
+    public const int MaxNameLength = 200;
+    public const int MaxReasonLength = 1000;
+
+    /// <summary>Returns why an adapter's description of the customer cannot be stored, or null when it can.</summary>
+    public static string? CheckCustomer(CustomerIdentity customer)
+    {
+        if (CheckId(customer.ExternalCustomerId, "customer.external_customer_id") is { } badId)
+        {
+            return badId;
+        }
+
+        if (customer.DisplayName is { Length: > MaxNameLength } name)
+        {
+            return $"customer.display_name is {name.Length} characters long; the limit is {MaxNameLength}.";
+        }
+
+        if (customer.Language is { } language && !IsLanguageTag(language))
+        {
+            return $"customer.language '{Shorten(language)}' is not a language tag: use a code such as 'en', 'fr' or 'fr-CA'.";
+        }
+
+        return null;
+    }
+
+    /// <summary>Returns why a close reason cannot be stored, or null when it can.</summary>
+    public static string? CheckReason(string reason) =>
+        reason.Length > MaxReasonLength ? $"reason is {reason.Length} characters long; the limit is {MaxReasonLength}." : null;
+
+    // BCP 47 shape only (letters, digits, hyphens, at most 35 characters): enough to refuse junk.
+    private static bool IsLanguageTag(string value) =>
+        value.Length is > 0 and <= 35 && char.IsAsciiLetter(value[0]) && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_');
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }

@@ -20,6 +20,14 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
     /// <summary>Entries held in memory before pushes are dropped and read back later instead.</summary>
     public const int DefaultMaxQueuedEntries = 10_000;
 
+    // Conversations one connection remembers before it forgets those that are closed.
+    private const int MaxCursors = 100_000;
+
+    // Pushes held for a conversation whose start on this connection is not known yet.
+    private const int MaxHeldPerConversation = 1_000;
+
+    private static readonly TimeSpan GapRetryDelay = TimeSpan.FromSeconds(1);
+
     private readonly IGrainFactory _grains;
     private readonly string _channel;
     private readonly Func<TimelineEntry, CancellationToken, ValueTask> _emit;
@@ -118,53 +126,80 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
     {
         if (!_cursors.TryGetValue(command.ConversationId, out var cursor))
         {
-            var start = command.StartAfter ?? (command.Entries.IsEmpty ? (long?)null : command.Entries[0].Sequence - 1);
-            if (start is null)
-            {
-                return;
-            }
-
-            cursor = new Cursor { Delivered = start.Value, KnownLast = start.Value };
+            EvictClosedCursorsIfFull();
+            cursor = new Cursor();
             _cursors[command.ConversationId] = cursor;
         }
-        else if (command.Restart)
+
+        if (command.StartAfter is { } startAfter && (!cursor.Started || command.Restart))
         {
-            cursor.Delivered = command.StartAfter!.Value;
+            cursor.Delivered = startAfter;
+            cursor.KnownLast = Math.Max(cursor.KnownLast, startAfter);
+            cursor.Started = true;
         }
 
         foreach (var entry in command.Entries)
         {
-            if (entry.Sequence > cursor.Delivered)
+            if (!cursor.Started || entry.Sequence > cursor.Delivered)
             {
                 cursor.Pending.TryAdd(entry.Sequence, entry);
             }
         }
 
         cursor.KnownLast = Math.Max(cursor.KnownLast, command.KnownLast);
-        await DeliverAsync(command.ConversationId, cursor).ConfigureAwait(false);
+        if (!cursor.Started)
+        {
+            // A push overtook the response (or resume) that says where this connection starts:
+            // hold it until then, so nothing goes out early or out of order.
+            if (cursor.Pending.Count > MaxHeldPerConversation)
+            {
+                LogHeldTooMany(_channel, command.ConversationId);
+                cursor.Pending.Clear();
+            }
+
+            return;
+        }
+
+        try
+        {
+            await DeliverAsync(command.ConversationId, cursor).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ChannelClosedException)
+        {
+            // Reading the gap back failed (a silo or the database is unavailable). Keep the cursor
+            // and try again shortly; the stream itself is fine.
+            LogGapReadFailed(ex, _channel, command.ConversationId);
+            _ = RetryLaterAsync(command.ConversationId);
+        }
+    }
+
+    private async Task RetryLaterAsync(string conversationId)
+    {
+        try
+        {
+            await Task.Delay(GapRetryDelay, _stopping.Token).ConfigureAwait(false);
+            Enqueue(new FeedCommand(conversationId, StartAfter: null, Restart: false, [], KnownLast: 0));
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection ended.
+        }
     }
 
     private async Task DeliverAsync(string conversationId, Cursor cursor)
     {
         while (true)
         {
-            var closed = false;
             while (cursor.Pending.Remove(cursor.Delivered + 1, out var next))
             {
                 await _emit(next, _stopping.Token).ConfigureAwait(false);
                 cursor.Delivered = next.Sequence;
-                closed |= next.Status?.Kind == StatusKind.Closed;
+                cursor.Closed |= next.Status?.Kind == StatusKind.Closed;
             }
 
             if (cursor.Delivered >= cursor.KnownLast)
             {
                 cursor.Pending.Clear();
-                if (closed)
-                {
-                    // Nothing follows a close; a resume would create the cursor again.
-                    _cursors.Remove(conversationId);
-                }
-
                 return;
             }
 
@@ -185,6 +220,20 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
             {
                 cursor.Pending.TryAdd(entry.Sequence, entry);
             }
+        }
+    }
+
+    private void EvictClosedCursorsIfFull()
+    {
+        if (_cursors.Count < MaxCursors)
+        {
+            return;
+        }
+
+        // Closed conversations only get resends and resumes; forgetting them costs at most a re-read.
+        foreach (var closed in _cursors.Where(c => c.Value.Closed).Select(c => c.Key).ToList())
+        {
+            _cursors.Remove(closed);
         }
     }
 
@@ -219,11 +268,17 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
 
     private sealed class Cursor
     {
+        /// <summary>False until a response or resume says where this connection starts.</summary>
+        public bool Started;
+
         /// <summary>Last sequence written to the connection.</summary>
         public long Delivered;
 
         /// <summary>Highest sequence this connection is known to be owed.</summary>
         public long KnownLast;
+
+        /// <summary>The conversation's close was delivered; kept so a late resend does not replay it.</summary>
+        public bool Closed;
 
         public readonly Dictionary<long, TimelineEntry> Pending = [];
     }
@@ -233,6 +288,12 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Feed {Channel}: conversation {ConversationId} has nothing after {Delivered} (grain's last: {LastSequence}); gap abandoned")]
     private partial void LogUnfillableGap(string channel, string conversationId, long delivered, long lastSequence);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed {Channel}: reading the gap of {ConversationId} back failed; retrying shortly")]
+    private partial void LogGapReadFailed(Exception exception, string channel, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed {Channel}: too many pushes held for {ConversationId} before its start was known; dropped (they will be read back)")]
+    private partial void LogHeldTooMany(string channel, string conversationId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Feed {Channel}: entries for {ConversationId} arrived after the connection closed")]
     private partial void LogDroppedAfterStop(string channel, string conversationId);

@@ -36,19 +36,28 @@ internal sealed partial class AdapterSession(
             channel,
             (entry, ct) => _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Entry = ChannelMapping.ToProto(entry) }, ct),
             logger);
-        var writer = WriteLoopAsync(responses, cancellationToken);
+
+        // If delivery stops (the stream's writer failed), end the call: the adapter reconnects and resumes.
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _ = feed.Completion.ContinueWith(_ => session.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        var writer = WriteLoopAsync(responses, session.Token);
         LogConnected(channel);
         try
         {
-            await foreach (var frame in requests.ReadAllAsync(cancellationToken))
+            await foreach (var frame in requests.ReadAllAsync(session.Token))
             {
-                await _inFlight.WaitAsync(cancellationToken);
-                _perConversation.Enqueue(OrderingKey(frame), () => HandleAsync(frame, feed, cancellationToken));
+                await _inFlight.WaitAsync(session.Token);
+                _perConversation.Enqueue(OrderingKey(frame), () => HandleAsync(frame, feed, session.Token));
             }
 
             // The adapter half-closed: finish what it sent, deliver what is owed, then end the call.
             await _perConversation.WhenIdleAsync();
             await feed.DrainAsync();
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                "Delivery to this stream failed; reconnect and resume each conversation from its last sequence."));
         }
         finally
         {
@@ -91,7 +100,7 @@ internal sealed partial class AdapterSession(
             };
             await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = ack }, cancellationToken);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested || ex is ChannelClosedException)
         {
             // The stream is ending; the adapter will resend what was not acknowledged.
         }
@@ -101,7 +110,14 @@ internal sealed partial class AdapterSession(
             var correlationId = frame.Message?.MessageId ?? frame.Resume?.RequestId ?? "";
             var ack = ChannelMapping.Rejected(correlationId, StatusCode.Unavailable,
                 "Temporarily unable to process this frame; resend it with the same id (resends are deduplicated).");
-            _outbound.Writer.TryWrite(new Proto.ChannelDownstream { Ack = ack });
+            try
+            {
+                await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = ack }, cancellationToken);
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested || _outbound.Reader.Completion.IsCompleted)
+            {
+                // The stream ended meanwhile.
+            }
         }
         finally
         {
@@ -131,14 +147,15 @@ internal sealed partial class AdapterSession(
             return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(rejection!.Code), rejection.Message);
         }
 
-        var page = await conversation.Resume(channel, (long)resume.AfterSequence, feed.Reference);
+        var afterSequence = ChannelMapping.ToSequence(resume.AfterSequence);
+        var page = await conversation.Resume(channel, afterSequence, feed.Reference);
         if (page.Rejection is { } pageRejection)
         {
             return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(pageRejection.Code), pageRejection.Message);
         }
 
         var conversationId = conversation.GetPrimaryKeyString();
-        feed.Restart(conversationId, (long)resume.AfterSequence, page.Entries, page.LastSequence);
+        feed.Restart(conversationId, afterSequence, page.Entries, page.LastSequence);
         return new Proto.Ack
         {
             CorrelationId = resume.RequestId,

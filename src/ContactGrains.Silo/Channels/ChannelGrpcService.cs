@@ -23,14 +23,13 @@ internal sealed class ChannelGrpcService(
     public override async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        var (started, rejection) = await router.StartAsync(channel, request);
+        var (started, snapshot, rejection) = await router.StartAsync(channel, request);
         ThrowIfRejected(rejection);
-        var snapshot = await grains.GetGrain<IConversationGrain>(started!.ConversationId).GetSnapshot();
         return new Proto.StartConversationResponse
         {
-            ConversationId = started.ConversationId,
+            ConversationId = started!.ConversationId,
             Created = started.Created,
-            Conversation = ChannelMapping.ToProto(snapshot),
+            Conversation = ChannelMapping.ToProto(snapshot!),
         };
     }
 
@@ -54,7 +53,7 @@ internal sealed class ChannelGrpcService(
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation);
         var max = request.MaxEntries == 0 ? ConversationLimits.MaxPageSize : (int)Math.Min(request.MaxEntries, ConversationLimits.MaxPageSize);
-        var page = await conversation.GetTimeline(channel, (long)request.AfterSequence, max);
+        var page = await conversation.GetTimeline(channel, ChannelMapping.ToSequence(request.AfterSequence), max);
         ThrowIfRejected(page.Rejection);
         var response = new Proto.GetTranscriptResponse
         {
@@ -69,6 +68,11 @@ internal sealed class ChannelGrpcService(
     {
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation);
+        if (InboundValidation.CheckReason(request.Reason) is { } badReason)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, badReason));
+        }
+
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "The adapter closed the conversation." : request.Reason;
         var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason);
         ThrowIfNotVisible(snapshot, conversation, channel);

@@ -131,10 +131,14 @@ internal static class ChannelMapping
         RejectionCode.InvalidArgument => StatusCode.InvalidArgument,
         RejectionCode.NotFound => StatusCode.NotFound,
         RejectionCode.Closed => StatusCode.FailedPrecondition,
+        RejectionCode.OutOfRange => StatusCode.OutOfRange,
         _ => StatusCode.Unknown,
     };
 
     public static RpcException ToRpcException(Rejection rejection) => new(new Status(ToStatusCode(rejection.Code), rejection.Message));
+
+    /// <summary>A wire sequence as the grains count them; values past long.MaxValue are simply out of range.</summary>
+    public static long ToSequence(ulong sequence) => sequence > long.MaxValue ? long.MaxValue : (long)sequence;
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -78,27 +78,36 @@ public sealed class ConversationRouter(IGrainFactory grains)
             : await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo);
     }
 
-    /// <summary>Starts (or finds) the conversation of a thread.</summary>
-    public async Task<(ThreadConversation? Conversation, Rejection? Rejection)> StartAsync(string channel, Proto.StartConversationRequest request)
+    /// <summary>Starts the conversation of a thread, or finds its open one.</summary>
+    public async Task<(ThreadConversation? Conversation, ConversationSnapshot? Snapshot, Rejection? Rejection)> StartAsync(string channel, Proto.StartConversationRequest request)
     {
         if (InboundValidation.CheckId(request.ExternalThreadId, "external_thread_id") is { } badThread)
         {
-            return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
+            return (null, null, new Rejection(RejectionCode.InvalidArgument, badThread));
         }
 
         if (CheckCustomer(request.Customer) is { } badCustomer)
         {
-            return (null, new Rejection(RejectionCode.InvalidArgument, badCustomer));
+            return (null, null, new Rejection(RejectionCode.InvalidArgument, badCustomer));
         }
 
         var customer = ChannelMapping.ToDomain(request.Customer);
-        if (customer is null)
+        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
+        var current = await thread.GetOrStart(customer, knownClosedId: null);
+        if (current is null)
         {
-            return (null, new Rejection(RejectionCode.InvalidArgument, MissingCustomerMessage(request.ExternalThreadId)));
+            return (null, null, new Rejection(RejectionCode.InvalidArgument, MissingCustomerMessage(request.ExternalThreadId)));
         }
 
-        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
-        return (await thread.GetOrStart(customer, knownClosedId: null), null);
+        var snapshot = await Conversation(current.ConversationId).GetSnapshot();
+        if (snapshot.Status == ConversationStatus.Closed)
+        {
+            // "Start" means a conversation that can take messages: the thread moves on to a new one.
+            current = (await thread.GetOrStart(customer, knownClosedId: current.ConversationId))!;
+            snapshot = await Conversation(current.ConversationId).GetSnapshot();
+        }
+
+        return (current, snapshot, null);
     }
 
     /// <summary>Finds the conversation an address names on this channel, without creating anything.</summary>
@@ -130,10 +139,9 @@ public sealed class ConversationRouter(IGrainFactory grains)
 
     private IConversationGrain Conversation(string id) => grains.GetGrain<IConversationGrain>(id);
 
+    // An absent customer is fine (the thread may know them); a present one must be valid.
     private static string? CheckCustomer(Proto.CustomerIdentity? customer) =>
-        customer is null || customer.ExternalCustomerId.Length == 0
-            ? null
-            : InboundValidation.CheckId(customer.ExternalCustomerId, "customer.external_customer_id");
+        ChannelMapping.ToDomain(customer) is { } identity ? InboundValidation.CheckCustomer(identity) : null;
 
     private static string MissingCustomerMessage(string threadId) =>
         $"customer.external_customer_id is required to start a conversation on thread '{threadId}'.";

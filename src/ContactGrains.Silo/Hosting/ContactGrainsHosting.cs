@@ -38,10 +38,10 @@ public static partial class ContactGrainsHosting
         builder.Services.AddSingleton(bot);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort)
+            .UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort, serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId)
             .AddMemoryGrainStorage(StorageNames.Default));
 
-        builder.Services.AddGrpc(grpc => grpc.EnableDetailedErrors = builder.Environment.IsDevelopment());
+        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck("silo", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
         builder.Services.AddSingleton<ConversationRouter>();

@@ -14,6 +14,12 @@ public sealed class ContactGrainsOptions
 
     public sealed class ClusterOptions
     {
+        /// <summary>Identifies the application across deployments; part of every stored grain's key.</summary>
+        public string ServiceId { get; set; } = "contactgrains";
+
+        /// <summary>Identifies one cluster (one set of silos that talk to each other).</summary>
+        public string ClusterId { get; set; } = "dev";
+
         /// <summary>Silo-to-silo port (localhost clustering in the dev profile).</summary>
         public int SiloPort { get; set; } = 11111;
 

@@ -1,0 +1,71 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Orleans.Storage;
+
+namespace ContactGrains.Silo.Hosting;
+
+/// <summary>
+/// Turns failures that escape a handler into precise statuses, so a caller knows whether to retry:
+/// the cluster being briefly unreachable is UNAVAILABLE (retry), a concurrent write conflict is
+/// ABORTED (retry the operation), anything else INTERNAL (a bug: see the silo's log).
+/// </summary>
+internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    private RpcException Map(Exception exception, ServerCallContext context)
+    {
+        var status = exception switch
+        {
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
+                new Status(StatusCode.Cancelled, "The call was cancelled."),
+            TimeoutException or SiloUnavailableException or OrleansMessageRejectionException =>
+                new Status(StatusCode.Unavailable, "The cluster could not complete this call in time; retry it (message resends are deduplicated)."),
+            InconsistentStateException =>
+                new Status(StatusCode.Aborted, "A concurrent change to the same conversation won; retry the call."),
+            _ => new Status(StatusCode.Internal, $"Internal error ({exception.GetType().Name}); the silo's log has the details."),
+        };
+
+        if (status.StatusCode == StatusCode.Internal)
+        {
+            LogUnexpected(exception, context.Method);
+        }
+        else
+        {
+            LogMapped(context.Method, status.StatusCode, exception.GetType().Name);
+        }
+
+        return new RpcException(status);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
+    private partial void LogUnexpected(Exception exception, string method);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} failed with {StatusCode} ({ExceptionType})")]
+    private partial void LogMapped(string method, StatusCode statusCode, string exceptionType);
+}
