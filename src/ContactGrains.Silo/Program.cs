@@ -1,7 +1,12 @@
 using ContactGrains.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
-if (!builder.TryAddContactGrains(Console.Error))
+if (args is ["migrate", ..])
+{
+    return await ContactGrainsHosting.MigrateAsync(builder.Configuration, Console.Out, Console.Error);
+}
+
+if (!await builder.TryAddContactGrainsAsync(Console.Error))
 {
     return 1;
 }

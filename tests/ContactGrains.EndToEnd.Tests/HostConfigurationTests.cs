@@ -50,7 +50,7 @@ public sealed class HostConfigurationTests : IDisposable
             """);
         var builder = Builder(path);
 
-        Assert.True(builder.TryAddContactGrains(TextWriter.Null));
+        Assert.True(await builder.TryAddContactGrainsAsync(TextWriter.Null));
         await using var app = builder.Build();
         var reply = await app.Services.GetRequiredService<IBot>().ReplyAsync(new BotRequest("how often do I water tomatoes", "en"));
 
@@ -59,12 +59,12 @@ public sealed class HostConfigurationTests : IDisposable
     }
 
     [Fact]
-    public void Missing_knowledge_base_stops_the_silo_with_one_clear_line()
+    public async Task Missing_knowledge_base_stops_the_silo_with_one_clear_line()
     {
         var path = Path.Combine(_directory, "missing.json");
         var errors = new StringWriter();
 
-        Assert.False(Builder(path).TryAddContactGrains(errors));
+        Assert.False(await Builder(path).TryAddContactGrainsAsync(errors));
 
         var message = errors.ToString().Trim();
         Assert.Single(message.Split('\n'));
@@ -79,7 +79,7 @@ public sealed class HostConfigurationTests : IDisposable
         await File.WriteAllTextAsync(path, "{ \"name\": \"x\", \"intents\": [ ");
         var errors = new StringWriter();
 
-        Assert.False(Builder(path).TryAddContactGrains(errors));
+        Assert.False(await Builder(path).TryAddContactGrainsAsync(errors));
 
         Assert.Contains("broken.json", errors.ToString(), StringComparison.Ordinal);
     }

@@ -32,7 +32,7 @@ public sealed class SiloFixture : IAsyncLifetime
             ["Logging:LogLevel:Default"] = "Warning",
         });
         var errors = new StringWriter();
-        if (!builder.TryAddContactGrains(errors))
+        if (!await builder.TryAddContactGrainsAsync(errors))
         {
             throw new InvalidOperationException(errors.ToString());
         }

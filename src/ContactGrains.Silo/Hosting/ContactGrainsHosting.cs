@@ -1,22 +1,33 @@
+using System.Net;
 using ContactGrains.Bot;
 using ContactGrains.Grains;
+using ContactGrains.Persistence;
 using ContactGrains.Silo.Channels;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Orleans.Serialization;
+using Orleans.Storage;
+using static ContactGrains.Silo.Hosting.ContactGrainsOptions;
 
 namespace ContactGrains.Silo.Hosting;
 
 /// <summary>Registration of everything a ContactGrains silo runs: the host's table of contents.</summary>
 public static partial class ContactGrainsHosting
 {
+    /// <summary>What a person runs to create or upgrade the schema.</summary>
+    public const string MigrateCommand = "dotnet run --project src/ContactGrains.Silo -- migrate --ContactGrains:Storage:ConnectionString=\"…\"";
+
+    private const string Npgsql = "Npgsql";
+
     /// <summary>
     /// Adds Orleans, the bot and the gRPC services. Returns false, after writing one clear line to
-    /// <paramref name="errors"/>, when the configuration cannot work (e.g. a broken knowledge base).
+    /// <paramref name="errors"/>, when the configuration cannot work: a broken knowledge base, or a
+    /// PostgreSQL database that is unreachable or lacks the schema.
     /// </summary>
-    public static bool TryAddContactGrains(this WebApplicationBuilder builder, TextWriter errors)
+    public static async Task<bool> TryAddContactGrainsAsync(this WebApplicationBuilder builder, TextWriter errors)
     {
-        var options = builder.Configuration.GetSection(ContactGrainsOptions.SectionName).Get<ContactGrainsOptions>() ?? new();
+        var options = ReadOptions(builder.Configuration);
 
         IBot bot;
         try
@@ -31,21 +42,96 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        if (options.Storage.Provider == StorageProvider.PostgreSql
+            && await DatabaseReadiness.CheckAsync(options.Storage.ConnectionString, MigrateCommand) is { } databaseProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {databaseProblem}");
+            return false;
+        }
+
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
 
         builder.Services.AddSingleton(bot);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort, serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId)
-            .AddMemoryGrainStorage(StorageNames.Default));
+        builder.Services.AddSingleton(options);
+        builder.UseOrleans(silo =>
+        {
+            if (options.Storage.Provider == StorageProvider.PostgreSql)
+            {
+                UsePostgreSql(silo, options);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort, serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId)
+                    .AddMemoryGrainStorage(StorageNames.Default)
+                    .UseInMemoryReminderService();
+            }
+        });
 
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck("silo", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
         builder.Services.AddSingleton<ConversationRouter>();
         return true;
+    }
+
+    /// <summary>Runs <c>migrate</c>: applies the missing schema migrations and says which.</summary>
+    public static async Task<int> MigrateAsync(IConfiguration configuration, TextWriter output, TextWriter errors)
+    {
+        var connectionString = ReadOptions(configuration).Storage.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            errors.WriteLine("migrate needs a PostgreSQL connection string: --ContactGrains:Storage:ConnectionString=\"Host=…;Database=…;Username=…;Password=…\"");
+            return 2;
+        }
+
+        try
+        {
+            var applied = await SchemaMigrator.MigrateAsync(connectionString);
+            output.WriteLine(applied.Count == 0
+                ? $"The schema is up to date (version {SchemaMigrator.RequiredVersion})."
+                : $"Applied {string.Join(", ", applied)}; the schema is at version {SchemaMigrator.RequiredVersion}.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is SchemaException or global::Npgsql.NpgsqlException or ArgumentException)
+        {
+            errors.WriteLine($"migrate failed: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static ContactGrainsOptions ReadOptions(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<ContactGrainsOptions>() ?? new();
+
+    private static void UsePostgreSql(ISiloBuilder silo, ContactGrainsOptions options)
+    {
+        var connectionString = options.Storage.ConnectionString;
+        silo.Configure<Orleans.Configuration.ClusterOptions>(cluster =>
+        {
+            cluster.ServiceId = options.Cluster.ServiceId;
+            cluster.ClusterId = options.Cluster.ClusterId;
+        });
+        silo.ConfigureEndpoints(IPAddress.Parse(options.Cluster.AdvertisedAddress), options.Cluster.SiloPort, options.Cluster.GatewayPort, listenOnAnyHostAddress: false);
+        silo.UseAdoNetClustering(clustering =>
+        {
+            clustering.Invariant = Npgsql;
+            clustering.ConnectionString = connectionString;
+        });
+        silo.AddAdoNetGrainStorage(StorageNames.Default, storage => storage.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = Npgsql;
+            o.ConnectionString = connectionString;
+            // Orleans' own binary format: it round-trips every [GenerateSerializer] type,
+            // grain and observer references included, and is versioned by [Id].
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+        silo.UseAdoNetReminderService(reminders =>
+        {
+            reminders.Invariant = Npgsql;
+            reminders.ConnectionString = connectionString;
+        });
     }
 
     /// <summary>Maps the gRPC endpoints and announces where the silo listens.</summary>
@@ -55,12 +141,20 @@ public static partial class ContactGrainsHosting
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
 
+        var options = app.Services.GetRequiredService<ContactGrainsOptions>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ContactGrains");
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             LogListening(logger, string.Join(", ", addresses));
-            LogNotDurable(logger);
+            if (options.Storage.Provider == StorageProvider.PostgreSql)
+            {
+                LogDurable(logger, options.Cluster.ClusterId, options.Cluster.SiloPort);
+            }
+            else
+            {
+                LogNotDurable(logger);
+            }
         });
         return app;
     }
@@ -70,4 +164,7 @@ public static partial class ContactGrainsHosting
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Development profile: single silo, localhost clustering, in-memory storage. Conversations are NOT durable and are lost when this process stops.")]
     private static partial void LogNotDurable(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL profile: cluster '{ClusterId}', silo port {SiloPort}; state, membership and reminders are durable.")]
+    private static partial void LogDurable(ILogger logger, string clusterId, int siloPort);
 }

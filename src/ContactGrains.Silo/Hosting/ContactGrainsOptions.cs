@@ -12,6 +12,8 @@ public sealed class ContactGrainsOptions
 
     public BotOptions Bot { get; set; } = new();
 
+    public StorageOptions Storage { get; set; } = new();
+
     public sealed class ClusterOptions
     {
         /// <summary>Identifies the application across deployments; part of every stored grain's key.</summary>
@@ -25,6 +27,27 @@ public sealed class ContactGrainsOptions
 
         /// <summary>Port for external Orleans clients.</summary>
         public int GatewayPort { get; set; } = 30000;
+
+        /// <summary>The address other silos reach this one at (PostgreSQL profile); loopback by default.</summary>
+        public string AdvertisedAddress { get; set; } = "127.0.0.1";
+    }
+
+    /// <summary>Where state, membership and reminders live.</summary>
+    public enum StorageProvider
+    {
+        /// <summary>Development: one silo, everything in memory, lost when the process stops.</summary>
+        Memory,
+
+        /// <summary>Production: clustering, grain state and reminders in PostgreSQL.</summary>
+        PostgreSql,
+    }
+
+    public sealed class StorageOptions
+    {
+        public StorageProvider Provider { get; set; } = StorageProvider.Memory;
+
+        /// <summary>Npgsql connection string; required for <see cref="StorageProvider.PostgreSql"/>.</summary>
+        public string? ConnectionString { get; set; }
     }
 
     public sealed class BotOptions
