@@ -15,7 +15,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         var bot = new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureHost(host => host.Services.AddSingleton<IBot>(bot));
-        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default));
+        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService());
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

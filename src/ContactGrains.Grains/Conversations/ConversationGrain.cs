@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ContactGrains.Bot;
 using ContactGrains.Contracts;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ContactGrains.Grains.Conversations;
 
@@ -13,8 +14,12 @@ public sealed partial class ConversationGrain(
     [PersistentState("conversation", StorageNames.Default)] IPersistentState<ConversationState> state,
     IBot bot,
     TimeProvider time,
-    ILogger<ConversationGrain> logger) : Grain, IConversationGrain
+    IOptions<ConversationOptions> options,
+    ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
+    /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
+    public const string InactivityReminder = "close-when-inactive";
+
     private ConversationState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -52,6 +57,8 @@ public sealed partial class ConversationGrain(
             return Task.CompletedTask;
         });
 
+        var lifecycle = options.Value;
+        await this.RegisterOrUpdateReminder(InactivityReminder, lifecycle.InactivityTimeout, lifecycle.InactivityCheckPeriod);
         LogStarted(Id, State.Channel, State.ExternalThreadId, State.CustomerKey);
         return Snapshot();
     }
@@ -95,6 +102,7 @@ public sealed partial class ConversationGrain(
                 produced.AddRange(State.Timeline);
             }
 
+            State.LastCustomerMessageAt = now;
             var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
             customerSequence = customerEntry.Sequence;
             State.AdapterMessageIds[message.AdapterMessageId] = customerSequence;
@@ -141,13 +149,36 @@ public sealed partial class ConversationGrain(
         return Task.FromResult(new TimelinePage(entries, State.LastSequence, null));
     }
 
-    public async Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason)
+    public Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason) =>
+        IsVisibleTo(channel) ? CloseAsync(reasonCode, reason) : Task.FromResult(NotStartedSnapshot());
+
+    /// <summary>Closes the conversation when it has been quiet for the inactivity timeout. Idempotent.</summary>
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!IsVisibleTo(channel))
+        if (reminderName != InactivityReminder)
         {
-            return NotStartedSnapshot();
+            return;
         }
 
+        if (State.Status == ConversationStatus.Open)
+        {
+            var timeout = options.Value.InactivityTimeout;
+            var quietSince = State.LastCustomerMessageAt ?? State.StartedAt;
+            if (time.GetUtcNow() - quietSince < timeout)
+            {
+                return;
+            }
+
+            await CloseAsync(OwnershipReasons.Inactive, $"No message from the customer for {FormatDuration(timeout)}: closed automatically.");
+            return;
+        }
+
+        // Closed or never started (a reminder left over from a failed start): nothing more to watch.
+        await StopInactivityReminderAsync();
+    }
+
+    private async Task<ConversationSnapshot> CloseAsync(string reasonCode, string reason)
+    {
         var now = time.GetUtcNow();
         if (State.Status != ConversationStatus.Closed)
         {
@@ -162,6 +193,7 @@ public sealed partial class ConversationGrain(
             });
             Push([closed!]);
             LogClosed(Id, reasonCode);
+            await StopInactivityReminderAsync();
         }
 
         // Also on a repeated close: a retry after this call failed must still reach the customer.
@@ -200,6 +232,19 @@ public sealed partial class ConversationGrain(
             throw;
         }
     }
+
+    private async Task StopInactivityReminderAsync()
+    {
+        if (await this.GetReminder(InactivityReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private static string FormatDuration(TimeSpan duration) =>
+        duration.TotalHours >= 1 && duration.Minutes == 0 && duration.Seconds == 0 ? $"{duration.TotalHours:0} h"
+        : duration.TotalMinutes >= 1 && duration.Seconds == 0 ? $"{duration.TotalMinutes:0} min"
+        : $"{duration.TotalSeconds:0} s";
 
     private Task SetDeliveryTarget(IConversationObserver target)
     {

@@ -25,6 +25,8 @@ public sealed class ConversationState
     /// a re-activated conversation still pushes to a live connection; a dead one simply drops pushes.
     /// </summary>
     [Id(11)] public IConversationObserver? DeliveryTarget { get; set; }
+    /// <summary>When the customer last wrote: the inactivity reminder closes the conversation after a long silence.</summary>
+    [Id(12)] public DateTimeOffset? LastCustomerMessageAt { get; set; }
 
     public long LastSequence => Timeline.Count;
 }

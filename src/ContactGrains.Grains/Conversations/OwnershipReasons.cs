@@ -5,4 +5,5 @@ public static class OwnershipReasons
 {
     public const string NewConversation = "new-conversation";
     public const string ClosedByAdapter = "closed-by-adapter";
+    public const string Inactive = "inactive";
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using ContactGrains.Bot;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Conversations;
 using ContactGrains.Persistence;
 using ContactGrains.Silo.Channels;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -56,6 +57,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddSingleton(bot);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
+        builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
         builder.UseOrleans(silo =>
         {
             if (options.Storage.Provider == StorageProvider.PostgreSql)
