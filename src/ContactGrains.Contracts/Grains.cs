@@ -43,6 +43,22 @@ public interface IConversationGrain : IGrainWithStringKey
 }
 
 /// <summary>
+/// A sealed block of a conversation's older timeline entries, written once and then only read.
+/// Keyed "conversationId/segmentIndex". Keeps the conversation's own state (and so the cost of
+/// each message) bounded however long the conversation grows.
+/// </summary>
+[Alias("cg.IConversationSegmentGrain")]
+public interface IConversationSegmentGrain : IGrainWithStringKey
+{
+    /// <summary>Stores the block. Idempotent: sealing the same block again changes nothing.</summary>
+    [Alias("Seal")]
+    Task Seal(ImmutableArray<TimelineEntry> entries);
+
+    [Alias("Read"), ReadOnly]
+    Task<ImmutableArray<TimelineEntry>> Read();
+}
+
+/// <summary>
 /// Maps an adapter's thread (channel + external thread id) to its current conversation, and starts
 /// a new one when there is none or the previous one is closed. Keyed "channel:externalThreadId".
 /// </summary>
@@ -121,4 +137,6 @@ public static class GrainKeys
     public static string Thread(string channel, string externalThreadId) => $"{channel}:{externalThreadId}";
 
     public static string Customer(string channel, string externalCustomerId) => $"{channel}:{externalCustomerId}";
+
+    public static string Segment(string conversationId, long index) => $"{conversationId}/{index}";
 }

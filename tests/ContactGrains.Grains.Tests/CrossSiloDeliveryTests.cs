@@ -52,17 +52,23 @@ public sealed class CrossSiloDeliveryTests(ClusterFixture fixture)
         // gone, a re-activated conversation pushes to the live connection.
         foreach (var id in remote)
         {
-            var grain = otherSilo.GetGrain<IConversationGrain>(id);
-            await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+            await otherSilo.GetGrain<IConversationGrain>(id).AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        }
 
-            // Deactivation finishes asynchronously; poll, bounded by a safety limit.
-            for (var attempt = 0; attempt < 100 && await management.GetActivationAddress(grain) is not null; attempt++)
+        // The silos' activation catalogs (not the directory cache) must no longer hold any of them.
+        var conversationIds = remote.Select(id => otherSilo.GetGrain<IConversationGrain>(id).GetGrainId()).ToHashSet();
+        var stillActive = int.MaxValue;
+        for (var attempt = 0; attempt < 200 && stillActive > 0; attempt++)
+        {
+            var activations = await management.GetDetailedGrainStatistics();
+            stillActive = activations.Count(a => conversationIds.Contains(a.GrainId));
+            if (stillActive > 0)
             {
                 await Task.Delay(50);
             }
-
-            Assert.Null(await management.GetActivationAddress(grain));
         }
+
+        Assert.Equal(0, stillActive);
 
         // Entries nobody received in a response are pushed: close every conversation from elsewhere.
         await Task.WhenAll(remote.Select(id =>

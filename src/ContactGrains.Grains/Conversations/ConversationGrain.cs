@@ -20,6 +20,15 @@ public sealed partial class ConversationGrain(
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
     public const string InactivityReminder = "close-when-inactive";
 
+    /// <summary>
+    /// Entries per sealed segment. The conversation's own state keeps between one and two segments'
+    /// worth of recent entries, so writing a message costs the same at the 10th and the 10,000th.
+    /// </summary>
+    public const int SegmentSize = 32;
+
+    /// <summary>Customer message ids the deduplication index keeps at least (it prunes the older half beyond twice this).</summary>
+    public const int RememberedMessageIds = 1024;
+
     private ConversationState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -92,20 +101,20 @@ public sealed partial class ConversationGrain(
         }
 
         var now = time.GetUtcNow();
-        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.Timeline.Count + 2);
+        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.RecentEntries.Count + 2);
         long customerSequence = 0;
         await CommitAsync(async () =>
         {
-            if (State.AdapterMessageIds.Count == 0)
+            if (State.LastCustomerMessageAt is null)
             {
                 // The first message opened the conversation for the adapter: it is owed the opening too.
-                produced.AddRange(State.Timeline);
+                produced.AddRange(State.RecentEntries);
             }
 
             State.LastCustomerMessageAt = now;
             var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
             customerSequence = customerEntry.Sequence;
-            State.AdapterMessageIds[message.AdapterMessageId] = customerSequence;
+            RememberMessageId(message.AdapterMessageId, customerSequence);
             produced.Add(customerEntry);
             if (deliverTo is not null)
             {
@@ -129,24 +138,47 @@ public sealed partial class ConversationGrain(
         return page;
     }
 
-    public Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries)
+    public async Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries)
     {
         if (!IsVisibleTo(channel))
         {
-            return Task.FromResult(new TimelinePage([], 0, new Rejection(RejectionCode.NotFound, NotFoundMessage(channel))));
+            return new TimelinePage([], 0, new Rejection(RejectionCode.NotFound, NotFoundMessage(channel)));
         }
 
         if (afterSequence < 0 || afterSequence > State.LastSequence)
         {
-            return Task.FromResult(new TimelinePage([], State.LastSequence, new Rejection(RejectionCode.OutOfRange,
-                $"after_sequence {afterSequence} is outside this conversation's timeline, which ends at {State.LastSequence}.")));
+            return new TimelinePage([], State.LastSequence, new Rejection(RejectionCode.OutOfRange,
+                $"after_sequence {afterSequence} is outside this conversation's timeline, which ends at {State.LastSequence}."));
         }
 
         var count = (int)Math.Min(State.LastSequence - afterSequence, Math.Clamp(maxEntries, 1, ConversationLimits.MaxPageSize));
-        var entries = count == 0
-            ? ImmutableArray<TimelineEntry>.Empty
-            : [.. State.Timeline.GetRange((int)afterSequence, count)];
-        return Task.FromResult(new TimelinePage(entries, State.LastSequence, null));
+        var page = ImmutableArray.CreateBuilder<TimelineEntry>(count);
+        var next = afterSequence + 1;
+        while (page.Count < count && next <= State.SealedThrough)
+        {
+            // Older entries: read the sealed segment that holds the next one.
+            var segment = await GrainFactory.GetGrain<IConversationSegmentGrain>(GrainKeys.Segment(Id, (next - 1) / SegmentSize)).Read();
+            var from = (int)((next - 1) % SegmentSize);
+            if (segment.Length != SegmentSize)
+            {
+                throw new InvalidOperationException($"Conversation {Id}: segment {(next - 1) / SegmentSize} holds {segment.Length} entries, not {SegmentSize}.");
+            }
+
+            foreach (var entry in segment.AsSpan(from, Math.Min(SegmentSize - from, count - page.Count)))
+            {
+                page.Add(entry);
+            }
+
+            next = page[^1].Sequence + 1;
+        }
+
+        var recentFrom = (int)(next - State.SealedThrough - 1);
+        for (var i = recentFrom; page.Count < count; i++)
+        {
+            page.Add(State.RecentEntries[i]);
+        }
+
+        return new TimelinePage(page.MoveToImmutable(), State.LastSequence, null);
     }
 
     public Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason) =>
@@ -213,6 +245,7 @@ public sealed partial class ConversationGrain(
         try
         {
             await change();
+            await SealFullSegmentsAsync();
             await state.WriteStateAsync();
         }
         catch (Exception ex)
@@ -230,6 +263,37 @@ public sealed partial class ConversationGrain(
             }
 
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves the oldest full segment out of the conversation's state once two segments' worth of
+    /// entries have gathered. The segment is written before the state that drops it, and sealing is
+    /// idempotent, so a failure in between only means sealing the same segment again.
+    /// </summary>
+    private async Task SealFullSegmentsAsync()
+    {
+        while (State.RecentEntries.Count >= 2 * SegmentSize)
+        {
+            var index = State.SealedThrough / SegmentSize;
+            var block = State.RecentEntries.GetRange(0, SegmentSize).ToImmutableArray();
+            await GrainFactory.GetGrain<IConversationSegmentGrain>(GrainKeys.Segment(Id, index)).Seal(block);
+            State.RecentEntries.RemoveRange(0, SegmentSize);
+            State.SealedThrough += SegmentSize;
+        }
+    }
+
+    private void RememberMessageId(string adapterMessageId, long sequence)
+    {
+        State.AdapterMessageIds[adapterMessageId] = sequence;
+        if (State.AdapterMessageIds.Count > 2 * RememberedMessageIds)
+        {
+            // Forget the older half: adapters resend within minutes, not a thousand messages later.
+            var cutoff = State.AdapterMessageIds.Values.Order().ElementAt(RememberedMessageIds);
+            foreach (var old in State.AdapterMessageIds.Where(pair => pair.Value < cutoff).Select(pair => pair.Key).ToList())
+            {
+                State.AdapterMessageIds.Remove(old);
+            }
         }
     }
 
@@ -280,7 +344,7 @@ public sealed partial class ConversationGrain(
 
     private TimelineEntry Append(TimelineEntry entry)
     {
-        State.Timeline.Add(entry);
+        State.RecentEntries.Add(entry);
         return entry;
     }
 

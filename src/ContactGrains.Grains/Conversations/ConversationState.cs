@@ -16,17 +16,28 @@ public sealed class ConversationState
     [Id(6)] public DateTimeOffset StartedAt { get; set; }
     [Id(7)] public DateTimeOffset? ClosedAt { get; set; }
     [Id(8)] public List<OwnershipChange> Ledger { get; set; } = [];
-    /// <summary>Every entry, in order: Timeline[i].Sequence == i + 1.</summary>
-    [Id(9)] public List<TimelineEntry> Timeline { get; set; } = [];
-    /// <summary>Adapter message id to the sequence it was stored at: the deduplication index.</summary>
+    // Id 9 held the whole timeline before it moved to segments; never reuse it.
+
+    /// <summary>
+    /// Recent adapter message ids and the sequence each was stored at: the deduplication index. It
+    /// remembers at least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
+    /// </summary>
     [Id(10)] public Dictionary<string, long> AdapterMessageIds { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The adapter connection (an observer on some silo) that last sent or resumed here. Stored so that
     /// a re-activated conversation still pushes to a live connection; a dead one simply drops pushes.
     /// </summary>
     [Id(11)] public IConversationObserver? DeliveryTarget { get; set; }
+
     /// <summary>When the customer last wrote: the inactivity reminder closes the conversation after a long silence.</summary>
     [Id(12)] public DateTimeOffset? LastCustomerMessageAt { get; set; }
 
-    public long LastSequence => Timeline.Count;
+    /// <summary>Entries after <see cref="SealedThrough"/>, in order; older ones live in segment grains.</summary>
+    [Id(13)] public List<TimelineEntry> RecentEntries { get; set; } = [];
+
+    /// <summary>Entries 1..SealedThrough are sealed in segments of <see cref="ConversationGrain.SegmentSize"/>.</summary>
+    [Id(14)] public long SealedThrough { get; set; }
+
+    public long LastSequence => SealedThrough + RecentEntries.Count;
 }
