@@ -4,6 +4,7 @@ using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Persistence;
 using ContactGrains.Silo.Channels;
+using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -134,6 +135,18 @@ public static partial class ContactGrainsHosting
             reminders.Invariant = Npgsql;
             reminders.ConnectionString = connectionString;
         });
+        if (options.Cluster.FastFailureDetection)
+        {
+            silo.Configure<ClusterMembershipOptions>(membership =>
+            {
+                membership.ProbeTimeout = TimeSpan.FromSeconds(1);
+                membership.NumMissedProbesLimit = 2;
+                membership.NumProbedSilos = 2;
+                membership.NumVotesForDeathDeclaration = 1;
+                membership.TableRefreshTimeout = TimeSpan.FromSeconds(1);
+                membership.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(2);
+            });
+        }
     }
 
     /// <summary>Maps the gRPC endpoints and announces where the silo listens.</summary>

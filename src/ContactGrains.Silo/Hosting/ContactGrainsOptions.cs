@@ -30,6 +30,13 @@ public sealed class ContactGrainsOptions
 
         /// <summary>The address other silos reach this one at (PostgreSQL profile); loopback by default.</summary>
         public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+        /// <summary>
+        /// Declare a silo dead after about 3 s of silence instead of Orleans' default (about 30 s or
+        /// more). For tests and demos on one machine: on a real network, short timeouts turn a slow
+        /// moment into a false death.
+        /// </summary>
+        public bool FastFailureDetection { get; set; }
     }
 
     /// <summary>Where state, membership and reminders live.</summary>
