@@ -27,7 +27,7 @@ public sealed partial class ConversationGrain(
     public const int SegmentSize = 32;
 
     /// <summary>Customer message ids the deduplication index keeps at least (it prunes the older half beyond twice this).</summary>
-    public const int RememberedMessageIds = 1024;
+    public const int RememberedMessageIds = 256;
 
     private ConversationState State => state.State;
 
@@ -80,7 +80,7 @@ public sealed partial class ConversationGrain(
         }
 
         // A resend is answered from the index before anything else, also once the conversation is closed.
-        if (State.AdapterMessageIds.TryGetValue(message.AdapterMessageId, out var original))
+        if (State.RecentMessageIds.TryGetValue(MessageIdHash.Of(message.AdapterMessageId), out var original))
         {
             if (deliverTo is not null && !deliverTo.Equals(State.DeliveryTarget))
             {
@@ -285,14 +285,15 @@ public sealed partial class ConversationGrain(
 
     private void RememberMessageId(string adapterMessageId, long sequence)
     {
-        State.AdapterMessageIds[adapterMessageId] = sequence;
-        if (State.AdapterMessageIds.Count > 2 * RememberedMessageIds)
+        var index = State.RecentMessageIds;
+        index[MessageIdHash.Of(adapterMessageId)] = sequence;
+        if (index.Count > 2 * RememberedMessageIds)
         {
-            // Forget the older half: adapters resend within minutes, not a thousand messages later.
-            var cutoff = State.AdapterMessageIds.Values.Order().ElementAt(RememberedMessageIds);
-            foreach (var old in State.AdapterMessageIds.Where(pair => pair.Value < cutoff).Select(pair => pair.Key).ToList())
+            // Forget the older half: adapters resend within minutes, not hundreds of messages later.
+            var cutoff = index.Values.Order().ElementAt(RememberedMessageIds);
+            foreach (var old in index.Where(pair => pair.Value < cutoff).Select(pair => pair.Key).ToList())
             {
-                State.AdapterMessageIds.Remove(old);
+                index.Remove(old);
             }
         }
     }

@@ -18,11 +18,7 @@ public sealed class ConversationState
     [Id(8)] public List<OwnershipChange> Ledger { get; set; } = [];
     // Id 9 held the whole timeline before it moved to segments; never reuse it.
 
-    /// <summary>
-    /// Recent adapter message ids and the sequence each was stored at: the deduplication index. It
-    /// remembers at least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
-    /// </summary>
-    [Id(10)] public Dictionary<string, long> AdapterMessageIds { get; set; } = new(StringComparer.Ordinal);
+    // Id 10 held full adapter message ids; replaced by their hashes (Id 15) to keep the row small.
 
     /// <summary>
     /// The adapter connection (an observer on some silo) that last sent or resumed here. Stored so that
@@ -38,6 +34,13 @@ public sealed class ConversationState
 
     /// <summary>Entries 1..SealedThrough are sealed in segments of <see cref="ConversationGrain.SegmentSize"/>.</summary>
     [Id(14)] public long SealedThrough { get; set; }
+
+    /// <summary>
+    /// The deduplication index: a 64-bit hash of each recent adapter message id, and the sequence the
+    /// message was stored at. Hashes keep the row small whatever the ids look like; it remembers at
+    /// least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
+    /// </summary>
+    [Id(15)] public Dictionary<ulong, long> RecentMessageIds { get; set; } = [];
 
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }
