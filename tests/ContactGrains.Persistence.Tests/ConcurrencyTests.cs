@@ -1,0 +1,253 @@
+using ContactGrains.Contracts;
+using ContactGrains.Grains;
+using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Customers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using static ContactGrains.Persistence.Tests.TestIds;
+
+namespace ContactGrains.Persistence.Tests;
+
+/// <summary>
+/// Optimistic concurrency on the version column: a writer holding a stale version fails loudly and
+/// never overwrites, for first inserts, updates and clears alike.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ConcurrencyTests(PostgresFixture fixture)
+{
+    // Each test writes its own state name, so row counts in the shared database are its own.
+    private readonly string _stateName = Unique("state");
+
+    // A string key that parses as a GUID reaches the database as n0/n1 with a NULL extension; any
+    // other string key as 0/0 plus the extension. Both identities must behave the same.
+    public static TheoryData<string> Keys() => new() { "string-key", "guid-key" };
+
+    private static GrainId NewGrainId(string kind) =>
+        GrainId.Create("cg-test", kind == "guid-key" ? Guid.NewGuid().ToString("N") : Unique("customer"));
+
+    private async Task<IGrainStorage> StorageAsync(string name = StorageNames.Default) =>
+        (await fixture.SharedClusterAsync()).Cluster.SiloServices().GetRequiredKeyedService<IGrainStorage>(name);
+
+    private async Task<GrainState<CustomerState>> ReadAsync(IGrainStorage storage, GrainId id)
+    {
+        var state = new GrainState<CustomerState>();
+        await storage.ReadStateAsync(_stateName, id, state);
+        return state;
+    }
+
+    [Theory]
+    [MemberData(nameof(Keys))]
+    public async Task Second_writer_at_the_same_version_fails_and_the_first_write_stays(string key)
+    {
+        var id = NewGrainId(key);
+        var storage = await StorageAsync();
+        var seed = await ReadAsync(storage, id);
+        Assert.False(seed.RecordExists);
+        Assert.Null(seed.ETag);
+        seed.State!.DisplayName = "seed";
+        await storage.WriteStateAsync(_stateName, id, seed);
+        Assert.Equal("1", seed.ETag);
+
+        var first = await ReadAsync(storage, id);
+        var second = await ReadAsync(storage, id);
+        Assert.Equal("1", first.ETag);
+        Assert.Equal("1", second.ETag);
+
+        first.State!.DisplayName = "first";
+        await storage.WriteStateAsync(_stateName, id, first);
+        second.State!.DisplayName = "second";
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(_stateName, id, second));
+
+        var reread = await ReadAsync(storage, id);
+        Assert.True(reread.RecordExists);
+        Assert.Equal("2", reread.ETag);
+        Assert.Equal("first", reread.State!.DisplayName);
+    }
+
+    [Theory]
+    [MemberData(nameof(Keys))]
+    public async Task Two_first_writers_cannot_both_insert(string key)
+    {
+        var id = NewGrainId(key);
+        var storage = await StorageAsync();
+        var first = await ReadAsync(storage, id);
+        var second = await ReadAsync(storage, id);
+
+        first.State!.DisplayName = "first";
+        await storage.WriteStateAsync(_stateName, id, first);
+        second.State!.DisplayName = "second";
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(_stateName, id, second));
+
+        var reread = await ReadAsync(storage, id);
+        Assert.Equal("1", reread.ETag);
+        Assert.Equal("first", reread.State!.DisplayName);
+        Assert.Equal(1L, await RowCountAsync());
+
+        // The identity as stored: the NULL extension is what the unique index must treat as equal.
+        var shared = await fixture.SharedClusterAsync();
+        var (n0, n1, extension) = Assert.Single(await Sql.ReadAsync(shared.ConnectionString,
+            "SELECT grainidn0, grainidn1, grainidextensionstring FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = @state",
+            row => (row.GetInt64(0), row.GetInt64(1), row.IsDBNull(2) ? null : row.GetString(2)),
+            ("service", shared.ServiceId), ("state", _stateName)));
+        if (key == "guid-key")
+        {
+            Assert.Null(extension);
+            Assert.NotEqual((0L, 0L), (n0, n1));
+        }
+        else
+        {
+            Assert.Equal(id.Key.ToString(), extension);
+            Assert.Equal((0L, 0L), (n0, n1));
+        }
+    }
+
+    [Fact]
+    public async Task Of_many_simultaneous_writers_at_one_version_exactly_one_wins()
+    {
+        const int writers = 8;
+        var id = NewGrainId("string-key");
+        var storage = await StorageAsync();
+
+        // Simultaneous first inserts: the unique index decides.
+        var inserts = await Task.WhenAll(Enumerable.Range(0, writers).Select(i => TryWriteAsync(storage, id, new GrainState<CustomerState>(new CustomerState()), $"insert-{i}")));
+        // Simultaneous updates of version 1: the row lock and the version check decide.
+        var updates = await Task.WhenAll(Enumerable.Range(0, writers).Select(i =>
+            TryWriteAsync(storage, id, new GrainState<CustomerState>(new CustomerState()) { ETag = "1", RecordExists = true }, $"update-{i}")));
+
+        var inserted = Assert.Single(inserts, name => name is not null);
+        var updated = Assert.Single(updates, name => name is not null);
+        var stored = await ReadAsync(storage, id);
+        Assert.Equal("2", stored.ETag);
+        Assert.Equal(updated, stored.State!.DisplayName);
+        Assert.StartsWith("insert-", inserted, StringComparison.Ordinal);
+        Assert.Equal(1L, await RowCountAsync());
+    }
+
+    [Fact]
+    public async Task Clear_keeps_counting_versions_and_refuses_a_stale_version()
+    {
+        var id = NewGrainId("string-key");
+        var storage = await StorageAsync();
+        var state = await ReadAsync(storage, id);
+        state.State!.DisplayName = "to be cleared";
+        await storage.WriteStateAsync(_stateName, id, state);
+        var stale = await ReadAsync(storage, id);
+        state.State!.DisplayName = "changed";
+        await storage.WriteStateAsync(_stateName, id, state);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync(_stateName, id, stale));
+        await storage.ClearStateAsync(_stateName, id, state);
+
+        Assert.Equal("3", state.ETag);
+        var cleared = await ReadAsync(storage, id);
+        Assert.Equal("3", cleared.ETag);
+        Assert.Null(cleared.State!.DisplayName);
+        // The cleared row remains, so the writer from before the clear still cannot overwrite.
+        stale.State!.DisplayName = "stale";
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(_stateName, id, stale));
+        cleared.State!.DisplayName = "after clear";
+        await storage.WriteStateAsync(_stateName, id, cleared);
+        Assert.Equal("4", cleared.ETag);
+    }
+
+    [Fact]
+    public async Task Clear_with_DeleteStateOnClear_removes_the_row_and_refuses_a_stale_version()
+    {
+        var id = NewGrainId("guid-key");
+        var storage = await StorageAsync(PostgresCluster.DeletingStorage);
+        var state = await ReadAsync(storage, id);
+        state.State!.DisplayName = "to be deleted";
+        await storage.WriteStateAsync(_stateName, id, state);
+        var stale = await ReadAsync(storage, id);
+        await storage.WriteStateAsync(_stateName, id, state);
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync(_stateName, id, stale));
+        Assert.Equal(1L, await RowCountAsync());
+        await storage.ClearStateAsync(_stateName, id, state);
+
+        Assert.Null(state.ETag);
+        Assert.Equal(0L, await RowCountAsync());
+        var gone = await ReadAsync(storage, id);
+        Assert.False(gone.RecordExists);
+        Assert.Null(gone.ETag);
+        // Deleted means "never written": the next write starts again at version 1.
+        state.State!.DisplayName = "again";
+        await storage.WriteStateAsync(_stateName, id, state);
+        Assert.Equal("1", state.ETag);
+    }
+
+    [Fact]
+    public async Task A_version_changed_underneath_a_live_conversation_fails_the_turn_and_the_next_turn_runs_on_what_is_stored()
+    {
+        var connectionString = await fixture.DatabaseAsync(nameof(ConcurrencyTests));
+        var serviceId = Unique("service");
+        await using var cluster = await PostgresCluster.StartAsync(connectionString, serviceId, Unique("cluster"));
+        var grains = cluster.Client;
+        var started = await grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(Channel, Unique("thread")))
+            .GetOrStart(Customer(Unique("cust")), knownClosedId: null);
+        var conversation = grains.GetGrain<IConversationGrain>(started!.ConversationId);
+        var accepted = await conversation.ReceiveCustomerMessage(Message("m1", "Where is my refund?"), deliverTo: null);
+        Assert.Equal(3, accepted.LastSequence);
+
+        // Another writer (a second activation, an operator) moves the stored version on.
+        var before = await StoredConversationRowAsync(connectionString, serviceId);
+        Assert.Equal(1, await Sql.ExecuteAsync(connectionString,
+            "UPDATE orleans_grain_state SET version = version + 1 WHERE serviceid = @service AND graintypestring = 'conversation'",
+            ("service", serviceId)));
+
+        var failure = await Record.ExceptionAsync(() => conversation.ReceiveCustomerMessage(Message("m2", "How do I reset my password?"), deliverTo: null));
+
+        Assert.IsType<InconsistentStateException>(failure);
+        // Not overwritten: the row is exactly what the other writer left.
+        var after = await StoredConversationRowAsync(connectionString, serviceId);
+        Assert.Equal(before.Version + 1, after.Version);
+        Assert.Equal(before.Payload, after.Payload);
+
+        // The activation reloaded (or was replaced): the next turn succeeds on top of what is stored,
+        // and the failed message was never kept, so its resend is new, not a duplicate.
+        var next = await conversation.ReceiveCustomerMessage(Message("m3", "How do I reset my password?"), deliverTo: null);
+        var resend = await conversation.ReceiveCustomerMessage(Message("m2", "How do I reset my password?"), deliverTo: null);
+
+        Assert.Equal(InboundOutcome.Accepted, next.Outcome);
+        Assert.Equal(4, next.Sequence);
+        Assert.Equal(InboundOutcome.Accepted, resend.Outcome);
+        Assert.Equal(6, resend.Sequence);
+        Assert.Equal(7, resend.LastSequence);
+
+        var stored = new GrainState<ConversationState>();
+        await cluster.SiloServices().GetRequiredKeyedService<IGrainStorage>(StorageNames.Default).ReadStateAsync("conversation", conversation.GetGrainId(), stored);
+        var snapshot = await conversation.GetSnapshot();
+        Assert.Equal((before.Version + 3).ToString(System.Globalization.CultureInfo.InvariantCulture), stored.ETag);
+        Assert.Equal(snapshot.LastSequence, stored.State!.LastSequence);
+        // The stored deduplication index knows m1, m3 and m2 at the sequences they were accepted at.
+        Assert.Equal([2L, 4L, 6L], stored.State!.RecentMessageIds.Values.Order());
+    }
+
+    private async Task<string?> TryWriteAsync(IGrainStorage storage, GrainId id, GrainState<CustomerState> state, string name)
+    {
+        state.State!.DisplayName = name;
+        try
+        {
+            await storage.WriteStateAsync(_stateName, id, state);
+            return name;
+        }
+        catch (InconsistentStateException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<long> RowCountAsync()
+    {
+        var shared = await fixture.SharedClusterAsync();
+        return await Sql.ScalarAsync<long>(shared.ConnectionString,
+            "SELECT count(*) FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = @state",
+            ("service", shared.ServiceId), ("state", _stateName));
+    }
+
+    private static async Task<(int Version, byte[] Payload)> StoredConversationRowAsync(string connectionString, string serviceId) =>
+        Assert.Single(await Sql.ReadAsync(connectionString,
+            "SELECT version, payloadbinary FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = 'conversation'",
+            row => (row.GetInt32(0), (byte[])row.GetValue(1)),
+            ("service", serviceId)));
+}
