@@ -9,6 +9,10 @@ const string Usage = """
           entries arrive in order with no gap. Loopback addresses only; stops after --max-seconds.
       contactgrains-load bot [--iterations 200000]
           Times the knowledge-base bot's matcher on a fixed mix of questions, in-process.
+      contactgrains-load growth [--address http://127.0.0.1:5000] [--iterations 2000] [--max-seconds 120]
+          Grows one conversation to --iterations messages, one at a time, and prints the time per
+          message for every 100: flat figures mean storing a message does not get dearer as the
+          conversation grows.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -28,6 +32,7 @@ return args[0] switch
 {
     "channel" => await ChannelLoad.RunAsync(options),
     "bot" => BotBenchmark.Run(options),
+    "growth" => await GrowthBenchmark.RunAsync(options),
     _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
 };
 
