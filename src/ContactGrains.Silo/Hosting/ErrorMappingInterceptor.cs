@@ -44,8 +44,8 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         {
             OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
                 new Status(StatusCode.Cancelled, "The call was cancelled."),
-            TimeoutException or SiloUnavailableException or OrleansMessageRejectionException =>
-                new Status(StatusCode.Unavailable, "The cluster could not complete this call in time; retry it (message resends are deduplicated)."),
+            _ when IsTransient(exception) =>
+                new Status(StatusCode.Unavailable, "The cluster could not complete this call now (a silo or the database is unreachable); retry it (message resends are deduplicated)."),
             InconsistentStateException =>
                 new Status(StatusCode.Aborted, "A concurrent change to the same conversation won; retry the call."),
             _ => new Status(StatusCode.Internal, $"Internal error ({exception.GetType().Name}); the silo's log has the details."),
@@ -61,6 +61,28 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         }
 
         return new RpcException(status);
+    }
+
+    /// <summary>
+    /// A failure of infrastructure that comes back by itself: a silo or the database unreachable or
+    /// too slow. Exceptions from other silos may arrive as Orleans' fallback type, so names count too.
+    /// </summary>
+    internal static bool IsTransient(Exception exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                case TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+                    or System.Data.Common.DbException or System.Net.Sockets.SocketException:
+                    return true;
+                case Orleans.Serialization.UnavailableExceptionFallbackException fallback
+                    when fallback.ExceptionType?.Contains("Npgsql", StringComparison.Ordinal) == true || fallback.ExceptionType?.Contains("Socket", StringComparison.Ordinal) == true:
+                    return true;
+            }
+        }
+
+        return false;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
