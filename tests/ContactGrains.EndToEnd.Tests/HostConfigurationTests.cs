@@ -73,6 +73,35 @@ public sealed class HostConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task Unknown_storage_provider_stops_the_silo_with_one_clear_line()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ContactGrains:Storage:Provider"] = "Postgres" });
+        var errors = new StringWriter();
+
+        Assert.False(await builder.TryAddContactGrainsAsync(errors));
+
+        var message = errors.ToString().Trim();
+        Assert.Single(message.Split('\n'));
+        Assert.Contains("Postgres", message, StringComparison.Ordinal);
+        Assert.Contains("Memory or PostgreSql", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostgreSql_profile_without_a_connection_string_stops_the_silo_saying_so()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ContactGrains:Storage:Provider"] = "PostgreSql" });
+        var errors = new StringWriter();
+
+        Assert.False(await builder.TryAddContactGrainsAsync(errors));
+
+        Assert.Equal(
+            "ContactGrains cannot start: No PostgreSQL connection string: set ContactGrains:Storage:ConnectionString (e.g. \"Host=127.0.0.1;Port=5432;Database=contactgrains;Username=contactgrains;Password=…\").",
+            errors.ToString().Trim());
+    }
+
+    [Fact]
     public async Task Invalid_knowledge_base_json_stops_the_silo_naming_the_file()
     {
         var path = Path.Combine(_directory, "broken.json");

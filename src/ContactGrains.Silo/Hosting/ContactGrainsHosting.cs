@@ -29,7 +29,17 @@ public static partial class ContactGrainsHosting
     /// </summary>
     public static async Task<bool> TryAddContactGrainsAsync(this WebApplicationBuilder builder, TextWriter errors)
     {
-        var options = ReadOptions(builder.Configuration);
+        ContactGrainsOptions options;
+        try
+        {
+            options = ReadOptions(builder.Configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // e.g. Storage:Provider=Postgres: the binder names the key and the value it could not use.
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{SectionName}' section is invalid. {ex.Message} (Storage:Provider is Memory or PostgreSql.)");
+            return false;
+        }
 
         IBot bot;
         try
