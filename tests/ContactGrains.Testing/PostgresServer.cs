@@ -6,8 +6,8 @@ namespace ContactGrains.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL server started from the machine's binaries: a fresh data directory in a
-/// temp folder, a free loopback port, trust authentication, no fsync (test speed, not durability
-/// of the database host). Runs as the 'postgres' user when the tests run as root, because
+/// temp folder, a free loopback port, trust authentication, no fsync (the tests stop the server,
+/// never the machine, so only synchronous commit matters for durability, and it stays on). Runs as the 'postgres' user when the tests run as root, because
 /// PostgreSQL refuses to run as root. Missing binaries fail loudly: tests never skip.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
@@ -85,7 +85,9 @@ public sealed class PostgresServer : IAsyncDisposable
     private Task StartServerAsync() => RunPostgresToolAsync("pg_ctl",
     [
         "-D", DataDirectory, "-l", Path.Combine(_root, "server.log"), "-w", "-t", "60",
-        "-o", $"-p {Port} -h 127.0.0.1 -k {_root} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        // fsync off is safe here: tests stop the server, never the machine under it. Commits stay
+        // synchronous, so an acknowledged write survives an immediate stop, as in production.
+        "-o", $"-p {Port} -h 127.0.0.1 -k {_root} -c fsync=off -c full_page_writes=off -c max_connections=300",
         "start",
     ]);
 

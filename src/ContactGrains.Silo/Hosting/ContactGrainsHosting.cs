@@ -127,6 +127,9 @@ public static partial class ContactGrainsHosting
             cluster.ClusterId = options.Cluster.ClusterId;
         });
         silo.ConfigureEndpoints(IPAddress.Parse(options.Cluster.AdvertisedAddress), options.Cluster.SiloPort, options.Cluster.GatewayPort, listenOnAnyHostAddress: false);
+        // A database failure in a grain on another silo must reach the caller as what it is (so it
+        // maps to UNAVAILABLE), not as an unserializable exception.
+        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         silo.UseAdoNetClustering(clustering =>
         {
             clustering.Invariant = Npgsql;
