@@ -37,17 +37,7 @@ internal static class PostgresCluster
         builder.ConfigureHost(host => host.Services.AddSingleton(Bot.Value));
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseAdoNetClustering(o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
-            silo.AddAdoNetGrainStorage(StorageNames.Default, storage => storage.Configure<Serializer>((o, serializer) =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+            silo.UseContactGrainsPostgreSql(connectionString, StorageNames.Default);
             silo.AddAdoNetGrainStorage(DeletingStorage, storage => storage.Configure<Serializer>((o, serializer) =>
             {
                 o.Invariant = Invariant;
@@ -55,11 +45,6 @@ internal static class PostgresCluster
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                 o.DeleteStateOnClear = true;
             }));
-            silo.UseAdoNetReminderService(o =>
-            {
-                o.Invariant = Invariant;
-                o.ConnectionString = connectionString;
-            });
             configureSilo?.Invoke(silo);
         });
         builder.ConfigureClient(client => client.UseAdoNetClustering(o =>

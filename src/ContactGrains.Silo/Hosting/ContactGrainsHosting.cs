@@ -8,8 +8,6 @@ using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Orleans.Serialization;
-using Orleans.Storage;
 using static ContactGrains.Silo.Hosting.ContactGrainsOptions;
 
 namespace ContactGrains.Silo.Hosting;
@@ -19,8 +17,6 @@ public static partial class ContactGrainsHosting
 {
     /// <summary>What a person runs to create or upgrade the schema.</summary>
     public const string MigrateCommand = "dotnet run --project src/ContactGrains.Silo -- migrate --ContactGrains:Storage:ConnectionString=\"…\"";
-
-    private const string Npgsql = "Npgsql";
 
     /// <summary>
     /// Adds Orleans, the bot and the gRPC services. Returns false, after writing one clear line to
@@ -127,27 +123,7 @@ public static partial class ContactGrainsHosting
             cluster.ClusterId = options.Cluster.ClusterId;
         });
         silo.ConfigureEndpoints(IPAddress.Parse(options.Cluster.AdvertisedAddress), options.Cluster.SiloPort, options.Cluster.GatewayPort, listenOnAnyHostAddress: false);
-        // A database failure in a grain on another silo must reach the caller as what it is (so it
-        // maps to UNAVAILABLE), not as an unserializable exception.
-        silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
-        silo.UseAdoNetClustering(clustering =>
-        {
-            clustering.Invariant = Npgsql;
-            clustering.ConnectionString = connectionString;
-        });
-        silo.AddAdoNetGrainStorage(StorageNames.Default, storage => storage.Configure<Serializer>((o, serializer) =>
-        {
-            o.Invariant = Npgsql;
-            o.ConnectionString = connectionString;
-            // Orleans' own binary format: it round-trips every [GenerateSerializer] type,
-            // grain and observer references included, and is versioned by [Id].
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
-        silo.UseAdoNetReminderService(reminders =>
-        {
-            reminders.Invariant = Npgsql;
-            reminders.ConnectionString = connectionString;
-        });
+        silo.UseContactGrainsPostgreSql(connectionString!, StorageNames.Default);
         if (options.Cluster.FastFailureDetection)
         {
             silo.Configure<ClusterMembershipOptions>(membership =>
