@@ -81,7 +81,7 @@ public static partial class ContactGrainsHosting
 
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck("silo", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<ConversationRouter>();
         return true;
     }
