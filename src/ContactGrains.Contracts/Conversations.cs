@@ -45,7 +45,8 @@ public sealed record OwnershipChange(
 public sealed record CustomerIdentity(
     [property: Id(0)] string ExternalCustomerId,
     [property: Id(1)] string? DisplayName,
-    [property: Id(2)] string? Language);
+    [property: Id(2)] string? Language,
+    [property: Id(3)] CustomerTier? Tier = null);
 
 /// <summary>Everything a conversation grain needs to begin.</summary>
 [GenerateSerializer, Immutable, Alias("cg.StartConversation")]
@@ -82,6 +83,12 @@ public enum RejectionCode
     NotFound = 2,
     Closed = 3,
     OutOfRange = 4,
+
+    /// <summary>The request is valid but the conversation, offer or agent is not in a state that allows it.</summary>
+    FailedPrecondition = 5,
+
+    /// <summary>The caller does not own what it tried to act on (another agent's conversation).</summary>
+    PermissionDenied = 6,
 }
 
 [GenerateSerializer, Immutable, Alias("cg.Rejection")]
@@ -112,6 +119,18 @@ public sealed record InboundResult(
 {
     public static InboundResult Rejected(string conversationId, RejectionCode code, string message) =>
         new(InboundOutcome.Rejected, conversationId, 0, 0, [], new Rejection(code, message));
+}
+
+/// <summary>
+/// A request refused for a reason the caller can act on, thrown by grains whose callers are agents
+/// (the gRPC layer maps <see cref="Code"/> to a status). Infrastructure failures are other exceptions.
+/// </summary>
+[GenerateSerializer, Alias("cg.RequestRejectedException")]
+public sealed class RequestRejectedException : Exception
+{
+    public RequestRejectedException(RejectionCode code, string message) : base(message) => Code = code;
+
+    [Id(0)] public RejectionCode Code { get; }
 }
 
 /// <summary>A page of a conversation's timeline.</summary>

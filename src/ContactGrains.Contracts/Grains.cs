@@ -40,6 +40,45 @@ public interface IConversationGrain : IGrainWithStringKey
     /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
     [Alias("GetSnapshot"), ReadOnly]
     Task<ConversationSnapshot> GetSnapshot();
+
+    // Called by agent grains. Refusals throw RequestRejectedException.
+
+    /// <summary>
+    /// What an agent needs to pick up the conversation. Interleaves and waits on nothing, so an agent
+    /// reading it while the conversation waits on a queue cannot close a waiting cycle.
+    /// </summary>
+    [Alias("GetHandoffContext"), AlwaysInterleave]
+    Task<HandoffContext> GetHandoffContext();
+
+    /// <summary>
+    /// Gives the conversation to the agent who claimed its offer: only from a queue (idempotent for
+    /// the same agent), so two agents never hold it. The customer is told an agent joined.
+    /// </summary>
+    [Alias("AssignAgent")]
+    Task<HandoffContext> AssignAgent(string agentId, string agentName);
+
+    /// <summary>An agent's message to the customer (once per message id).</summary>
+    [Alias("PostAgentMessage")]
+    Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text);
+
+    /// <summary>Moves the conversation from the agent to a queue, or to a named agent through its queue.</summary>
+    [Alias("Transfer")]
+    Task Transfer(string agentId, TransferTarget target, string note);
+
+    /// <summary>The agent resolved the customer's request: the conversation closes with the wrap-up code.</summary>
+    [Alias("Resolve")]
+    Task Resolve(string agentId, string wrapUpCode, string note);
+
+    /// <summary>The agent gives the conversation back to the bot.</summary>
+    [Alias("HandBack")]
+    Task HandBack(string agentId, string note);
+
+    /// <summary>
+    /// The agent went offline or lost its connection: the conversation returns to the front of its
+    /// queue. A no-op if the agent no longer owns it.
+    /// </summary>
+    [Alias("ReturnToQueue")]
+    Task ReturnToQueue(string agentId, string reasonCode, string reason);
 }
 
 /// <summary>
@@ -139,4 +178,7 @@ public static class GrainKeys
     public static string Customer(string channel, string externalCustomerId) => $"{channel}:{externalCustomerId}";
 
     public static string Segment(string conversationId, long index) => $"{conversationId}/{index}";
+
+    /// <summary>A routing queue: one per (skill, language), e.g. "billing:fr".</summary>
+    public static string Queue(string skill, string language) => $"{skill}:{language}";
 }

@@ -19,6 +19,9 @@ public enum StatusKind
     AgentJoined = 3,
     Resolved = 4,
     Closed = 5,
+
+    /// <summary>An agent handed the conversation back to the bot.</summary>
+    BotResumed = 6,
 }
 
 /// <summary>What the bot understood when it answered.</summary>

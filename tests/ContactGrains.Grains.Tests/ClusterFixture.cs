@@ -12,9 +12,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var bot = new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
+        var knowledgeBase = KnowledgeBase.Load(KnowledgeBase.DefaultPath);
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureHost(host => host.Services.AddSingleton<IBot>(bot));
+        builder.ConfigureHost(host => host.Services.AddContactGrainsDomain(knowledgeBase));
         builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService());
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -16,11 +16,10 @@ public sealed class InactivityTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var bot = new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureHost(host =>
         {
-            host.Services.AddSingleton<IBot>(bot);
+            host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
             host.Services.AddSingleton<TimeProvider>(_clock);
             host.Services.Configure<ConversationOptions>(o => o.InactivityTimeout = Timeout);
         });

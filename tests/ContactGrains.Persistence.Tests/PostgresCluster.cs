@@ -20,7 +20,7 @@ internal static class PostgresCluster
     /// <summary>A storage provider configured with DeleteStateOnClear, to exercise DeleteStorageKey.</summary>
     public const string DeletingStorage = "deleting";
 
-    private static readonly Lazy<IBot> Bot = new(() => new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath)));
+    private static readonly Lazy<KnowledgeBase> SampleKnowledgeBase = new(() => KnowledgeBase.Load(KnowledgeBase.DefaultPath));
 
     public static async Task<InProcessTestCluster> StartAsync(
         string connectionString,
@@ -34,7 +34,7 @@ internal static class PostgresCluster
         builder.Options.ClusterId = clusterId;
         UseConfiguredMembership(builder.Options);
         builder.Options.ConfigureFileLogging = false;
-        builder.ConfigureHost(host => host.Services.AddSingleton(Bot.Value));
+        builder.ConfigureHost(host => host.Services.AddContactGrainsDomain(SampleKnowledgeBase.Value));
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseContactGrainsPostgreSql(connectionString, StorageNames.Default);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ContactGrains.Bot;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,8 @@ public sealed partial class ConversationGrain(
     IBot bot,
     TimeProvider time,
     IOptions<ConversationOptions> options,
+    RoutingCatalog catalog,
+    IOptions<RoutingOptions> routingOptions,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -28,6 +31,9 @@ public sealed partial class ConversationGrain(
 
     /// <summary>Customer message ids the deduplication index keeps at least (it prunes the older half beyond twice this).</summary>
     public const int RememberedMessageIds = 256;
+
+    /// <summary>Entries an agent is shown with an offer or assignment; the rest through the transcript.</summary>
+    public const int HandoffEntries = 20;
 
     private ConversationState State => state.State;
 
@@ -60,10 +66,12 @@ public sealed partial class ConversationGrain(
             State.CustomerKey = customerKey;
             State.StartedAt = now;
             State.Language = NullIfEmpty(command.Customer.Language) ?? profile.Language;
+            State.CustomerName = profile.DisplayName;
+            State.CustomerTier = profile.Tier;
+            State.PreviousContacts = profile.Contacts.Count(c => c.ConversationId != Id);
             ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,
                 "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
             Append(new StatusBody(StatusKind.Started, null), now);
-            return Task.CompletedTask;
         });
 
         var lifecycle = options.Value;
@@ -118,11 +126,17 @@ public sealed partial class ConversationGrain(
             produced.Add(customerEntry);
             if (deliverTo is not null)
             {
-                await SetDeliveryTarget(deliverTo);
+                SetDeliveryTarget(deliverTo);
             }
 
             await TakeTurnAsync(message.Text, now, produced);
         });
+
+        if (State.Owner.Kind == OwnerKind.Agent)
+        {
+            // The agent's desktop sees the customer's message as it arrives (the adapter has it in the result).
+            _ = Agent(State.Owner.Id!).OnConversationEntries(Id, [.. produced.Where(e => e.Sequence >= customerSequence)]);
+        }
 
         return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, produced.DrainToImmutable(), null);
     }
@@ -209,21 +223,39 @@ public sealed partial class ConversationGrain(
         await StopInactivityReminderAsync();
     }
 
-    private async Task<ConversationSnapshot> CloseAsync(string reasonCode, string reason)
+    /// <summary>Closes the conversation (idempotent); an agent's resolution adds its RESOLVED status just before.</summary>
+    private async Task<ConversationSnapshot> CloseAsync(string reasonCode, string reason, StatusBody? resolution = null)
     {
         var now = time.GetUtcNow();
         if (State.Status != ConversationStatus.Closed)
         {
-            TimelineEntry? closed = null;
+            var closing = ImmutableArray.CreateBuilder<TimelineEntry>(2);
+            var previousOwner = State.Owner;
+            if (previousOwner.Kind == OwnerKind.Queue)
+            {
+                // Before the commit: a queue must never offer a conversation that is gone.
+                await Queue(previousOwner.Id!).Remove(Id);
+            }
+
             await CommitAsync(() =>
             {
                 State.Status = ConversationStatus.Closed;
                 State.ClosedAt = now;
+                State.WaitingSince = null;
                 ChangeOwner(Owner.Nobody, reasonCode, reason);
-                closed = Append(new StatusBody(StatusKind.Closed, reason), now);
-                return Task.CompletedTask;
+                if (resolution is not null)
+                {
+                    closing.Add(Append(resolution, now));
+                }
+
+                closing.Add(Append(new StatusBody(StatusKind.Closed, reason), now));
             });
-            Push([closed!]);
+            Push(closing.DrainToImmutable());
+            if (previousOwner.Kind == OwnerKind.Agent && reasonCode != OwnershipReasons.Resolved)
+            {
+                _ = Agent(previousOwner.Id!).OnConversationEnded(Id, ConversationNoticeKind.CustomerLeft, reason);
+            }
+
             LogClosed(Id, reasonCode);
             await StopInactivityReminderAsync();
         }
@@ -240,6 +272,13 @@ public sealed partial class ConversationGrain(
     /// is reloaded from storage, so the activation never acts on a change that was not stored (a resend
     /// must not be mistaken for a duplicate of a message that was never kept).
     /// </summary>
+    private Task CommitAsync(Action change) => CommitAsync(() =>
+    {
+        change();
+        return Task.CompletedTask;
+    });
+
+    /// <inheritdoc cref="CommitAsync(Action)"/>
     private async Task CommitAsync(Func<Task> change)
     {
         try
@@ -311,33 +350,229 @@ public sealed partial class ConversationGrain(
         : duration.TotalMinutes >= 1 && duration.Seconds == 0 ? $"{duration.TotalMinutes:0} min"
         : $"{duration.TotalSeconds:0} s";
 
-    private Task SetDeliveryTarget(IConversationObserver target)
-    {
-        State.DeliveryTarget = target;
-        return Task.CompletedTask;
-    }
+    private void SetDeliveryTarget(IConversationObserver target) => State.DeliveryTarget = target;
 
     /// <summary>
-    /// The one place that decides who answers this turn. Today the bot owns every open
-    /// conversation; routing to humans replaces this decision when agents arrive.
+    /// The one place that decides who answers this turn. The bot answers while it owns the
+    /// conversation; an understood request for a human sends the conversation to the queue of the
+    /// last topic's skill in the customer's language. The ownership issue replaces this plain rule.
     /// </summary>
     private async Task TakeTurnAsync(string customerText, DateTimeOffset now, ImmutableArray<TimelineEntry>.Builder produced)
     {
         if (State.Owner.Kind != OwnerKind.Bot)
         {
-            return;
+            return; // a queue or an agent owns it: the bot stays silent
         }
 
         var reply = await bot.ReplyAsync(new BotRequest(customerText, State.Language));
+        var asksForHuman = reply.Understood && reply.IntentId == routingOptions.Value.HumanRequestIntent;
         if (reply.Understood)
         {
             State.Language = reply.Language;
+            if (!asksForHuman)
+            {
+                State.LastIntent = reply.IntentId;
+                State.LastSkill = reply.Skill;
+                if (reply.IntentId is { } intent && !State.IntentsAnswered.Contains(intent) && State.IntentsAnswered.Count < 10)
+                {
+                    State.IntentsAnswered.Add(intent);
+                }
+            }
+        }
+        else
+        {
+            State.BotMisses++;
         }
 
         var answer = new BotAnswerInfo(reply.IntentId, reply.Confidence, reply.Understood, reply.Language);
         produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, reply.Text, null, answer), now));
         LogBotAnswered(Id, reply.IntentId, reply.Confidence, reply.Understood);
+
+        if (asksForHuman)
+        {
+            var skill = State.LastSkill is { } topic && catalog.Skills.Contains(topic) ? topic : catalog.DefaultSkill;
+            var priority = Math.Max(
+                State.CustomerTier == CustomerTier.Vip ? QueuePriority.Vip : QueuePriority.Normal,
+                State.BotMisses >= 2 ? QueuePriority.EscalatedAfterBotFailure : QueuePriority.Normal);
+            var reason = "The customer asked for a human"
+                + (State.LastIntent is { } last ? $" after the bot answered '{last}'" : "")
+                + (State.BotMisses > 0 ? $"; the bot had not understood {State.BotMisses} message(s)" : "")
+                + ".";
+            produced.Add(await EnqueueAsync(GrainKeys.Queue(skill, catalog.ResolveLanguage(State.Language)), priority, now,
+                OwnershipReasons.CustomerAskedForHuman, reason, preferredAgentId: null, detail: null));
+        }
     }
+
+    /// <summary>
+    /// Puts the conversation in a queue and makes the queue its owner; returns the QUEUED entry that
+    /// tells the customer their place. Runs inside a commit: if storing fails afterwards, the queue
+    /// holds a conversation that does not name it, which an agent's accept then finds and refuses.
+    /// </summary>
+    private async Task<TimelineEntry> EnqueueAsync(
+        string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string? detail)
+    {
+        var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId));
+        State.QueueKey = queueKey;
+        State.WaitingSince = waitingSince;
+        State.HandoffReasonCode = reasonCode;
+        State.HandoffReason = reason;
+        ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason);
+        var waitSeconds = (int)Math.Ceiling(placement.EstimatedWait?.TotalSeconds ?? 0);
+        var wait = placement.EstimatedWait switch
+        {
+            null => "an adviser will be with you as soon as one is free",
+            { TotalSeconds: < 60 } => "an adviser should be with you in under a minute",
+            var estimate => $"the estimated wait is about {Math.Ceiling(estimate.Value.TotalMinutes):0} min",
+        };
+        var text = $"{detail ?? "You are in the queue for an adviser."} Position {placement.Position}: {wait}.";
+        return Append(new StatusBody(StatusKind.Queued, text, placement.Position, waitSeconds), time.GetUtcNow());
+    }
+
+    public Task<HandoffContext> GetHandoffContext()
+    {
+        var recent = State.RecentEntries;
+        var last = recent.Skip(Math.Max(0, recent.Count - HandoffEntries)).ToImmutableArray();
+        var summary = (State.IntentsAnswered.Count == 0 ? "The bot answered no known topic" : $"The bot answered: {string.Join(", ", State.IntentsAnswered)}")
+            + (State.BotMisses == 0 ? "; it understood every message." : $"; it did not understand {State.BotMisses} message(s).");
+        return Task.FromResult(new HandoffContext(
+            Id, State.Channel, State.CustomerKey, State.CustomerName, State.Language, State.CustomerTier, State.PreviousContacts,
+            State.QueueKey ?? "", State.HandoffReasonCode, State.HandoffReason, summary, last, State.LastSequence, State.Owner, State.Status));
+    }
+
+    public async Task<HandoffContext> AssignAgent(string agentId, string agentName)
+    {
+        var agent = new Owner(OwnerKind.Agent, agentId);
+        if (State.Owner == agent)
+        {
+            return await GetHandoffContext(); // a retried accept
+        }
+
+        if (State.Status != ConversationStatus.Open)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition, $"Conversation {Id} is closed: the customer left.");
+        }
+
+        if (State.Owner.Kind != OwnerKind.Queue)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition,
+                $"Conversation {Id} is not waiting for an agent (its owner is {State.Owner}).");
+        }
+
+        var now = time.GetUtcNow();
+        TimelineEntry? joined = null;
+        await CommitAsync(() =>
+        {
+            var waited = State.WaitingSince is { } since ? $" after {FormatDuration(TimeSpan.FromSeconds(Math.Round((now - since).TotalSeconds)))} waiting" : "";
+            ChangeOwner(agent, OwnershipReasons.OfferAccepted, $"{agentName} accepted the offer from queue {State.Owner.Id}{waited}.");
+            State.WaitingSince = null;
+            joined = Append(new StatusBody(StatusKind.AgentJoined, $"{agentName} has joined the conversation.", AgentName: agentName), now);
+        });
+        Push([joined!]);
+        LogAssigned(Id, agentId);
+        return await GetHandoffContext();
+    }
+
+    public async Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text)
+    {
+        RequireOwnedBy(agentId);
+        var key = "agent:" + messageId;
+        if (State.RecentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
+        {
+            var page = await GetTimeline(State.Channel, original - 1, 1);
+            return page.Entries[0];
+        }
+
+        if (InboundValidation.CheckText(text) is { } problem)
+        {
+            throw new RequestRejectedException(RejectionCode.InvalidArgument, problem);
+        }
+
+        var now = time.GetUtcNow();
+        TimelineEntry? entry = null;
+        await CommitAsync(() =>
+        {
+            entry = Append(new ChatMessageBody(SenderKind.Agent, agentId, text, messageId, null), now);
+            RememberMessageId(key, entry.Sequence);
+        });
+        Push([entry!]);
+        return entry!;
+    }
+
+    public async Task Transfer(string agentId, TransferTarget target, string note)
+    {
+        RequireOwnedBy(agentId);
+        var now = time.GetUtcNow();
+        var named = target.AgentId;
+        var queueKey = named is null
+            ? GrainKeys.Queue(target.Skill!, target.Language ?? catalog.ResolveLanguage(State.Language))
+            : State.QueueKey ?? GrainKeys.Queue(catalog.DefaultSkill, catalog.ResolveLanguage(State.Language));
+        var reason = $"Transferred by agent {agentId} to {(named is null ? $"queue {queueKey}" : $"agent {named}")}"
+            + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}");
+        var priority = Math.Max(QueuePriority.Transfer, State.CustomerTier == CustomerTier.Vip ? QueuePriority.Vip : QueuePriority.Normal);
+        TimelineEntry? queued = null;
+        await CommitAsync(async () =>
+        {
+            queued = await EnqueueAsync(queueKey, priority, now, OwnershipReasons.Transferred, reason, named,
+                "You are being transferred to another adviser.");
+        });
+        Push([queued!]);
+    }
+
+    public async Task Resolve(string agentId, string wrapUpCode, string note)
+    {
+        RequireOwnedBy(agentId);
+        var reason = $"Resolved by agent {agentId} ({wrapUpCode})" + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}");
+        await CloseAsync(OwnershipReasons.Resolved, reason, new StatusBody(StatusKind.Resolved, wrapUpCode));
+    }
+
+    public async Task HandBack(string agentId, string note)
+    {
+        RequireOwnedBy(agentId);
+        var now = time.GetUtcNow();
+        TimelineEntry? resumed = null;
+        await CommitAsync(() =>
+        {
+            ChangeOwner(Owner.Bot, OwnershipReasons.HandedBack,
+                $"Agent {agentId} handed the conversation back to the bot" + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}"));
+            resumed = Append(new StatusBody(StatusKind.BotResumed, "You are back with our virtual assistant."), now);
+        });
+        Push([resumed!]);
+    }
+
+    public async Task ReturnToQueue(string agentId, string reasonCode, string reason)
+    {
+        if (State.Status != ConversationStatus.Open || State.Owner != new Owner(OwnerKind.Agent, agentId))
+        {
+            return; // already moved on: nothing to return
+        }
+
+        var now = time.GetUtcNow();
+        var queueKey = State.QueueKey ?? GrainKeys.Queue(catalog.DefaultSkill, catalog.ResolveLanguage(State.Language));
+        TimelineEntry? queued = null;
+        await CommitAsync(async () =>
+        {
+            queued = await EnqueueAsync(queueKey, QueuePriority.Returned, now, reasonCode, reason, preferredAgentId: null,
+                "Your adviser was disconnected; you are first in line for the next one.");
+        });
+        Push([queued!]);
+    }
+
+    private void RequireOwnedBy(string agentId)
+    {
+        if (State.Status != ConversationStatus.Open)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition, $"Conversation {Id} is closed.");
+        }
+
+        if (State.Owner != new Owner(OwnerKind.Agent, agentId))
+        {
+            throw new RequestRejectedException(RejectionCode.PermissionDenied, $"Conversation {Id} is not assigned to agent {agentId} (its owner is {State.Owner}).");
+        }
+    }
+
+    private IQueueGrain Queue(string key) => GrainFactory.GetGrain<IQueueGrain>(key);
+
+    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
 
     private TimelineEntry Append(ChatMessageBody message, DateTimeOffset now) => Append(new TimelineEntry(Id, State.LastSequence + 1, now, message, null));
 
@@ -386,6 +621,9 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId}: bot answered intent {IntentId} at {Confidence:F2} (understood: {Understood})")]
     private partial void LogBotAnswered(string conversationId, string? intentId, double confidence, bool understood);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} assigned to agent {AgentId}")]
+    private partial void LogAssigned(string conversationId, string agentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);

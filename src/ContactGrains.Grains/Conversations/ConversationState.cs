@@ -42,5 +42,30 @@ public sealed class ConversationState
     /// </summary>
     [Id(15)] public Dictionary<ulong, long> RecentMessageIds { get; set; } = [];
 
+    // What an agent is told about the customer, kept from the start so reading it needs no other grain.
+    [Id(16)] public string? CustomerName { get; set; }
+    [Id(17)] public CustomerTier CustomerTier { get; set; }
+    [Id(18)] public int PreviousContacts { get; set; }
+
+    /// <summary>The last intent the bot understood (other than a request for a human), and its skill: where a handoff goes.</summary>
+    [Id(19)] public string? LastIntent { get; set; }
+    [Id(20)] public string? LastSkill { get; set; }
+
+    /// <summary>Intents the bot answered, in order, without repeats (at most 10): the agent's summary.</summary>
+    [Id(21)] public List<string> IntentsAnswered { get; set; } = [];
+
+    /// <summary>Answers where the bot did not understand the customer.</summary>
+    [Id(22)] public int BotMisses { get; set; }
+
+    /// <summary>The queue the conversation last went through; transfers to a named agent go through it again.</summary>
+    [Id(23)] public string? QueueKey { get; set; }
+
+    /// <summary>Since when the customer has waited for a human (set while a queue owns the conversation).</summary>
+    [Id(24)] public DateTimeOffset? WaitingSince { get; set; }
+
+    /// <summary>Why a human was needed last: shown to the agent who is offered the conversation.</summary>
+    [Id(25)] public string HandoffReasonCode { get; set; } = "";
+    [Id(26)] public string HandoffReason { get; set; } = "";
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

@@ -6,4 +6,9 @@ public static class OwnershipReasons
     public const string NewConversation = "new-conversation";
     public const string ClosedByAdapter = "closed-by-adapter";
     public const string Inactive = "inactive";
+    public const string CustomerAskedForHuman = "customer-asked-for-human";
+    public const string OfferAccepted = "offer-accepted";
+    public const string Transferred = "transferred";
+    public const string Resolved = "resolved";
+    public const string HandedBack = "handed-back";
 }

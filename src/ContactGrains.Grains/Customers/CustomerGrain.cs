@@ -32,6 +32,11 @@ public sealed class CustomerGrain(
             State.Language = identity.Language;
         }
 
+        if (identity.Tier is { } tier)
+        {
+            State.Tier = tier;
+        }
+
         // Idempotent: a retried start must not list the conversation twice.
         if (!State.Contacts.Exists(c => c.ConversationId == conversationId))
         {

@@ -93,7 +93,8 @@ internal static class ChannelMapping
     public static CustomerIdentity? ToDomain(Proto.CustomerIdentity? customer) =>
         customer is null || string.IsNullOrWhiteSpace(customer.ExternalCustomerId)
             ? null
-            : new CustomerIdentity(customer.ExternalCustomerId, NullIfEmpty(customer.DisplayName), NullIfEmpty(customer.Language));
+            : new CustomerIdentity(customer.ExternalCustomerId, NullIfEmpty(customer.DisplayName), NullIfEmpty(customer.Language),
+                customer.HasTier ? (customer.Tier == Proto.CustomerTier.Vip ? CustomerTier.Vip : CustomerTier.Standard) : null);
 
     public static Proto.Ack ToAck(string correlationId, InboundResult result)
     {
@@ -132,6 +133,8 @@ internal static class ChannelMapping
         RejectionCode.NotFound => StatusCode.NotFound,
         RejectionCode.Closed => StatusCode.FailedPrecondition,
         RejectionCode.OutOfRange => StatusCode.OutOfRange,
+        RejectionCode.FailedPrecondition => StatusCode.FailedPrecondition,
+        RejectionCode.PermissionDenied => StatusCode.PermissionDenied,
         _ => StatusCode.Unknown,
     };
 

@@ -2,7 +2,9 @@ using System.Net;
 using ContactGrains.Bot;
 using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Routing;
 using ContactGrains.Persistence;
+using ContactGrains.Silo.Agents;
 using ContactGrains.Silo.Channels;
 using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -37,16 +39,34 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
-        IBot bot;
+        KnowledgeBase knowledgeBase;
         try
         {
             // Loaded now, not on the first message: a bad file stops the silo before it listens.
             var path = string.IsNullOrWhiteSpace(options.Bot.KnowledgeBasePath) ? KnowledgeBase.DefaultPath : options.Bot.KnowledgeBasePath;
-            bot = new KnowledgeBaseBot(KnowledgeBase.Load(path));
+            knowledgeBase = KnowledgeBase.Load(path);
         }
         catch (KnowledgeBaseException ex)
         {
             errors.WriteLine($"ContactGrains cannot start: the bot's knowledge base is unusable. {ex.Message}");
+            return false;
+        }
+
+        var routingSection = builder.Configuration.GetSection(RoutingOptions.SectionName);
+        var routing = new RoutingOptions();
+        try
+        {
+            routingSection.Bind(routing);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{RoutingOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        if (routing.Validate() is { } routingProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {routingProblem}");
             return false;
         }
 
@@ -61,7 +81,8 @@ public static partial class ContactGrainsHosting
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
 
-        builder.Services.AddSingleton(bot);
+        builder.Services.AddContactGrainsDomain(knowledgeBase);
+        builder.Services.Configure<RoutingOptions>(routingSection);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
         builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
@@ -142,6 +163,7 @@ public static partial class ContactGrainsHosting
     public static WebApplication MapContactGrains(this WebApplication app)
     {
         app.MapGrpcService<ChannelGrpcService>();
+        app.MapGrpcService<AgentGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
 

@@ -1,5 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using ContactGrains.Contracts;
+using ContactGrains.Silo.Channels;
 using Orleans.Storage;
 
 namespace ContactGrains.Silo.Hosting;
@@ -7,7 +9,7 @@ namespace ContactGrains.Silo.Hosting;
 /// <summary>
 /// Turns failures that escape a handler into precise statuses, so a caller knows whether to retry:
 /// the cluster being briefly unreachable is UNAVAILABLE (retry), a concurrent write conflict is
-/// ABORTED (retry the operation), anything else INTERNAL (a bug: see the silo's log).
+/// ABORTED (retry the operation), a grain's refusal its own code, anything else INTERNAL (a bug: see the silo's log).
 /// </summary>
 internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
@@ -38,12 +40,28 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
     private RpcException Map(Exception exception, ServerCallContext context)
     {
         var status = exception switch
         {
             OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
                 new Status(StatusCode.Cancelled, "The call was cancelled."),
+            RequestRejectedException rejected =>
+                new Status(ChannelMapping.ToStatusCode(rejected.Code), rejected.Message),
             _ when IsTransient(exception) =>
                 new Status(StatusCode.Unavailable, "The cluster could not complete this call now (a silo or the database is unreachable); retry it (message resends are deduplicated)."),
             InconsistentStateException =>

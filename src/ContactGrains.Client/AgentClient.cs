@@ -1,0 +1,28 @@
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using ContactGrains.Protos.V1;
+
+namespace ContactGrains.Client;
+
+/// <summary>Helpers for callers of the agent API (agent desktops).</summary>
+public static class AgentClient
+{
+    /// <summary>The request header that names the calling agent.</summary>
+    public const string AgentHeader = "contactgrains-agent";
+
+    /// <summary>
+    /// Creates an agent API client over <paramref name="grpcChannel"/> that identifies itself as
+    /// agent <paramref name="agentId"/> on every call.
+    /// </summary>
+    public static AgentService.AgentServiceClient Create(GrpcChannel grpcChannel, string agentId)
+    {
+        ArgumentNullException.ThrowIfNull(grpcChannel);
+        ArgumentException.ThrowIfNullOrWhiteSpace(agentId);
+        var invoker = grpcChannel.Intercept(metadata =>
+        {
+            metadata.Add(AgentHeader, agentId);
+            return metadata;
+        });
+        return new AgentService.AgentServiceClient(invoker);
+    }
+}

@@ -1,0 +1,389 @@
+using System.Collections.Immutable;
+using ContactGrains.Contracts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ContactGrains.Grains.Routing;
+
+/// <summary>
+/// One (skill, language) queue: its waiting conversations (persisted), the agents who serve it (a
+/// roster they keep fresh by announcing themselves), and its live statistics. It offers each
+/// waiting conversation to one agent at a time, in priority order, and widens whom it asks as the
+/// wait grows.
+/// </summary>
+/// <remarks>
+/// A queue never waits on a conversation, and on an agent only through <see cref="IAgentGrain.Offer"/>,
+/// which interleaves and never calls back: conversations and agents can call a queue without any
+/// risk of a waiting cycle.
+/// </remarks>
+public sealed partial class QueueGrain(
+    [PersistentState("queue", StorageNames.Default)] IPersistentState<QueueState> state,
+    RoutingCatalog catalog,
+    IOptions<RoutingOptions> routingOptions,
+    TimeProvider time,
+    ILogger<QueueGrain> logger) : Grain, IQueueGrain, IRemindable
+{
+    /// <summary>Durable: wakes a queue whose silo died while conversations were waiting in it.</summary>
+    public const string WatchReminder = "queue-watch";
+
+    private const int RecentClaimsKept = 64;
+    private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OtherQueuesCacheAge = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<string, RosterEntry> _roster = new(StringComparer.Ordinal);
+    private readonly QueueStatistics _statistics = new();
+    private ImmutableArray<RosterEntry> _otherQueuesRoster = [];
+    private DateTimeOffset _otherQueuesReadAt = DateTimeOffset.MinValue;
+    private IGrainTimer? _tick;
+    private bool _routeRequested;
+
+    private RoutingOptions Options => routingOptions.Value;
+
+    private QueueState State => state.State;
+
+    private string Key => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.Waiting.Count > 0)
+        {
+            // Reactivated with conversations waiting (its silo died, or it was idle-collected):
+            // offers made by the previous activation expire on schedule and routing resumes.
+            StartTicking();
+            RequestRoute();
+        }
+
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    public async Task<QueuePlacement> Enqueue(QueueRequest request)
+    {
+        var now = time.GetUtcNow();
+        var waiting = State.Waiting.Find(w => w.ConversationId == request.ConversationId);
+        if (waiting is null)
+        {
+            waiting = new WaitingConversation
+            {
+                ConversationId = request.ConversationId,
+                Channel = request.Channel,
+                Priority = request.Priority,
+                WaitingSince = request.WaitingSince,
+                EnqueuedAt = now,
+                ReasonCode = request.ReasonCode,
+                PreferredAgentId = request.PreferredAgentId,
+            };
+            State.Waiting.Add(waiting);
+            LogEnqueued(Key, request.ConversationId, request.Priority, request.ReasonCode);
+        }
+        else
+        {
+            // A retry of the same handoff: keep its place, never lower it.
+            waiting.Priority = Math.Max(waiting.Priority, request.Priority);
+            waiting.WaitingSince = waiting.WaitingSince < request.WaitingSince ? waiting.WaitingSince : request.WaitingSince;
+        }
+
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        StartTicking();
+        RequestRoute();
+        var position = Ordered().TakeWhile(w => w != waiting).Count() + 1;
+        return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now));
+    }
+
+    public async Task Remove(string conversationId)
+    {
+        var waiting = State.Waiting.Find(w => w.ConversationId == conversationId);
+        if (waiting is null)
+        {
+            return;
+        }
+
+        if (waiting.Offer is { } offer)
+        {
+            _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
+        }
+
+        State.Waiting.Remove(waiting);
+        var now = time.GetUtcNow();
+        _statistics.Abandoned(now, now - waiting.WaitingSince);
+        await state.WriteStateAsync();
+        LogAbandoned(Key, conversationId);
+    }
+
+    public async Task<bool> Claim(string offerId, string agentId)
+    {
+        if (State.RecentClaims.Exists(c => c.OfferId == offerId))
+        {
+            return State.RecentClaims.Exists(c => c.OfferId == offerId && c.AgentId == agentId);
+        }
+
+        var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
+        if (waiting is null)
+        {
+            return false;
+        }
+
+        var now = time.GetUtcNow();
+        State.Waiting.Remove(waiting);
+        State.RecentClaims.Add(new ClaimedOffer(offerId, agentId));
+        if (State.RecentClaims.Count > RecentClaimsKept)
+        {
+            State.RecentClaims.RemoveAt(0);
+        }
+
+        await state.WriteStateAsync();
+        _statistics.Answered(now, now - waiting.WaitingSince);
+        LogClaimed(Key, waiting.ConversationId, agentId, (now - waiting.WaitingSince).TotalSeconds);
+        return true;
+    }
+
+    public async Task Decline(string offerId, string agentId)
+    {
+        var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
+        if (waiting is null)
+        {
+            return;
+        }
+
+        waiting.Offer = null;
+        waiting.PassedBy[agentId] = time.GetUtcNow();
+        await state.WriteStateAsync();
+        RequestRoute();
+    }
+
+    public Task UpdateAgent(RosterEntry entry)
+    {
+        if (_roster.TryGetValue(entry.AgentId, out var known) && known.Version > entry.Version)
+        {
+            return Task.CompletedTask; // an older announcement overtaken by a newer one
+        }
+
+        if (entry.Presence == AgentPresence.Offline)
+        {
+            _roster.Remove(entry.AgentId);
+        }
+        else
+        {
+            _roster[entry.AgentId] = entry;
+            if (entry.Presence == AgentPresence.Available && entry.Connected && State.Waiting.Count > 0)
+            {
+                RequestRoute();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<ImmutableArray<RosterEntry>> GetRoster() => Task.FromResult(_roster.Values.ToImmutableArray());
+
+    public Task<QueueStats> GetStats()
+    {
+        var now = time.GetUtcNow();
+        var longest = State.Waiting.Count == 0 ? TimeSpan.Zero : now - State.Waiting.Min(w => w.WaitingSince);
+        var available = _roster.Values.Count(IsAvailable);
+        var busy = _roster.Values.Count(a => !IsAvailable(a) && a.UsedByChannel.Values.Sum() > 0);
+        return Task.FromResult(new QueueStats(
+            Key,
+            State.Waiting.Count,
+            longest,
+            _statistics.EstimatedWait(State.Waiting.Count + 1, FreeSlots(channel: null), now),
+            available,
+            busy,
+            _statistics.ServiceLevel(now, Options.ServiceLevelThreshold),
+            Options.ServiceLevelThreshold,
+            _statistics.AnsweredCount(now),
+            _statistics.AbandonedCount(now)));
+    }
+
+    public async Task Route()
+    {
+        _routeRequested = false;
+        await RouteAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WatchReminder)
+        {
+            return;
+        }
+
+        if (State.Waiting.Count == 0)
+        {
+            if (await this.GetReminder(WatchReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+
+            return;
+        }
+
+        StartTicking();
+        await RouteAsync();
+    }
+
+    /// <summary>Every second while conversations wait: expire offers, forget silent agents, widen and route.</summary>
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var changed = false;
+        foreach (var waiting in State.Waiting)
+        {
+            if (waiting.Offer is { } offer && now >= offer.ExpiresAt)
+            {
+                waiting.Offer = null;
+                waiting.PassedBy[offer.AgentId] = now;
+                _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
+                LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
+                changed = true;
+            }
+        }
+
+        foreach (var silent in _roster.Values.Where(a => now - a.AnnouncedAt > Options.RosterExpiry).Select(a => a.AgentId).ToList())
+        {
+            _roster.Remove(silent);
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync();
+        }
+
+        if (State.Waiting.Count == 0)
+        {
+            _tick?.Dispose();
+            _tick = null;
+            return;
+        }
+
+        // Also without changes: waiting conversations move into wider rings as time passes.
+        await RouteAsync();
+    }
+
+    /// <summary>
+    /// Offers every waiting conversation without an offer out, in queue order, to the best agent who
+    /// takes it. An agent's refusal (it is full or no longer available: the roster was stale) moves
+    /// on to the next candidate.
+    /// </summary>
+    private async Task RouteAsync()
+    {
+        var now = time.GetUtcNow();
+        var changed = false;
+        foreach (var waiting in Ordered().Where(w => w.Offer is null).ToList())
+        {
+            var otherQueues = AgentSelection.WidestRing(now - waiting.WaitingSince, Options) >= RoutingRing.OtherQueues
+                ? await ReadOtherQueuesRosterAsync(now)
+                : [];
+            foreach (var candidate in AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options))
+            {
+                var offer = new OfferRequest(
+                    Guid.CreateVersion7().ToString("N"), waiting.ConversationId, waiting.Channel, Key,
+                    waiting.Priority, waiting.WaitingSince, now + Options.OfferTimeout);
+                if (await TryOfferAsync(candidate.AgentId, offer))
+                {
+                    waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
+                    CountOffer(candidate.AgentId, waiting.Channel, 1);
+                    LogOffered(Key, waiting.ConversationId, candidate.AgentId, candidate.Ring);
+                    changed = true;
+                    break;
+                }
+
+                // Stale roster: the agent is full or away. Its next announcement corrects this.
+                CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
+            }
+        }
+
+        if (changed)
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    private async Task<bool> TryOfferAsync(string agentId, OfferRequest offer)
+    {
+        try
+        {
+            return await Agent(agentId).Offer(offer);
+        }
+        catch (Exception ex)
+        {
+            // The agent's silo may be down: try the next agent rather than stall the queue.
+            LogOfferFailed(ex, Key, offer.ConversationId, agentId);
+            return false;
+        }
+    }
+
+    /// <summary>Counts a new offer (or a refusal, as "full") against the roster until the agent's next announcement.</summary>
+    private void CountOffer(string agentId, string channel, int slots)
+    {
+        if (_roster.TryGetValue(agentId, out var agent))
+        {
+            var used = (int)Math.Min(int.MaxValue / 2, (long)agent.UsedOn(channel) + slots);
+            _roster[agentId] = agent with { UsedByChannel = agent.UsedByChannel.SetItem(channel, used) };
+        }
+    }
+
+    private async Task<ImmutableArray<RosterEntry>> ReadOtherQueuesRosterAsync(DateTimeOffset now)
+    {
+        if (now - _otherQueuesReadAt < OtherQueuesCacheAge)
+        {
+            return _otherQueuesRoster;
+        }
+
+        var (skill, language) = ParseKey();
+        var reads = catalog.Skills
+            .Where(other => other != skill)
+            .Select(other => GrainFactory.GetGrain<IQueueGrain>(GrainKeys.Queue(other, language)).GetRoster());
+        var rosters = await Task.WhenAll(reads);
+        _otherQueuesRoster = [.. rosters.SelectMany(r => r).GroupBy(a => a.AgentId).Select(g => g.MaxBy(a => a.Version)!)];
+        _otherQueuesReadAt = now;
+        return _otherQueuesRoster;
+    }
+
+    private void StartTicking() =>
+        _tick ??= this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(TickPeriod, TickPeriod) { KeepAlive = true });
+
+    // Coalesces many requests (one per enqueue, decline or announcement) into one routing pass.
+    private void RequestRoute()
+    {
+        if (!_routeRequested)
+        {
+            _routeRequested = true;
+            _ = this.AsReference<IQueueGrain>().Route();
+        }
+    }
+
+    private IEnumerable<WaitingConversation> Ordered() => State.Waiting.Order(QueueOrder.Instance);
+
+    private int FreeSlots(string? channel) =>
+        _roster.Values.Where(IsAvailable).Sum(a => channel is null ? 1 : a.FreeOn(channel));
+
+    private static bool IsAvailable(RosterEntry agent) =>
+        agent.Presence == AgentPresence.Available && agent.Connected && agent.HasFreeSlot;
+
+    private (string Skill, string Language) ParseKey()
+    {
+        var separator = Key.LastIndexOf(':');
+        return (Key[..separator], Key[(separator + 1)..]);
+    }
+
+    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} waits (priority {Priority}, {ReasonCode})")]
+    private partial void LogEnqueued(string queue, string conversationId, int priority, string reasonCode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} offered to {AgentId} ({Ring})")]
+    private partial void LogOffered(string queue, string conversationId, string agentId, RoutingRing ring);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} taken by {AgentId} after {WaitSeconds:F1} s")]
+    private partial void LogClaimed(string queue, string conversationId, string agentId, double waitSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: the offer of {ConversationId} to {AgentId} timed out")]
+    private partial void LogOfferTimedOut(string queue, string conversationId, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} left the queue (customer gone)")]
+    private partial void LogAbandoned(string queue, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {Queue}: offering {ConversationId} to {AgentId} failed; trying the next agent")]
+    private partial void LogOfferFailed(Exception exception, string queue, string conversationId, string agentId);
+}

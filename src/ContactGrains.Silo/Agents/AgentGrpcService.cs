@@ -1,0 +1,158 @@
+using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Routing;
+using ContactGrains.Silo.Channels;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Agents;
+
+/// <summary>
+/// The agent API: a desktop's live stream and the unary calls for everything an agent does. Checks
+/// the request's shape here; the agent grain checks that the agent may do it (refusals arrive as
+/// <see cref="RequestRejectedException"/>, which the error interceptor maps to their status).
+/// </summary>
+internal sealed class AgentGrpcService(
+    IGrainFactory grains,
+    RoutingCatalog catalog,
+    IOptions<RoutingOptions> routingOptions,
+    ILogger<AgentGrpcService> logger) : Proto.AgentService.AgentServiceBase
+{
+    private const int MaxNoteLength = InboundValidation.MaxReasonLength;
+    private const int MaxWrapUpCodeLength = 64;
+
+    public override Task Connect(Proto.ConnectRequest request, IServerStreamWriter<Proto.AgentEvent> responseStream, ServerCallContext context)
+    {
+        var agentId = AgentIdentity.Require(context);
+        var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value);
+        return new AgentSession(agentId, grains, routingOptions.Value, logger).RunAsync(profile, responseStream, context.CancellationToken);
+    }
+
+    public override async Task<Proto.AgentStatus> SetPresence(Proto.SetPresenceRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        return AgentMapping.ToProto(await agent.SetPresence(AgentMapping.ToDomain(request.Presence)));
+    }
+
+    public override async Task<Proto.Assignment> AcceptOffer(Proto.AcceptOfferRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
+        return AgentMapping.ToProto(await agent.Accept(request.OfferId));
+    }
+
+    public override async Task<Proto.DeclineOfferResponse> DeclineOffer(Proto.DeclineOfferRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
+        await agent.Decline(request.OfferId);
+        return new Proto.DeclineOfferResponse();
+    }
+
+    public override async Task<Proto.AgentMessageResponse> SendMessage(Proto.AgentMessageRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.MessageId, "message_id"));
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckText(request.Text));
+        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, request.Text);
+        return new Proto.AgentMessageResponse { Entry = ChannelMapping.ToProto(entry) };
+    }
+
+    public override async Task<Proto.AgentTranscriptResponse> GetTranscript(Proto.AgentTranscriptRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        var max = request.MaxEntries == 0 ? ConversationLimits.MaxPageSize : (int)Math.Min(request.MaxEntries, ConversationLimits.MaxPageSize);
+        var page = await agent.GetTranscript(request.ConversationId, ChannelMapping.ToSequence(request.AfterSequence), max);
+        if (page.Rejection is { } rejection)
+        {
+            throw ChannelMapping.ToRpcException(rejection);
+        }
+
+        var response = new Proto.AgentTranscriptResponse { LastSequence = (ulong)page.LastSequence };
+        response.Entries.Add(page.Entries.Select(ChannelMapping.ToProto));
+        return response;
+    }
+
+    public override async Task<Proto.TransferResponse> Transfer(Proto.TransferRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        AgentMapping.ThrowIfProblem(CheckNote(request.Note));
+        TransferTarget target;
+        switch (request.TargetCase)
+        {
+            case Proto.TransferRequest.TargetOneofCase.Queue:
+                AgentMapping.ThrowIfProblem(catalog.CheckSkill(request.Queue.Skill, "queue.skill"));
+                if (request.Queue.Language.Length > 0)
+                {
+                    AgentMapping.ThrowIfProblem(catalog.CheckLanguage(request.Queue.Language, "queue.language"));
+                }
+
+                target = new TransferTarget(request.Queue.Skill, request.Queue.Language.Length > 0 ? request.Queue.Language : null, null);
+                break;
+            case Proto.TransferRequest.TargetOneofCase.AgentId:
+                AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.AgentId, "agent_id"));
+                target = new TransferTarget(null, null, request.AgentId);
+                break;
+            default:
+                throw AgentMapping.Invalid("Set the transfer target: queue (skill, optional language) or agent_id.");
+        }
+
+        await agent.Transfer(request.ConversationId, target, request.Note);
+        return new Proto.TransferResponse();
+    }
+
+    public override async Task<Proto.ResolveResponse> Resolve(Proto.ResolveRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        AgentMapping.ThrowIfProblem(RoutingCatalog.CheckToken(request.WrapUpCode, "wrap_up_code", MaxWrapUpCodeLength));
+        AgentMapping.ThrowIfProblem(CheckNote(request.Note));
+        await agent.Resolve(request.ConversationId, request.WrapUpCode, request.Note);
+        return new Proto.ResolveResponse();
+    }
+
+    public override async Task<Proto.HandBackResponse> HandBackToBot(Proto.HandBackRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        AgentMapping.ThrowIfProblem(CheckNote(request.Note));
+        await agent.HandBack(request.ConversationId, request.Note);
+        return new Proto.HandBackResponse();
+    }
+
+    public override async Task<Proto.GetQueueStatsResponse> GetQueueStats(Proto.GetQueueStatsRequest request, ServerCallContext context)
+    {
+        AgentIdentity.Require(context);
+        IEnumerable<string> keys;
+        if (request.Queue is null || request.Queue.Skill.Length == 0)
+        {
+            keys = catalog.QueueKeys;
+        }
+        else
+        {
+            AgentMapping.ThrowIfProblem(catalog.CheckSkill(request.Queue.Skill, "queue.skill"));
+            if (request.Queue.Language.Length > 0)
+            {
+                AgentMapping.ThrowIfProblem(catalog.CheckLanguage(request.Queue.Language, "queue.language"));
+            }
+
+            keys = request.Queue.Language.Length > 0
+                ? [GrainKeys.Queue(request.Queue.Skill, request.Queue.Language)]
+                : catalog.Languages.Select(language => GrainKeys.Queue(request.Queue.Skill, language));
+        }
+
+        var stats = await Task.WhenAll(keys.Select(key => grains.GetGrain<IQueueGrain>(key).GetStats()));
+        var response = new Proto.GetQueueStatsResponse();
+        response.Queues.Add(stats.Select(AgentMapping.ToProto));
+        return response;
+    }
+
+    private IAgentGrain Agent(ServerCallContext context) => grains.GetGrain<IAgentGrain>(AgentIdentity.Require(context));
+
+    private static string? CheckNote(string note) =>
+        note.Length > MaxNoteLength ? $"note is {note.Length} characters long; the limit is {MaxNoteLength}." : null;
+}

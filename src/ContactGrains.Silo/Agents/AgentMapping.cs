@@ -1,0 +1,234 @@
+using System.Collections.Immutable;
+using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Routing;
+using ContactGrains.Silo.Channels;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Proto = ContactGrains.Protos.V1;
+
+namespace ContactGrains.Silo.Agents;
+
+/// <summary>The one place where agent API messages and domain types are translated and checked.</summary>
+internal static class AgentMapping
+{
+    private const int MaxCapacity = 100;
+
+    /// <summary>The profile a desktop sent, checked against the routing catalog; null when it sent none.</summary>
+    public static AgentProfile? ToDomain(Proto.AgentProfile? profile, RoutingCatalog catalog, RoutingOptions options)
+    {
+        if (profile is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(profile.DisplayName) || profile.DisplayName.Length > InboundValidation.MaxNameLength)
+        {
+            throw Invalid($"profile.display_name is required, up to {InboundValidation.MaxNameLength} characters.");
+        }
+
+        if (profile.Skills.Count == 0)
+        {
+            throw Invalid($"profile.skills needs at least one skill; known skills: {string.Join(", ", catalog.Skills)}.");
+        }
+
+        var skills = ImmutableArray.CreateBuilder<SkillLevel>(profile.Skills.Count);
+        foreach (var skill in profile.Skills)
+        {
+            ThrowIfProblem(catalog.CheckSkill(skill.Skill, "profile.skills.skill"));
+            if (skill.Proficiency is < 1 or > 5)
+            {
+                throw Invalid($"profile.skills: proficiency in '{skill.Skill}' is {skill.Proficiency}; use 1 (novice) to 5 (expert).");
+            }
+
+            if (skills.Any(s => s.Skill == skill.Skill))
+            {
+                throw Invalid($"profile.skills lists '{skill.Skill}' twice.");
+            }
+
+            skills.Add(new SkillLevel(skill.Skill, (int)skill.Proficiency));
+        }
+
+        if (profile.Languages.Count == 0)
+        {
+            throw Invalid($"profile.languages needs at least one language; supported: {string.Join(", ", catalog.Languages)}.");
+        }
+
+        foreach (var language in profile.Languages)
+        {
+            ThrowIfProblem(catalog.CheckLanguage(language, "profile.languages"));
+        }
+
+        var capacity = ImmutableDictionary.CreateBuilder<string, int>(StringComparer.Ordinal);
+        foreach (var channel in profile.Capacity)
+        {
+            ThrowIfProblem(RoutingCatalog.CheckToken(channel.Channel, "profile.capacity.channel", 32));
+            if (channel.MaxConversations > MaxCapacity || !capacity.TryAdd(channel.Channel, (int)channel.MaxConversations))
+            {
+                throw Invalid($"profile.capacity for '{channel.Channel}' must appear once, with at most {MaxCapacity} conversations.");
+            }
+        }
+
+        if (profile.DefaultCapacity > MaxCapacity)
+        {
+            throw Invalid($"profile.default_capacity is {profile.DefaultCapacity}; the limit is {MaxCapacity}.");
+        }
+
+        var defaultCapacity = profile.DefaultCapacity == 0 ? options.DefaultCapacity : (int)profile.DefaultCapacity;
+        return new AgentProfile(profile.DisplayName, skills.ToImmutable(), [.. profile.Languages.Distinct()], defaultCapacity, capacity.ToImmutable());
+    }
+
+    public static AgentPresence ToDomain(Proto.Presence presence) => presence switch
+    {
+        Proto.Presence.Offline => AgentPresence.Offline,
+        Proto.Presence.Available => AgentPresence.Available,
+        Proto.Presence.Away => AgentPresence.Away,
+        _ => throw Invalid("presence is required: PRESENCE_AVAILABLE, PRESENCE_AWAY or PRESENCE_OFFLINE."),
+    };
+
+    public static Proto.AgentEvent ToProto(AgentSync sync)
+    {
+        var proto = new Proto.AgentSync { Status = ToProto(sync.Status) };
+        proto.Offers.Add(sync.Offers.Select(ToProto));
+        proto.Assignments.Add(sync.Assignments.Select(ToProto));
+        return new Proto.AgentEvent { Sync = proto };
+    }
+
+    public static Proto.AgentEvent ToProto(AgentEvent agentEvent)
+    {
+        if (agentEvent.Offer is { } offer)
+        {
+            return new Proto.AgentEvent { Offer = ToProto(offer) };
+        }
+
+        if (agentEvent.WithdrawnOfferId is { } withdrawn)
+        {
+            return new Proto.AgentEvent
+            {
+                OfferWithdrawn = new Proto.OfferWithdrawn { OfferId = withdrawn, Reason = (Proto.WithdrawReason)agentEvent.WithdrawReason },
+            };
+        }
+
+        if (agentEvent.Assigned is { } assigned)
+        {
+            return new Proto.AgentEvent { Assigned = ToProto(assigned) };
+        }
+
+        if (agentEvent.Notice != default)
+        {
+            return new Proto.AgentEvent
+            {
+                Notice = new Proto.Notice
+                {
+                    ConversationId = agentEvent.ConversationId ?? "",
+                    Kind = (Proto.NoticeKind)agentEvent.Notice,
+                    Detail = agentEvent.Detail ?? "",
+                },
+            };
+        }
+
+        if (!agentEvent.Entries.IsDefaultOrEmpty)
+        {
+            var entries = new Proto.ConversationEntries { ConversationId = agentEvent.ConversationId ?? "" };
+            entries.Entries.Add(agentEvent.Entries.Select(ChannelMapping.ToProto));
+            return new Proto.AgentEvent { Entries = entries };
+        }
+
+        if (agentEvent.Status is { } status)
+        {
+            return new Proto.AgentEvent { Status = ToProto(status) };
+        }
+
+        throw new InvalidOperationException("An agent event without a body.");
+    }
+
+    public static Proto.AgentStatus ToProto(AgentStatus status) => new()
+    {
+        AgentId = status.AgentId,
+        DisplayName = status.DisplayName ?? "",
+        Presence = status.Presence switch
+        {
+            AgentPresence.Available => Proto.Presence.Available,
+            AgentPresence.Away => Proto.Presence.Away,
+            _ => Proto.Presence.Offline,
+        },
+        Connected = status.Connected,
+        Assignments = (uint)status.Assignments,
+        PendingOffers = (uint)status.PendingOffers,
+        IdleSince = Timestamp.FromDateTimeOffset(status.IdleSince),
+    };
+
+    public static Proto.Offer ToProto(OfferView offer) => new()
+    {
+        OfferId = offer.OfferId,
+        Queue = offer.QueueKey,
+        Priority = offer.Priority,
+        WaitingSince = Timestamp.FromDateTimeOffset(offer.WaitingSince),
+        ExpiresAt = Timestamp.FromDateTimeOffset(offer.ExpiresAt),
+        Context = ToProto(offer.Context),
+    };
+
+    public static Proto.Assignment ToProto(AssignmentView assignment) => new()
+    {
+        ConversationId = assignment.ConversationId,
+        AssignedAt = Timestamp.FromDateTimeOffset(assignment.AssignedAt),
+        Context = ToProto(assignment.Context),
+    };
+
+    public static Proto.HandoffContext ToProto(HandoffContext context)
+    {
+        var proto = new Proto.HandoffContext
+        {
+            ConversationId = context.ConversationId,
+            Channel = context.Channel,
+            CustomerId = context.CustomerKey,
+            CustomerName = context.CustomerName ?? "",
+            Language = context.Language ?? "",
+            CustomerTier = context.CustomerTier == CustomerTier.Vip ? Proto.CustomerTier.Vip : Proto.CustomerTier.Standard,
+            PreviousContacts = (uint)context.PreviousContacts,
+            Queue = context.QueueKey,
+            HandoffReasonCode = context.HandoffReasonCode,
+            HandoffReason = context.HandoffReason,
+            BotSummary = context.BotSummary,
+            LastSequence = (ulong)context.LastSequence,
+        };
+        proto.LastEntries.Add(context.LastEntries.Select(ChannelMapping.ToProto));
+        return proto;
+    }
+
+    public static Proto.QueueStats ToProto(QueueStats stats)
+    {
+        var separator = stats.QueueKey.LastIndexOf(':');
+        var proto = new Proto.QueueStats
+        {
+            Queue = stats.QueueKey,
+            Skill = stats.QueueKey[..separator],
+            Language = stats.QueueKey[(separator + 1)..],
+            Waiting = (uint)stats.Waiting,
+            LongestWaitSeconds = (uint)Math.Round(stats.LongestWait.TotalSeconds),
+            EstimatedWaitSeconds = (uint)Math.Round(stats.EstimatedWait?.TotalSeconds ?? 0),
+            HasEstimate = stats.EstimatedWait is not null,
+            AgentsAvailable = (uint)stats.AgentsAvailable,
+            AgentsBusy = (uint)stats.AgentsBusy,
+            ServiceLevelThresholdSeconds = (uint)Math.Round(stats.ServiceLevelThreshold.TotalSeconds),
+            Answered = (uint)stats.Answered,
+            Abandoned = (uint)stats.Abandoned,
+        };
+        if (stats.ServiceLevel is { } serviceLevel)
+        {
+            proto.ServiceLevel = serviceLevel;
+        }
+
+        return proto;
+    }
+
+    public static void ThrowIfProblem(string? problem)
+    {
+        if (problem is not null)
+        {
+            throw Invalid(problem);
+        }
+    }
+
+    public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}
