@@ -13,7 +13,7 @@ namespace ContactGrains.EndToEnd.Tests;
 /// The real silo host (Kestrel, HTTP/2, Orleans, the shipped knowledge base) on a free loopback
 /// port, reached through a real gRPC client.
 /// </summary>
-public sealed class SiloFixture : IAsyncLifetime
+public class SiloFixture : IAsyncLifetime
 {
     private WebApplication? _app;
 
@@ -31,6 +31,7 @@ public sealed class SiloFixture : IAsyncLifetime
             ["ContactGrains:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         });
+        builder.Configuration.AddInMemoryCollection(ExtraSettings);
         var errors = new StringWriter();
         if (!await builder.TryAddContactGrainsAsync(errors))
         {
@@ -55,6 +56,11 @@ public sealed class SiloFixture : IAsyncLifetime
     }
 
     public ChannelService.ChannelServiceClient Client(string channel = "webchat") => ChannelClient.Create(Channel, channel);
+
+    public AgentService.AgentServiceClient Agent(string agentId) => AgentClient.Create(Channel, agentId);
+
+    /// <summary>Settings a derived fixture adds to the defaults.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
     private static int FreePort()
     {

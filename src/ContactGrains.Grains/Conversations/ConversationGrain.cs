@@ -411,12 +411,13 @@ public sealed partial class ConversationGrain(
     private async Task<TimelineEntry> EnqueueAsync(
         string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string? detail)
     {
-        var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId));
+        // Before the call: the queue may offer the conversation at once, and the agent reads this context.
         State.QueueKey = queueKey;
         State.WaitingSince = waitingSince;
         State.HandoffReasonCode = reasonCode;
         State.HandoffReason = reason;
         ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason);
+        var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId));
         var waitSeconds = (int)Math.Ceiling(placement.EstimatedWait?.TotalSeconds ?? 0);
         var wait = placement.EstimatedWait switch
         {
