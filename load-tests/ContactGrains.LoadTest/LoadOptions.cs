@@ -12,6 +12,7 @@ internal sealed record LoadOptions
     public int MaxSeconds { get; init; } = 120;
     public int? SiloPid { get; init; }
     public int Iterations { get; init; } = 200_000;
+    public int Agents { get; init; } = 10;
     public string? Error { get; init; }
 
     public static LoadOptions Parse(string[] args)
@@ -39,6 +40,7 @@ internal sealed record LoadOptions
                     "--max-seconds" => options with { MaxSeconds = Math.Min(Number(), 600) },
                     "--silo-pid" => options with { SiloPid = Number() },
                     "--iterations" => options with { Iterations = Number() },
+                    "--agents" => options with { Agents = Number() },
                     _ => throw new FormatException($"Unknown option '{args[i]}'."),
                 };
             }

@@ -13,6 +13,10 @@ const string Usage = """
           Grows one conversation to --iterations messages, one at a time, and prints the time per
           message for every 100: flat figures mean storing a message does not get dearer as the
           conversation grows.
+      contactgrains-load handoff [--address http://127.0.0.1:5000] [--conversations 1000] [--agents 10] [--max-seconds 120]
+          Every conversation asks for a human at once; --agents desktops (capacity 3) accept every
+          offer as it arrives, answer once and resolve. Prints handoffs per second and the speed to
+          answer; checks that no agent exceeds its capacity and every conversation is resolved once.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -33,6 +37,7 @@ return args[0] switch
     "channel" => await ChannelLoad.RunAsync(options),
     "bot" => BotBenchmark.Run(options),
     "growth" => await GrowthBenchmark.RunAsync(options),
+    "handoff" => await HandoffLoad.RunAsync(options),
     _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
 };
 
