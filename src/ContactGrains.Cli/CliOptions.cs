@@ -3,6 +3,17 @@ namespace ContactGrains.Cli;
 /// <summary>Command-line options: <c>--name value</c> pairs, each with a default.</summary>
 internal sealed record CliOptions(string Address, string Channel, string Thread, string Customer, string Name, string Language)
 {
+    /// <summary>What <c>contactgrains</c> alone or <c>contactgrains --help</c> prints.</summary>
+    public const string Overview = """
+        Usage: contactgrains <command> [options]
+
+        Commands:
+          chat     chat with ContactGrains as a customer, over the channel API (an adapter's connection)
+          agent    work as an agent, over the agent API: take offers, answer customers, resolve
+
+        contactgrains <command> --help lists a command's options.
+        """;
+
     public const string Usage = """
         Usage: contactgrains chat [options]
           Chat with ContactGrains as a customer, over the channel API (an adapter's connection).

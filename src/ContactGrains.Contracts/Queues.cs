@@ -31,7 +31,8 @@ public sealed record QueueRequest(
     [property: Id(2)] int Priority,
     [property: Id(3)] DateTimeOffset WaitingSince,
     [property: Id(4)] string ReasonCode,
-    [property: Id(5)] string? PreferredAgentId);
+    [property: Id(5)] string? PreferredAgentId,
+    [property: Id(6)] string? ExcludedAgentId = null);
 
 /// <summary>Where a conversation stands in its queue, for telling the customer.</summary>
 [GenerateSerializer, Immutable, Alias("cg.QueuePlacement")]

@@ -409,7 +409,8 @@ public sealed partial class ConversationGrain(
     /// holds a conversation that does not name it, which an agent's accept then finds and refuses.
     /// </summary>
     private async Task<TimelineEntry> EnqueueAsync(
-        string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string? detail)
+        string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string? detail,
+        string? excludedAgentId = null)
     {
         // Before the call: the queue may offer the conversation at once, and the agent reads this context.
         State.QueueKey = queueKey;
@@ -417,7 +418,7 @@ public sealed partial class ConversationGrain(
         State.HandoffReasonCode = reasonCode;
         State.HandoffReason = reason;
         ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason);
-        var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId));
+        var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId, excludedAgentId));
         var waitSeconds = (int)Math.Ceiling(placement.EstimatedWait?.TotalSeconds ?? 0);
         var wait = placement.EstimatedWait switch
         {
@@ -514,7 +515,7 @@ public sealed partial class ConversationGrain(
         await CommitAsync(async () =>
         {
             queued = await EnqueueAsync(queueKey, priority, now, OwnershipReasons.Transferred, reason, named,
-                "You are being transferred to another adviser.");
+                "You are being transferred to another adviser.", excludedAgentId: agentId);
         });
         Push([queued!]);
     }

@@ -72,6 +72,12 @@ public sealed partial class QueueGrain(
                 ReasonCode = request.ReasonCode,
                 PreferredAgentId = request.PreferredAgentId,
             };
+            if (request.ExcludedAgentId is { } excluded)
+            {
+                // The agent who transferred it away is not offered it back.
+                waiting.PassedBy[excluded] = now;
+            }
+
             State.Waiting.Add(waiting);
             LogEnqueued(Key, request.ConversationId, request.Priority, request.ReasonCode);
         }
@@ -269,9 +275,16 @@ public sealed partial class QueueGrain(
     {
         var now = time.GetUtcNow();
         var changed = false;
+        var anyoneFree = _roster.Values.Any(IsAvailable);
         foreach (var waiting in Ordered().Where(w => w.Offer is null).ToList())
         {
-            var otherQueues = AgentSelection.WidestRing(now - waiting.WaitingSince, Options) >= RoutingRing.OtherQueues
+            var widest = AgentSelection.WidestRing(now - waiting.WaitingSince, Options);
+            if (!anyoneFree && waiting.PreferredAgentId is null && widest < RoutingRing.OtherQueues)
+            {
+                continue; // nobody here can take anything: skip ranking (a long queue stays cheap to route)
+            }
+
+            var otherQueues = widest >= RoutingRing.OtherQueues
                 ? await ReadOtherQueuesRosterAsync(now)
                 : [];
             foreach (var candidate in AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options))
@@ -291,6 +304,8 @@ public sealed partial class QueueGrain(
                 // Stale roster: the agent is full or away. Its next announcement corrects this.
                 CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
             }
+
+            anyoneFree = _roster.Values.Any(IsAvailable);
         }
 
         if (changed)
