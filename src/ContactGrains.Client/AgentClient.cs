@@ -1,4 +1,3 @@
-using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using ContactGrains.Protos.V1;
 
@@ -14,15 +13,6 @@ public static class AgentClient
     /// Creates an agent API client over <paramref name="grpcChannel"/> that identifies itself as
     /// agent <paramref name="agentId"/> on every call.
     /// </summary>
-    public static AgentService.AgentServiceClient Create(GrpcChannel grpcChannel, string agentId)
-    {
-        ArgumentNullException.ThrowIfNull(grpcChannel);
-        ArgumentException.ThrowIfNullOrWhiteSpace(agentId);
-        var invoker = grpcChannel.Intercept(metadata =>
-        {
-            metadata.Add(AgentHeader, agentId);
-            return metadata;
-        });
-        return new AgentService.AgentServiceClient(invoker);
-    }
+    public static AgentService.AgentServiceClient Create(GrpcChannel grpcChannel, string agentId) =>
+        new(ChannelClient.WithHeader(grpcChannel, AgentHeader, agentId));
 }

@@ -17,14 +17,19 @@ public static class ChannelClient
     /// </summary>
     public static ChannelService.ChannelServiceClient Create(GrpcChannel grpcChannel, string channelName)
     {
+        return new ChannelService.ChannelServiceClient(WithHeader(grpcChannel, ChannelHeader, channelName));
+    }
+
+    /// <summary>A call invoker that sends <paramref name="header"/> with every call: who is calling travels with the connection.</summary>
+    internal static CallInvoker WithHeader(GrpcChannel grpcChannel, string header, string value)
+    {
         ArgumentNullException.ThrowIfNull(grpcChannel);
-        ArgumentException.ThrowIfNullOrWhiteSpace(channelName);
-        var invoker = grpcChannel.Intercept(metadata =>
+        ArgumentException.ThrowIfNullOrWhiteSpace(value);
+        return grpcChannel.Intercept(metadata =>
         {
-            metadata.Add(ChannelHeader, channelName);
+            metadata.Add(header, value);
             return metadata;
         });
-        return new ChannelService.ChannelServiceClient(invoker);
     }
 
     /// <summary>Opens a gRPC channel to a ContactGrains silo over HTTP/2 (cleartext for http:// addresses).</summary>
