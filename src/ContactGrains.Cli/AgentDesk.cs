@@ -425,12 +425,12 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
                 return; // only load changed, or the presence command reports it
             }
 
-            // The stream's status event carries no reason: a change nobody asked for here is the
-            // server's doing, and the proto names missed offers as the cause of being set away.
+            // The server says why when it changed the presence itself (e.g. after missed offers).
+            var why = status.Reason.Length > 0 ? $" ({status.Reason.TrimEnd('.')})" : "";
             output.WriteLine(status.Presence switch
             {
-                Presence.Away => "*** You were set away (this happens after missing 2 offers in a row): no new offers. /available to take offers again.",
-                Presence.Offline => "*** You were set offline: no offers, and your conversations went back to their queues. /available to come back.",
+                Presence.Away => $"*** You were set away{why}: no new offers. /available to take offers again.",
+                Presence.Offline => $"*** You were set offline{why}: no offers, and your conversations went back to their queues. /available to come back.",
                 _ => $"*** You are now {DescribePresence(status.Presence)}.",
             });
         }
@@ -607,7 +607,8 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
                 return;
             }
 
-            if (Pick(conversations, argument, a => a.ConversationId) is not { } chosen)
+            // Unlike /accept, no default: switching to an arbitrary conversation would surprise.
+            if (argument.Length == 0 || Pick(conversations, argument, a => a.ConversationId) is not { } chosen)
             {
                 output.WriteLine($"Usage: /use n, with n from 1 to {conversations.Count} (see /list), or a conversation's short id.");
                 return;

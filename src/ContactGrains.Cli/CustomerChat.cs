@@ -105,7 +105,7 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
         TimelineEntry.BodyOneofCase.Message when entry.Message.Bot is { } bot =>
             $"bot [{(bot.Understood ? bot.Intent : "not sure")} {bot.Confidence:P0}]: {entry.Message.Text}",
         TimelineEntry.BodyOneofCase.Message => $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}",
-        TimelineEntry.BodyOneofCase.Status => $"  -- {entry.Status.Kind.ToString().ToLowerInvariant()}{(entry.Status.Detail.Length > 0 ? ": " + entry.Status.Detail : "")} (#{entry.Sequence})",
+        TimelineEntry.BodyOneofCase.Status => $"  -- {Describe(entry.Status.Kind)}{(entry.Status.Detail.Length > 0 ? ": " + entry.Status.Detail : "")} (#{entry.Sequence})",
         _ => null,
     };
 
@@ -152,7 +152,7 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
                 {
                     var text = entry.BodyCase == TimelineEntry.BodyOneofCase.Message
                         ? $"{entry.Message.Sender.ToString().ToLowerInvariant()}: {entry.Message.Text}"
-                        : $"-- {entry.Status.Kind.ToString().ToLowerInvariant()}";
+                        : $"-- {Describe(entry.Status.Kind)}";
                     output.WriteLine($"  #{entry.Sequence} {text}");
                     request.AfterSequence = entry.Sequence;
                 }
@@ -164,4 +164,11 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
             output.WriteLine($"  ! {ex.Status.StatusCode}: {ex.Status.Detail}");
         }
     }
+
+    private static string Describe(StatusKind kind) => kind switch
+    {
+        StatusKind.AgentJoined => "agent joined",
+        StatusKind.BotResumed => "bot resumed",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 }

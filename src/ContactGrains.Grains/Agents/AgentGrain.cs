@@ -330,7 +330,7 @@ public sealed partial class AgentGrain(
                 ReleaseOffers();
                 await state.WriteStateAsync();
                 LogSetAway(Id, State.MissedOffers);
-                Push(new AgentEvent(_epoch, 0, Status: Status(), Detail: $"Set away after missing {State.MissedOffers} offers in a row."));
+                Push(new AgentEvent(_epoch, 0, Status: Status(), Detail: $"{State.MissedOffers} offers in a row were not answered in time."));
             }
         }
 

@@ -17,6 +17,7 @@ internal sealed class AgentGrpcService(
     IGrainFactory grains,
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
+    IHostApplicationLifetime lifetime,
     ILogger<AgentGrpcService> logger) : Proto.AgentService.AgentServiceBase
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
@@ -26,7 +27,8 @@ internal sealed class AgentGrpcService(
     {
         var agentId = AgentIdentity.Require(context);
         var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value);
-        return new AgentSession(agentId, grains, routingOptions.Value, logger).RunAsync(profile, responseStream, context.CancellationToken);
+        return new AgentSession(agentId, grains, routingOptions.Value, logger)
+            .RunAsync(profile, responseStream, context.CancellationToken, lifetime.ApplicationStopping);
     }
 
     public override async Task<Proto.AgentStatus> SetPresence(Proto.SetPresenceRequest request, ServerCallContext context)

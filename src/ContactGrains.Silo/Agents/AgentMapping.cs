@@ -136,7 +136,9 @@ internal static class AgentMapping
 
         if (agentEvent.Status is { } status)
         {
-            return new Proto.AgentEvent { Status = ToProto(status) };
+            var proto = ToProto(status);
+            proto.Reason = agentEvent.Detail ?? "";
+            return new Proto.AgentEvent { Status = proto };
         }
 
         throw new InvalidOperationException("An agent event without a body.");
@@ -165,6 +167,7 @@ internal static class AgentMapping
         Priority = offer.Priority,
         WaitingSince = Timestamp.FromDateTimeOffset(offer.WaitingSince),
         ExpiresAt = Timestamp.FromDateTimeOffset(offer.ExpiresAt),
+        ExpiresInSeconds = (uint)Math.Max(0, Math.Round((offer.ExpiresAt - DateTimeOffset.UtcNow).TotalSeconds)),
         Context = ToProto(offer.Context),
     };
 

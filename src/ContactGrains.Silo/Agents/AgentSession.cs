@@ -37,11 +37,16 @@ internal sealed partial class AgentSession(
         return Task.CompletedTask;
     }
 
-    public async Task RunAsync(AgentProfile? profile, IServerStreamWriter<Proto.AgentEvent> responses, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the stream until the desktop leaves or the silo stops; the latter ends it with
+    /// UNAVAILABLE so the desktop reconnects to another silo within its grace period.
+    /// </summary>
+    public async Task RunAsync(
+        AgentProfile? profile, IServerStreamWriter<Proto.AgentEvent> responses, CancellationToken cancellationToken, CancellationToken siloStopping)
     {
         var reference = grains.CreateObjectReference<IAgentObserver>(this);
         var agent = grains.GetGrain<IAgentGrain>(agentId);
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, siloStopping);
         Task heartbeats = Task.CompletedTask;
         try
         {
@@ -54,6 +59,11 @@ internal sealed partial class AgentSession(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The desktop went away: the grace period starts below.
+        }
+        catch (OperationCanceledException) when (siloStopping.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                "This silo is shutting down; reconnect (another silo will serve you) within the grace period to keep your conversations."));
         }
         finally
         {
