@@ -21,6 +21,9 @@ public class SiloFixture : IAsyncLifetime
 
     public GrpcChannel Channel { get; private set; } = null!;
 
+    /// <summary>The silo host's services, for tests that check server-side state directly (e.g. its grain factory).</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The silo has not started.");
+
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
@@ -19,6 +20,7 @@ internal sealed class TestDesk : IAsyncDisposable
     private readonly Dictionary<string, Offer> _offers = [];
     private readonly Dictionary<string, Assignment> _assignments = [];
     private readonly Dictionary<string, SortedDictionary<ulong, TimelineEntry>> _entries = [];
+    private readonly List<ChannelWriter<AgentEvent>> _subscribers = [];
 
     private TestDesk(AgentService.AgentServiceClient client, string agentId, AgentProfile? profile)
     {
@@ -95,6 +97,22 @@ internal sealed class TestDesk : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every event from now on, in arrival order, each passed on once the desk's own state includes
+    /// it (so <see cref="PendingOffers"/> and <see cref="EntriesOf"/> are at least that recent). Ends
+    /// when the stream does.
+    /// </summary>
+    public ChannelReader<AgentEvent> Subscribe()
+    {
+        var feed = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_lock)
+        {
+            _subscribers.Add(feed.Writer);
+        }
+
+        return feed.Reader;
+    }
+
     public async Task<Offer> WaitForOfferAsync(Func<Offer, bool>? match = null)
     {
         Offer? found = null;
@@ -141,6 +159,10 @@ internal sealed class TestDesk : IAsyncDisposable
                     Apply(agentEvent);
                     Events.Enqueue(agentEvent);
                     _waiters.RemoveAll(w => w.Condition() && w.Signal.TrySetResult() is var _);
+                    foreach (var subscriber in _subscribers)
+                    {
+                        subscriber.TryWrite(agentEvent);
+                    }
                 }
             }
 
@@ -154,6 +176,10 @@ internal sealed class TestDesk : IAsyncDisposable
         lock (_lock)
         {
             _waiters.RemoveAll(w => w.Condition() && w.Signal.TrySetResult() is var _);
+            foreach (var subscriber in _subscribers)
+            {
+                subscriber.TryComplete();
+            }
         }
     }
 

@@ -597,7 +597,7 @@ public sealed partial class AgentGrain(
     private IEnumerable<HeldOffer> OutstandingOffers() => _offers.Values.Where(o => !State.Assignments.ContainsKey(o.Request.ConversationId));
 
     private AgentStatus Status() => new(
-        Id, State.Profile?.DisplayName, State.Presence, Connected, State.Assignments.Count, _offers.Count, State.IdleSince);
+        Id, State.Profile?.DisplayName, State.Presence, Connected, State.Assignments.Count, OutstandingOffers().Count(), State.IdleSince);
 
     private void RequireProfile()
     {

@@ -301,6 +301,14 @@ public sealed partial class QueueGrain(
                     break;
                 }
 
+                if (candidate.Ring == RoutingRing.NamedAgent)
+                {
+                    // The transfer's agent cannot take it now (full, away, gone): the queue's agents can.
+                    waiting.PassedBy[candidate.AgentId] = now;
+                    changed = true;
+                    RequestRoute();
+                }
+
                 // Stale roster: the agent is full or away. Its next announcement corrects this.
                 CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
             }

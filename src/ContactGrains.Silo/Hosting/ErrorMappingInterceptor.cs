@@ -58,7 +58,10 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
     {
         var status = exception switch
         {
-            OperationCanceledException when context.CancellationToken.IsCancellationRequested =>
+            // The caller went away (cancelled, or reset its stream as a dropped adapter connection
+            // does): whatever failed next (often an IOException reading the reset request stream) is a
+            // consequence of that, not a bug, and nobody is left to receive a status anyway.
+            _ when context.CancellationToken.IsCancellationRequested =>
                 new Status(StatusCode.Cancelled, "The call was cancelled."),
             RequestRejectedException rejected =>
                 new Status(ChannelMapping.ToStatusCode(rejected.Code), rejected.Message),
@@ -72,6 +75,10 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         if (status.StatusCode == StatusCode.Internal)
         {
             LogUnexpected(exception, context.Method);
+        }
+        else if (status.StatusCode == StatusCode.Cancelled)
+        {
+            LogCancelled(context.Method, exception.GetType().Name);
         }
         else
         {
@@ -105,6 +112,9 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
     private partial void LogUnexpected(Exception exception, string method);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method}: the caller went away ({ExceptionType})")]
+    private partial void LogCancelled(string method, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} failed with {StatusCode} ({ExceptionType})")]
     private partial void LogMapped(string method, StatusCode statusCode, string exceptionType);
