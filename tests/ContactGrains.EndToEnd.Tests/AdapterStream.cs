@@ -15,9 +15,19 @@ internal sealed class AdapterStream : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<(Func<bool> Condition, TaskCompletionSource Signal)> _waiters = [];
     private readonly SemaphoreSlim _writeLock = new(1);
+    private readonly ChannelService.ChannelServiceClient _client;
+    private readonly bool _closeConversationsOnDispose;
+    private readonly ConcurrentDictionary<string, bool> _conversations = new();
 
-    public AdapterStream(ChannelService.ChannelServiceClient client)
+    /// <param name="client">The channel client the stream (and <see cref="CloseConversationAsync"/>) uses.</param>
+    /// <param name="closeConversationsOnDispose">
+    /// Close every conversation this stream was acknowledged for when disposed, so that none is left
+    /// waiting in a queue that a later test of the same silo uses.
+    /// </param>
+    public AdapterStream(ChannelService.ChannelServiceClient client, bool closeConversationsOnDispose = false)
     {
+        _client = client;
+        _closeConversationsOnDispose = closeConversationsOnDispose;
         _call = client.Connect();
         _reader = Task.Run(ReadAsync);
     }
@@ -42,6 +52,51 @@ internal sealed class AdapterStream : IAsyncDisposable
         SendAsync(new ChannelUpstream { Message = new InboundMessage { MessageId = messageId, Conversation = address, Text = text, Customer = customer } });
 
     public Task<Ack> AckAsync(string correlationId) => AckSource(correlationId).Task.WaitAsync(SafetyTimeout);
+
+    /// <summary>
+    /// A new customer who asks the bot <paramref name="question"/> (none: nothing) and then for a human,
+    /// in <paramref name="language"/>. The question's skill and the language pick the queue. Returns the
+    /// conversation id once the customer was told they are queued.
+    /// </summary>
+    public async Task<string> AskForHumanAsync(string? question, string language = "en", CustomerIdentity? customer = null)
+    {
+        customer ??= Addresses.Customer(Addresses.Unique("cust"), language);
+        var address = Addresses.Thread(Addresses.Unique("thread"));
+        string? conversationId = null;
+        foreach (var text in new[] { question, language == "fr" ? "Je veux parler à un conseiller" : "I want to speak to a human" })
+        {
+            if (text is null)
+            {
+                continue;
+            }
+
+            var messageId = Addresses.Unique("m");
+            await SendMessageAsync(messageId, address, text, customer);
+            var ack = await AckAsync(messageId);
+            if (ack.Status != AckStatus.Accepted)
+            {
+                throw new InvalidOperationException($"'{text}' was not accepted: {ack}");
+            }
+
+            conversationId = ack.ConversationId;
+            address = Addresses.Conversation(conversationId);
+        }
+
+        await WaitUntilAsync(() => EntriesOf(conversationId!).Any(e => e.Status?.Kind == StatusKind.Queued));
+        return conversationId!;
+    }
+
+    /// <summary>Sends one customer message to an existing conversation and waits for its ack.</summary>
+    public async Task<Ack> SayAsync(string conversationId, string text)
+    {
+        var messageId = Addresses.Unique("m");
+        await SendMessageAsync(messageId, Addresses.Conversation(conversationId), text);
+        return await AckAsync(messageId);
+    }
+
+    /// <summary>The customer's adapter closes the conversation (unary CloseConversation).</summary>
+    public async Task<ConversationView> CloseConversationAsync(string conversationId) =>
+        (await _client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(conversationId) })).Conversation;
 
     public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId) =>
         _entries.TryGetValue(conversationId, out var queue) ? [.. queue] : [];
@@ -80,6 +135,11 @@ internal sealed class AdapterStream : IAsyncDisposable
                 Received.Enqueue(frame);
                 if (frame.Ack is { } ack)
                 {
+                    if (ack.ConversationId.Length > 0)
+                    {
+                        _conversations.TryAdd(ack.ConversationId, true);
+                    }
+
                     AckSource(ack.CorrelationId).TrySetResult(ack);
                 }
                 else
@@ -104,14 +164,29 @@ internal sealed class AdapterStream : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_closeConversationsOnDispose)
+        {
+            foreach (var conversationId in _conversations.Keys)
+            {
+                try
+                {
+                    await CloseConversationAsync(conversationId);
+                }
+                catch (RpcException)
+                {
+                    // Best effort: a failure here must not hide the test's own outcome.
+                }
+            }
+        }
+
         _call.Dispose();
         try
         {
             await _reader;
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
         {
-            // Cancelled by disposal.
+            // Cancelled by disposal (or, if the reader was between two frames, found the call disposed).
         }
     }
 }

@@ -51,11 +51,21 @@ internal sealed class TestDesk : IAsyncDisposable
     /// <summary>Why the stream ended, once it has.</summary>
     public Status? EndStatus { get; private set; }
 
-    /// <summary>Opens a desktop and waits for its first sync.</summary>
+    /// <summary>
+    /// Opens a desktop and waits for its first sync. If the server ends the stream before sending
+    /// one, throws an <see cref="RpcException"/> with the stream's status.
+    /// </summary>
     public static async Task<TestDesk> ConnectAsync(SiloFixture silo, string agentId, AgentProfile? profile)
     {
         var desk = new TestDesk(silo.Agent(agentId), agentId, profile);
-        await desk.WaitUntilAsync(() => desk.Syncs >= 1);
+        await desk.WaitUntilAsync(() => desk.Syncs >= 1 || desk.EndStatus is not null);
+        if (desk.Syncs == 0)
+        {
+            var status = desk.EndStatus!.Value;
+            await desk.DisposeAsync();
+            throw new RpcException(status);
+        }
+
         return desk;
     }
 
@@ -118,6 +128,44 @@ internal sealed class TestDesk : IAsyncDisposable
         Offer? found = null;
         await WaitUntilAsync(() => (found = PendingOffers().FirstOrDefault(o => match?.Invoke(o) ?? true)) is not null);
         return found!;
+    }
+
+    /// <summary>Waits for the offer of <paramref name="conversationId"/> and accepts it.</summary>
+    public async Task<Assignment> AcceptOfferForAsync(string conversationId)
+    {
+        var offer = await WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
+        return await Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+    }
+
+    /// <summary>Waits until <paramref name="offerId"/> was withdrawn and returns the withdrawal.</summary>
+    public async Task<OfferWithdrawn> WaitForWithdrawalAsync(string offerId)
+    {
+        await WaitUntilAsync(() => Withdrawals.Any(w => w.OfferId == offerId));
+        return Withdrawals.Single(w => w.OfferId == offerId);
+    }
+
+    /// <summary>The live figures of one queue, as this agent reads them.</summary>
+    public async Task<QueueStats> QueueStatsAsync(string skill, string language) =>
+        (await Client.GetQueueStatsAsync(new GetQueueStatsRequest { Queue = new QueueAddress { Skill = skill, Language = language } })).Queues.Single();
+
+    /// <summary>
+    /// Reads a queue's figures until <paramref name="condition"/> holds (agents announce themselves to
+    /// queues one-way, so the agent figures follow a change shortly after it) or the safety timeout
+    /// passed; returns the last figures read, for the caller to assert on.
+    /// </summary>
+    public async Task<QueueStats> WaitForQueueStatsAsync(string skill, string language, Func<QueueStats, bool> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
+        while (true)
+        {
+            var stats = await QueueStatsAsync(skill, language);
+            if (condition(stats) || DateTimeOffset.UtcNow >= deadline)
+            {
+                return stats;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
     }
 
     public Task WaitUntilAsync(Func<bool> condition)

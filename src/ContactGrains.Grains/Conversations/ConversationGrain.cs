@@ -477,7 +477,10 @@ public sealed partial class ConversationGrain(
     public async Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text)
     {
         RequireOwnedBy(agentId);
-        var key = "agent:" + messageId;
+        // Message ids are desktop-assigned, so only unique per agent: the key names the agent, or the
+        // next agent after a transfer reusing an id (every desktop numbers from 1) would have its
+        // message silently dropped and be answered with the previous agent's. Agent ids have no ':'.
+        var key = $"agent:{agentId}:{messageId}";
         if (State.RecentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
         {
             var page = await GetTimeline(State.Channel, original - 1, 1);
