@@ -130,9 +130,12 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Claim")]
     Task<bool> Claim(string offerId, string agentId);
 
-    /// <summary>An agent turned the offer down (or can no longer take it): the next agent gets it.</summary>
+    /// <summary>
+    /// An agent turned the offer down (<paramref name="passed"/>: not offered it again for a while)
+    /// or can no longer take it (away, offline): the next agent gets it.
+    /// </summary>
     [Alias("Decline"), OneWay]
-    Task Decline(string offerId, string agentId);
+    Task Decline(string offerId, string agentId, bool passed);
 
     [Alias("UpdateAgent"), OneWay]
     Task UpdateAgent(RosterEntry entry);

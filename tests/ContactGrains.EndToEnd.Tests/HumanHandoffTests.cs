@@ -79,8 +79,10 @@ public sealed class HumanHandoffTests(AgentSiloFixture silo)
         Assert.Equal("billing:fr", view.Ledger[1].To.Id);
         Assert.Equal(agentId, view.Ledger[2].To.Id);
 
-        var status = await desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available });
+        var status = await desk.Client.GetStatusAsync(new GetStatusRequest());
         Assert.Equal(0u, status.Assignments);
+        Assert.Equal(Presence.Available, status.Presence);
+        Assert.True(status.Connected);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -128,7 +129,7 @@ public sealed partial class AgentGrain(
         switch (presence)
         {
             case AgentPresence.Offline:
-                await GoOfflineAsync("agent-signed-out", "The agent signed out.");
+                await GoOfflineAsync(OwnershipReasons.AgentSignedOut, "The agent signed out.");
                 break;
             case AgentPresence.Away:
                 State.Presence = AgentPresence.Away;
@@ -216,7 +217,7 @@ public sealed partial class AgentGrain(
         }
 
         State.MissedOffers = 0;
-        _ = Queue(held.Request.QueueKey).Decline(offerId, Id);
+        _ = Queue(held.Request.QueueKey).Decline(offerId, Id, passed: true);
         Announce(force: true);
         LogDeclined(Id, held.Request.ConversationId);
         return Task.CompletedTask;
@@ -387,13 +388,13 @@ public sealed partial class AgentGrain(
 
         if (State.DisconnectedAt is { } droppedAt && now - droppedAt >= Options.DisconnectGracePeriod)
         {
-            await GoOfflineAsync("agent-disconnected",
+            await GoOfflineAsync(OwnershipReasons.AgentDisconnected,
                 $"The agent's connection dropped and did not come back within {Options.DisconnectGracePeriod.TotalSeconds:0} s.");
         }
         else if (State.Presence == AgentPresence.Offline && State.Assignments.Count > 0)
         {
             // Returning conversations failed earlier (a silo or the database was down): retry.
-            await ReturnAssignmentsAsync("agent-offline", "The agent is offline.");
+            await ReturnAssignmentsAsync(OwnershipReasons.AgentOffline, "The agent is offline.");
         }
 
         Announce(force: false);
@@ -455,7 +456,7 @@ public sealed partial class AgentGrain(
     {
         foreach (var (offerId, held) in _offers)
         {
-            _ = Queue(held.Request.QueueKey).Decline(offerId, Id);
+            _ = Queue(held.Request.QueueKey).Decline(offerId, Id, passed: false);
             Push(new AgentEvent(_epoch, 0, WithdrawnOfferId: offerId, WithdrawReason: WithdrawReason.AgentUnavailable));
         }
 

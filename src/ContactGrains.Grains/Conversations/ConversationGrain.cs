@@ -122,7 +122,7 @@ public sealed partial class ConversationGrain(
             State.LastCustomerMessageAt = now;
             var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
             customerSequence = customerEntry.Sequence;
-            RememberMessageId(message.AdapterMessageId, customerSequence);
+            RememberMessageId(State.RecentMessageIds, message.AdapterMessageId, customerSequence);
             produced.Add(customerEntry);
             if (deliverTo is not null)
             {
@@ -322,13 +322,12 @@ public sealed partial class ConversationGrain(
         }
     }
 
-    private void RememberMessageId(string adapterMessageId, long sequence)
+    private static void RememberMessageId(Dictionary<ulong, long> index, string messageId, long sequence)
     {
-        var index = State.RecentMessageIds;
-        index[MessageIdHash.Of(adapterMessageId)] = sequence;
+        index[MessageIdHash.Of(messageId)] = sequence;
         if (index.Count > 2 * RememberedMessageIds)
         {
-            // Forget the older half: adapters resend within minutes, not hundreds of messages later.
+            // Forget the older half: senders resend within minutes, not hundreds of messages later.
             var cutoff = index.Values.Order().ElementAt(RememberedMessageIds);
             foreach (var old in index.Where(pair => pair.Value < cutoff).Select(pair => pair.Key).ToList())
             {
@@ -479,9 +478,10 @@ public sealed partial class ConversationGrain(
         RequireOwnedBy(agentId);
         // Message ids are desktop-assigned, so only unique per agent: the key names the agent, or the
         // next agent after a transfer reusing an id (every desktop numbers from 1) would have its
-        // message silently dropped and be answered with the previous agent's. Agent ids have no ':'.
-        var key = $"agent:{agentId}:{messageId}";
-        if (State.RecentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
+        // message silently dropped and be answered with the previous agent's. Their own index, so
+        // no adapter id can ever collide with them.
+        var key = $"{agentId}:{messageId}";
+        if (State.RecentAgentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
         {
             var page = await GetTimeline(State.Channel, original - 1, 1);
             return page.Entries[0];
@@ -497,7 +497,7 @@ public sealed partial class ConversationGrain(
         await CommitAsync(() =>
         {
             entry = Append(new ChatMessageBody(SenderKind.Agent, agentId, text, messageId, null), now);
-            RememberMessageId(key, entry.Sequence);
+            RememberMessageId(State.RecentAgentMessageIds, key, entry.Sequence);
         });
         Push([entry!]);
         return entry!;
@@ -556,8 +556,9 @@ public sealed partial class ConversationGrain(
         TimelineEntry? queued = null;
         await CommitAsync(async () =>
         {
+            var why = reasonCode == OwnershipReasons.AgentDisconnected ? "Your adviser was disconnected" : "Your adviser had to leave";
             queued = await EnqueueAsync(queueKey, QueuePriority.Returned, now, reasonCode, reason, preferredAgentId: null,
-                "Your adviser was disconnected; you are first in line for the next one.");
+                $"{why}; you are first in line for the next one.");
         });
         Push([queued!]);
     }

@@ -67,5 +67,8 @@ public sealed class ConversationState
     [Id(25)] public string HandoffReasonCode { get; set; } = "";
     [Id(26)] public string HandoffReason { get; set; } = "";
 
+    /// <summary>The agents' own deduplication index (hash of "agentId:messageId" → sequence), apart from the adapters'.</summary>
+    [Id(27)] public Dictionary<ulong, long> RecentAgentMessageIds { get; set; } = [];
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

@@ -10,7 +10,7 @@ public static class InboundValidation
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            return "text is empty: a customer message needs at least one visible character.";
+            return "text is empty: a message needs at least one visible character.";
         }
 
         if (text.Length > ConversationLimits.MaxTextLength)

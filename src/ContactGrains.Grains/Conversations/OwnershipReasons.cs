@@ -11,4 +11,7 @@ public static class OwnershipReasons
     public const string Transferred = "transferred";
     public const string Resolved = "resolved";
     public const string HandedBack = "handed-back";
+    public const string AgentDisconnected = "agent-disconnected";
+    public const string AgentSignedOut = "agent-signed-out";
+    public const string AgentOffline = "agent-offline";
 }

@@ -124,12 +124,19 @@ public sealed partial class QueueGrain(
         }
 
         var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
+        var now = time.GetUtcNow();
         if (waiting is null)
         {
             return false;
         }
 
-        var now = time.GetUtcNow();
+        if (now >= waiting.Offer!.ExpiresAt)
+        {
+            // Late by less than a tick: the deadline the agent was shown is what counts.
+            await ExpireOfferAsync(waiting, now);
+            return false;
+        }
+
         State.Waiting.Remove(waiting);
         State.RecentClaims.Add(new ClaimedOffer(offerId, agentId));
         if (State.RecentClaims.Count > RecentClaimsKept)
@@ -143,7 +150,7 @@ public sealed partial class QueueGrain(
         return true;
     }
 
-    public async Task Decline(string offerId, string agentId)
+    public async Task Decline(string offerId, string agentId, bool passed)
     {
         var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
         if (waiting is null)
@@ -152,7 +159,11 @@ public sealed partial class QueueGrain(
         }
 
         waiting.Offer = null;
-        waiting.PassedBy[agentId] = time.GetUtcNow();
+        if (passed)
+        {
+            waiting.PassedBy[agentId] = time.GetUtcNow();
+        }
+
         await state.WriteStateAsync();
         RequestRoute();
     }
@@ -237,10 +248,7 @@ public sealed partial class QueueGrain(
         {
             if (waiting.Offer is { } offer && now >= offer.ExpiresAt)
             {
-                waiting.Offer = null;
-                waiting.PassedBy[offer.AgentId] = now;
-                _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
-                LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
+                ExpireOffer(waiting, now);
                 changed = true;
             }
         }
@@ -264,6 +272,22 @@ public sealed partial class QueueGrain(
 
         // Also without changes: waiting conversations move into wider rings as time passes.
         await RouteAsync();
+    }
+
+    private async Task ExpireOfferAsync(WaitingConversation waiting, DateTimeOffset now)
+    {
+        ExpireOffer(waiting, now);
+        await state.WriteStateAsync();
+        RequestRoute();
+    }
+
+    private void ExpireOffer(WaitingConversation waiting, DateTimeOffset now)
+    {
+        var offer = waiting.Offer!;
+        waiting.Offer = null;
+        waiting.PassedBy[offer.AgentId] = now;
+        _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
+        LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
     }
 
     /// <summary>

@@ -21,7 +21,7 @@ public sealed class RoutingOptions
     public int MissedOffersBeforeAway { get; set; } = 2;
 
     /// <summary>An agent who declined or missed a conversation is not offered it again for this long.</summary>
-    public TimeSpan ReofferAfter { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan ReofferAfter { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long an agent whose stream dropped keeps its offers and conversations.</summary>
     public TimeSpan DisconnectGracePeriod { get; set; } = TimeSpan.FromSeconds(30);

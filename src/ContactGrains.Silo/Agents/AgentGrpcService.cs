@@ -37,6 +37,9 @@ internal sealed class AgentGrpcService(
         return AgentMapping.ToProto(await agent.SetPresence(AgentMapping.ToDomain(request.Presence)));
     }
 
+    public override async Task<Proto.AgentStatus> GetStatus(Proto.GetStatusRequest request, ServerCallContext context) =>
+        AgentMapping.ToProto(await Agent(context).GetStatus());
+
     public override async Task<Proto.Assignment> AcceptOffer(Proto.AcceptOfferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);

@@ -83,7 +83,7 @@ internal static class AgentMapping
         Proto.Presence.Offline => AgentPresence.Offline,
         Proto.Presence.Available => AgentPresence.Available,
         Proto.Presence.Away => AgentPresence.Away,
-        _ => throw Invalid("presence is required: PRESENCE_AVAILABLE, PRESENCE_AWAY or PRESENCE_OFFLINE."),
+        _ => throw Invalid($"presence {(int)presence} is not a presence: use PRESENCE_AVAILABLE, PRESENCE_AWAY or PRESENCE_OFFLINE."),
     };
 
     public static Proto.AgentEvent ToProto(AgentSync sync)
