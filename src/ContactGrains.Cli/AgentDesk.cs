@@ -402,6 +402,11 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
         lock (_gate)
         {
             var id = notice.ConversationId;
+            if (!_conversations.ContainsKey(id))
+            {
+                return; // already let go here (e.g. the RESOLVED notice after this desk's own /resolve)
+            }
+
             var what = notice.Kind switch
             {
                 NoticeKind.CustomerLeft => "the customer left",

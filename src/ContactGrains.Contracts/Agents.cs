@@ -95,14 +95,14 @@ public enum WithdrawReason
     AgentUnavailable = 3,
 }
 
-/// <summary>How an agent's conversation ended or left it without the agent acting.</summary>
+/// <summary>How a conversation left an agent.</summary>
 [GenerateSerializer, Alias("cg.ConversationNoticeKind")]
 public enum ConversationNoticeKind
 {
     /// <summary>The customer or their adapter closed the conversation, or it closed for inactivity.</summary>
     CustomerLeft = 1,
 
-    /// <summary>The conversation was resolved.</summary>
+    /// <summary>The agent resolved the conversation (pushed so every view of the agent's work sees it end).</summary>
     Resolved = 2,
 
     /// <summary>The conversation went back to a queue (the agent went offline or lost its connection).</summary>

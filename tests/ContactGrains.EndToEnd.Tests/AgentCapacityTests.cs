@@ -191,7 +191,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
             Assert.Equal((agent.AgentId, 0u, 0u), (agent.AgentId, status.Assignments, status.PendingOffers));
             Assert.Empty(agent.Desk.Assignments());
             Assert.Empty(agent.Desk.PendingOffers());
-            Assert.Empty(agent.Desk.Notices);
+            Assert.All(agent.Desk.Notices, n => Assert.Equal(NoticeKind.Resolved, n.Kind));
         }
     }
 
@@ -542,6 +542,10 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
                             _held[agentEvent.Assigned.ConversationId] = AssignedMarker;
                         }
 
+                        break;
+                    case AgentEvent.EventOneofCase.Notice when agentEvent.Notice.Kind == NoticeKind.Resolved
+                        && _finished.Contains(agentEvent.Notice.ConversationId):
+                        // The confirmation of this desk's own resolve.
                         break;
                     case AgentEvent.EventOneofCase.Notice:
                         _held.Remove(agentEvent.Notice.ConversationId);

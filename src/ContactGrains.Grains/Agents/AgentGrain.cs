@@ -263,6 +263,7 @@ public sealed partial class AgentGrain(
         RequireAssignment(conversationId);
         await Conversation(conversationId).Resolve(Id, wrapUpCode, note);
         await FinishAssignmentAsync(conversationId);
+        Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Notice: ConversationNoticeKind.Resolved, Detail: wrapUpCode));
     }
 
     public async Task HandBack(string conversationId, string note)
