@@ -79,6 +79,13 @@ public interface IConversationGrain : IGrainWithStringKey
     /// </summary>
     [Alias("ReturnToQueue")]
     Task ReturnToQueue(string agentId, string reasonCode, string reason);
+
+    /// <summary>
+    /// The queue tells a waiting conversation that it moved up, so the customer hears their new place.
+    /// One-way: queues never wait on conversations. Ignored unless that queue still owns it.
+    /// </summary>
+    [Alias("OnQueuePlaceChanged"), OneWay]
+    Task OnQueuePlaceChanged(QueuePlacement placement);
 }
 
 /// <summary>

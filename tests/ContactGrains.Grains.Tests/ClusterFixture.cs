@@ -1,5 +1,6 @@
 using ContactGrains.Bot;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
@@ -8,13 +9,20 @@ namespace ContactGrains.Grains.Tests;
 /// <summary>A 2-silo in-process cluster with the real bot and memory storage, shared by a test collection.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
+    /// <summary>Short, so a test sees a waiting customer told their new place.</summary>
+    public static readonly TimeSpan QueueUpdateInterval = TimeSpan.FromSeconds(1);
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         var knowledgeBase = KnowledgeBase.Load(KnowledgeBase.DefaultPath);
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureHost(host => host.Services.AddContactGrainsDomain(knowledgeBase));
+        builder.ConfigureHost(host =>
+        {
+            host.Services.AddContactGrainsDomain(knowledgeBase);
+            host.Services.Configure<RoutingOptions>(o => o.QueueUpdateInterval = QueueUpdateInterval);
+        });
         builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService());
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -418,6 +418,11 @@ public sealed partial class ConversationGrain(
         State.HandoffReason = reason;
         ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason);
         var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId, excludedAgentId));
+        return Append(QueuedStatus(placement, detail ?? "You are in the queue for an adviser."), time.GetUtcNow());
+    }
+
+    private static StatusBody QueuedStatus(QueuePlacement placement, string lead)
+    {
         var waitSeconds = (int)Math.Ceiling(placement.EstimatedWait?.TotalSeconds ?? 0);
         var wait = placement.EstimatedWait switch
         {
@@ -425,8 +430,7 @@ public sealed partial class ConversationGrain(
             { TotalSeconds: < 60 } => "an adviser should be with you in under a minute",
             var estimate => $"the estimated wait is about {Math.Ceiling(estimate.Value.TotalMinutes):0} min",
         };
-        var text = $"{detail ?? "You are in the queue for an adviser."} Position {placement.Position}: {wait}.";
-        return Append(new StatusBody(StatusKind.Queued, text, placement.Position, waitSeconds), time.GetUtcNow());
+        return new StatusBody(StatusKind.Queued, $"{lead} Position {placement.Position}: {wait}.", placement.Position, waitSeconds);
     }
 
     public Task<HandoffContext> GetHandoffContext()
@@ -561,6 +565,18 @@ public sealed partial class ConversationGrain(
                 $"{why}; you are first in line for the next one.");
         });
         Push([queued!]);
+    }
+
+    public async Task OnQueuePlaceChanged(QueuePlacement placement)
+    {
+        if (State.Status != ConversationStatus.Open || State.Owner != new Owner(OwnerKind.Queue, placement.QueueKey))
+        {
+            return; // answered or gone meanwhile
+        }
+
+        TimelineEntry? moved = null;
+        await CommitAsync(() => moved = Append(QueuedStatus(placement, "You moved up in the queue."), time.GetUtcNow()));
+        Push([moved!]);
     }
 
     private void RequireOwnedBy(string agentId)

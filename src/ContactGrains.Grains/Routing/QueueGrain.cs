@@ -93,6 +93,7 @@ public sealed partial class QueueGrain(
         StartTicking();
         RequestRoute();
         var position = Ordered().TakeWhile(w => w != waiting).Count() + 1;
+        (waiting.ToldPosition, waiting.ToldAt) = (position, now);
         return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now));
     }
 
@@ -270,8 +271,30 @@ public sealed partial class QueueGrain(
             return;
         }
 
+        TellCustomersWhoMovedUp(now);
+
         // Also without changes: waiting conversations move into wider rings as time passes.
         await RouteAsync();
+    }
+
+    /// <summary>
+    /// Tells each waiting customer who moved up since they last heard their place, at most once per
+    /// update interval (one message each, one-way). Not stored: after a restart a customer may hear
+    /// their place once more, never a wrong one.
+    /// </summary>
+    private void TellCustomersWhoMovedUp(DateTimeOffset now)
+    {
+        var position = 0;
+        foreach (var waiting in Ordered())
+        {
+            position++;
+            if (position < waiting.ToldPosition && now - waiting.ToldAt >= Options.QueueUpdateInterval)
+            {
+                (waiting.ToldPosition, waiting.ToldAt) = (position, now);
+                var placement = new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(waiting.Channel), now));
+                _ = GrainFactory.GetGrain<IConversationGrain>(waiting.ConversationId).OnQueuePlaceChanged(placement);
+            }
+        }
     }
 
     private async Task ExpireOfferAsync(WaitingConversation waiting, DateTimeOffset now)

@@ -30,6 +30,10 @@ public sealed class WaitingConversation
 
     /// <summary>Agents who declined or missed it, and when: not offered it again for a while.</summary>
     [Id(8)] public Dictionary<string, DateTimeOffset> PassedBy { get; set; } = [];
+
+    /// <summary>The place the customer was last told, and when: they hear again when they move up, at most once per update interval.</summary>
+    [Id(9)] public int ToldPosition { get; set; }
+    [Id(10)] public DateTimeOffset ToldAt { get; set; }
 }
 
 /// <summary>The one offer a waiting conversation has out: never two agents at once.</summary>

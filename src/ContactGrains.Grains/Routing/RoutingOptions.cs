@@ -47,6 +47,9 @@ public sealed class RoutingOptions
     /// <summary>Service level target: the share of conversations answered within this wait (chat: 60 s).</summary>
     public TimeSpan ServiceLevelThreshold { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>A waiting customer who moved up in the queue hears their new place at most this often.</summary>
+    public TimeSpan QueueUpdateInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Skills besides the knowledge base's that agents and transfers may name.</summary>
     public List<string> ExtraSkills { get; set; } = [];
 
@@ -75,6 +78,7 @@ public sealed class RoutingOptions
             (nameof(OfferTimeout), OfferTimeout), (nameof(DisconnectGracePeriod), DisconnectGracePeriod),
             (nameof(HeartbeatInterval), HeartbeatInterval), (nameof(HeartbeatTimeout), HeartbeatTimeout),
             (nameof(AnnounceInterval), AnnounceInterval), (nameof(ServiceLevelThreshold), ServiceLevelThreshold),
+            (nameof(QueueUpdateInterval), QueueUpdateInterval),
         })
         {
             if (value <= TimeSpan.Zero)
