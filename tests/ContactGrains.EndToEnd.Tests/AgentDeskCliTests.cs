@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Text;
+using ContactGrains.Cli;
+using ContactGrains.Protos.V1;
+
+namespace ContactGrains.EndToEnd.Tests;
+
+/// <summary>The terminal client's agent mode, typed into line by line, against the real silo.</summary>
+[Collection(AgentSiloCollection.Name)]
+public sealed class AgentDeskCliTests(AgentSiloFixture silo)
+{
+    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task An_agent_in_the_terminal_accepts_the_offer_chats_and_resolves()
+    {
+        var agentId = Addresses.Unique("cleo");
+        var (options, error) = AgentOptions.Parse(["--id", agentId, "--name", "Cleo", "--skills", "account:4", "--languages", "en", "--address", silo.Address]);
+        Assert.Null(error);
+        using var input = new TypedLines();
+        var output = new ScreenWriter();
+        using var stop = new CancellationTokenSource(SafetyTimeout);
+        var desk = new AgentDesk(options!, input, output).RunAsync(silo.Agent(agentId), stop.Token);
+        await output.WaitForAsync("Signed in");
+
+        await using var adapter = new AdapterStream(silo.Client(), closeConversationsOnDispose: true);
+        var customerName = Addresses.Unique("Dominique");
+        var thread = Addresses.Unique("thread");
+        var customer = Addresses.Customer(Addresses.Unique("cust"));
+        customer.DisplayName = customerName;
+        await adapter.SendMessageAsync("m1", Addresses.Thread(thread), "I want to change the email address of my account", customer);
+        var conversationId = (await adapter.AckAsync("m1")).ConversationId;
+        await adapter.SendMessageAsync("m2", Addresses.Thread(thread), "I want to speak to a human", customer);
+        await adapter.AckAsync("m2");
+
+        // The offer is shown with who the customer is and why a human is needed.
+        await output.WaitForAsync(customerName);
+        Assert.Contains("customer-asked-for-human", output.Text);
+        Assert.Contains("update_email", output.Text);
+
+        input.Type("/accept");
+        await output.WaitForAsync("Accepted");
+        input.Type("Hello, I can change it for you.");
+        await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Message?.Text == "Hello, I can change it for you."));
+        Assert.Equal("Cleo", adapter.EntriesOf(conversationId).Single(e => e.Status?.Kind == StatusKind.AgentJoined).Status.AgentName);
+
+        await adapter.SendMessageAsync("m3", Addresses.Conversation(conversationId), "Thanks, it is new@example.com");
+        await output.WaitForAsync("customer: Thanks, it is new@example.com");
+
+        input.Type("/resolve email-updated");
+        await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.Closed));
+        Assert.Equal("email-updated", adapter.EntriesOf(conversationId).Single(e => e.Status?.Kind == StatusKind.Resolved).Status.Detail);
+
+        input.Type("/quit");
+        Assert.Equal(0, await desk.WaitAsync(SafetyTimeout));
+        Assert.Contains("Signed out.", output.Text);
+    }
+
+    /// <summary>Standard input, typed a line at a time by the test; reads block until a line comes.</summary>
+    private sealed class TypedLines : TextReader
+    {
+        private readonly BlockingCollection<string> _lines = [];
+
+        public void Type(string line) => _lines.Add(line);
+
+        /// <summary>The next typed line, or null (end of input) once the test is over.</summary>
+        public override string? ReadLine() => _lines.TryTake(out var line, Timeout.Infinite) ? line : null;
+
+        protected override void Dispose(bool disposing)
+        {
+            _lines.CompleteAdding();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>The terminal: everything written, and waits for a text to appear.</summary>
+    private sealed class ScreenWriter : TextWriter
+    {
+        private readonly StringBuilder _text = new();
+        private readonly Lock _lock = new();
+        private readonly List<(string Expected, TaskCompletionSource Seen)> _waits = [];
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public string Text
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _text.ToString();
+                }
+            }
+        }
+
+        public override void Write(char value) => Append(value.ToString());
+
+        public override void Write(string? value) => Append(value ?? "");
+
+        public override void WriteLine(string? value) => Append((value ?? "") + "\n");
+
+        public Task WaitForAsync(string expected)
+        {
+            lock (_lock)
+            {
+                if (_text.ToString().Contains(expected, StringComparison.Ordinal))
+                {
+                    return Task.CompletedTask;
+                }
+
+                var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waits.Add((expected, seen));
+                return seen.Task.WaitAsync(SafetyTimeout);
+            }
+        }
+
+        private void Append(string value)
+        {
+            lock (_lock)
+            {
+                _text.Append(value);
+                var text = _text.ToString();
+                _waits.RemoveAll(w => text.Contains(w.Expected, StringComparison.Ordinal) && w.Seen.TrySetResult() is var _);
+            }
+        }
+    }
+}
