@@ -19,13 +19,15 @@ internal sealed class SiloCluster : IAsyncDisposable
     private readonly string _root;
     private readonly string _logDirectory;
     private readonly string _siloDll;
+    private readonly IReadOnlyDictionary<string, string> _settings;
     private IHost? _client;
 
-    private SiloCluster(string connectionString, string clusterId, string serviceId)
+    private SiloCluster(string connectionString, string clusterId, string serviceId, IReadOnlyDictionary<string, string> settings)
     {
         ConnectionString = connectionString;
         ClusterId = clusterId;
         ServiceId = serviceId;
+        _settings = settings;
         _root = Directory.CreateTempSubdirectory("contactgrains-cluster-").FullName;
         _logDirectory = Directory.CreateDirectory(Path.Combine(_root, "logs")).FullName;
         try
@@ -53,8 +55,12 @@ internal sealed class SiloCluster : IAsyncDisposable
     /// <summary>Set when a test failed: its logs stay for a person to read.</summary>
     public bool KeepLogs { get; set; }
 
-    /// <summary>Creates and migrates a fresh database, then starts <paramref name="silos"/> silos and waits until each serves.</summary>
-    public static async Task<SiloCluster> StartAsync(PostgresServer postgres, string name, int silos)
+    /// <summary>
+    /// Creates and migrates a fresh database, then starts <paramref name="silos"/> silos and waits until each serves.
+    /// <paramref name="settings"/> ("Section:Key" to value, e.g. "ContactGrains:Routing:OfferTimeout") go to
+    /// every silo of the cluster, also those started later, after the defaults.
+    /// </summary>
+    public static async Task<SiloCluster> StartAsync(PostgresServer postgres, string name, int silos, IReadOnlyDictionary<string, string>? settings = null)
     {
         SiloBinary.Require();
         var unique = $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)];
@@ -65,16 +71,18 @@ internal sealed class SiloCluster : IAsyncDisposable
 
         // Each silo gets a bounded pool, so three silos under load stay below the server's 300 connections.
         var siloConnectionString = new NpgsqlConnectionStringBuilder(database) { MaxPoolSize = 40 }.ConnectionString;
-        var cluster = new SiloCluster(siloConnectionString, unique, unique);
+        var cluster = new SiloCluster(siloConnectionString, unique, unique, settings ?? new Dictionary<string, string>());
         try
         {
             await cluster.StartSilosAsync(silos);
             return cluster;
         }
-        catch
+        catch (Exception ex)
         {
+            // A silo that did not start is a failure too: its whole log stays for a person to read.
+            cluster.KeepLogs = true;
             await cluster.DisposeAsync();
-            throw;
+            throw new InvalidOperationException($"{ex.Message}\n(Every silo's whole log is kept in {cluster.LogDirectory}.)", ex);
         }
     }
 
@@ -99,7 +107,7 @@ internal sealed class SiloCluster : IAsyncDisposable
         var started = new List<SiloProcess>();
         for (var i = 0; i < count; i++)
         {
-            var settings = new SiloSettings($"silo-{_silos.Count}", ConnectionString, clusterId ?? ClusterId, ServiceId);
+            var settings = new SiloSettings($"silo-{_silos.Count}", ConnectionString, clusterId ?? ClusterId, ServiceId) { Extra = _settings };
             var silo = SiloProcess.Start(settings, _siloDll, _logDirectory);
             _silos.Add(silo);
             started.Add(silo);

@@ -19,6 +19,9 @@ internal sealed record SiloSettings(string Name, string ConnectionString, string
 
     public string Address => $"http://127.0.0.1:{GrpcPort}";
 
+    /// <summary>More settings ("Section:Key" to value), after the defaults: a test's own (e.g. short routing timings) win.</summary>
+    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+
     /// <summary>The command-line configuration the silo host reads (see ContactGrainsOptions).</summary>
     public IReadOnlyList<string> Arguments =>
     [
@@ -33,6 +36,7 @@ internal sealed record SiloSettings(string Name, string ConnectionString, string
         "--Logging:LogLevel:Default=Warning",
         "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
         "--Logging:Console:FormatterOptions:UseUtcTimestamp=true",
+        .. Extra.Select(setting => $"--{setting.Key}={setting.Value}"),
     ];
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
