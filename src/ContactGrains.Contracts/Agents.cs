@@ -216,11 +216,17 @@ public interface IAgentGrain : IGrainWithStringKey
     Task WithdrawOffer(string offerId, WithdrawReason reason);
 
     /// <summary>New entries of a conversation this agent owns (customer messages, status changes).</summary>
-    [Alias("OnConversationEntries"), OneWay]
+    /// <remarks>
+    /// Two-way but never awaited by the conversation (which must not wait on an agent): unlike a
+    /// one-way message, the caller learns when the agent's silo is gone and retries, and the retry
+    /// re-activates the agent elsewhere.
+    /// </remarks>
+    [Alias("OnConversationEntries")]
     Task OnConversationEntries(string conversationId, ImmutableArray<TimelineEntry> entries);
 
     /// <summary>A conversation left this agent without the agent acting on it.</summary>
-    [Alias("OnConversationEnded"), OneWay]
+    /// <remarks>Delivered like <see cref="OnConversationEntries"/>: retried, never awaited by the conversation.</remarks>
+    [Alias("OnConversationEnded")]
     Task OnConversationEnded(string conversationId, ConversationNoticeKind kind, string detail);
 
     [Alias("GetStatus"), AlwaysInterleave]

@@ -35,6 +35,9 @@ public sealed partial class ConversationGrain(
     /// <summary>Entries an agent is shown with an offer or assignment; the rest through the transcript.</summary>
     public const int HandoffEntries = 20;
 
+    /// <summary>Tries to tell an agent about a message or the end of a conversation (1 s, 2 s, … apart).</summary>
+    private const int AgentDeliveryAttempts = 6;
+
     private ConversationState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
@@ -135,7 +138,8 @@ public sealed partial class ConversationGrain(
         if (State.Owner.Kind == OwnerKind.Agent)
         {
             // The agent's desktop sees the customer's message as it arrives (the adapter has it in the result).
-            _ = Agent(State.Owner.Id!).OnConversationEntries(Id, [.. produced.Where(e => e.Sequence >= customerSequence)]);
+            ImmutableArray<TimelineEntry> toAgent = [.. produced.Where(e => e.Sequence >= customerSequence)];
+            TellAgent(State.Owner.Id!, agent => agent.OnConversationEntries(Id, toAgent));
         }
 
         return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, produced.DrainToImmutable(), null);
@@ -253,7 +257,7 @@ public sealed partial class ConversationGrain(
             Push(closing.DrainToImmutable());
             if (previousOwner.Kind == OwnerKind.Agent && reasonCode != OwnershipReasons.Resolved)
             {
-                _ = Agent(previousOwner.Id!).OnConversationEnded(Id, ConversationNoticeKind.CustomerLeft, reason);
+                TellAgent(previousOwner.Id!, agent => agent.OnConversationEnded(Id, ConversationNoticeKind.CustomerLeft, reason));
             }
 
             LogClosed(Id, reasonCode);
@@ -592,6 +596,40 @@ public sealed partial class ConversationGrain(
         }
     }
 
+    /// <summary>
+    /// Tells the owning agent something without waiting for it (a conversation never waits on an
+    /// agent, so no waiting cycle can form). A one-way message to an agent whose silo just died is
+    /// lost without a word, and nothing would wake the agent to return the conversation; this call
+    /// learns of the failure and retries, and a retry re-activates the agent on a live silo, whose
+    /// watch then notices the dead stream.
+    /// </summary>
+    private void TellAgent(string agentId, Func<IAgentGrain, Task> call)
+    {
+        _ = DeliverAsync();
+
+        async Task DeliverAsync()
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await call(Agent(agentId));
+                    return;
+                }
+                catch (Exception ex) when (attempt < AgentDeliveryAttempts)
+                {
+                    LogAgentDeliveryRetry(ex, Id, agentId, attempt);
+                    await Task.Delay(TimeSpan.FromSeconds(attempt));
+                }
+                catch (Exception ex)
+                {
+                    LogAgentDeliveryFailed(ex, Id, agentId);
+                    return;
+                }
+            }
+        }
+    }
+
     private IQueueGrain Queue(string key) => GrainFactory.GetGrain<IQueueGrain>(key);
 
     private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
@@ -643,6 +681,12 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId}: bot answered intent {IntentId} at {Confidence:F2} (understood: {Understood})")]
     private partial void LogBotAnswered(string conversationId, string? intentId, double confidence, bool understood);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: telling agent {AgentId} failed (attempt {Attempt}); retrying")]
+    private partial void LogAgentDeliveryRetry(Exception exception, string conversationId, string agentId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Conversation {ConversationId}: could not tell agent {AgentId}; its desktop re-syncs on reconnect")]
+    private partial void LogAgentDeliveryFailed(Exception exception, string conversationId, string agentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} assigned to agent {AgentId}")]
     private partial void LogAssigned(string conversationId, string agentId);
