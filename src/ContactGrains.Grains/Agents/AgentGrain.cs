@@ -22,6 +22,9 @@ public sealed partial class AgentGrain(
     /// <summary>Durable: brings back an agent whose silo died, so its conversations cannot be stranded.</summary>
     public const string WatchReminder = "agent-watch";
 
+    /// <summary>How long past its deadline a held offer may wait for its queue's withdrawal before the agent drops it itself.</summary>
+    private static readonly TimeSpan ForgottenOfferMargin = TimeSpan.FromSeconds(5);
+
     // Offers this activation holds (reserved capacity), by offer id. The queues own them.
     private readonly Dictionary<string, HeldOffer> _offers = new(StringComparer.Ordinal);
 
@@ -171,7 +174,9 @@ public sealed partial class AgentGrain(
         // never end up claimed (out of its queue) or owned by this agent without the agent knowing.
         var request = held.Request;
         var now = time.GetUtcNow();
-        State.Assignments[request.ConversationId] = new AssignmentRecord(request.ConversationId, request.Channel, request.QueueKey, now);
+        State.Assignments[request.ConversationId] = new AssignmentRecord(request.ConversationId, request.Channel, request.QueueKey, now, offerId);
+        State.MissedOffers = 0;
+        State.IdleSince = now;
         await state.WriteStateAsync();
 
         if (!await Queue(request.QueueKey).Claim(offerId, Id))
@@ -196,10 +201,9 @@ public sealed partial class AgentGrain(
         }
 
         // Any other failure leaves the offer held and the record written: a retried accept (the
-        // claim is idempotent) or the next reconciliation completes it.
+        // claim is idempotent) or the next reconciliation (on connect, before going offline)
+        // completes it.
         _offers.Remove(offerId);
-        State.MissedOffers = 0;
-        State.IdleSince = now;
         Announce(force: true);
         var assignment = new AssignmentView(request.ConversationId, now, context);
         Push(new AgentEvent(_epoch, 0, Assigned: assignment));
@@ -325,7 +329,11 @@ public sealed partial class AgentGrain(
         if (reason == WithdrawReason.TimedOut && State.Presence == AgentPresence.Available)
         {
             State.MissedOffers++;
-            if (State.MissedOffers >= Options.MissedOffersBeforeAway)
+            if (State.MissedOffers < Options.MissedOffersBeforeAway)
+            {
+                await state.WriteStateAsync();
+            }
+            else
             {
                 // Offers to an agent who is not there only make customers wait.
                 State.Presence = AgentPresence.Away;
@@ -384,8 +392,10 @@ public sealed partial class AgentGrain(
         if (Connected && now - _lastHeartbeat > Options.HeartbeatTimeout)
         {
             // The stream's silo may have died without telling: count the silence as the drop.
-            await StartGraceAsync(_lastHeartbeat);
+            await StartGraceAsync(now);
         }
+
+        ForgetOffersNobodyExpires(now);
 
         if (State.DisconnectedAt is { } droppedAt && now - droppedAt >= Options.DisconnectGracePeriod)
         {
@@ -403,6 +413,27 @@ public sealed partial class AgentGrain(
         {
             _watch?.Dispose();
             _watch = null;
+        }
+    }
+
+    /// <summary>
+    /// Drops held offers well past their deadline: normally their queue withdraws them, but a queue
+    /// that lost track (its call here timed out, its silo died before it stored the offer, the
+    /// withdrawal was lost) never will, and the held slot would stay taken. Not a missed offer.
+    /// </summary>
+    private void ForgetOffersNobodyExpires(DateTimeOffset now)
+    {
+        var stale = _offers.Where(o => now > o.Value.Request.ExpiresAt + ForgottenOfferMargin && !State.Assignments.ContainsKey(o.Value.Request.ConversationId))
+            .Select(o => o.Key).ToList();
+        foreach (var offerId in stale)
+        {
+            _offers.Remove(offerId);
+            Push(new AgentEvent(_epoch, 0, WithdrawnOfferId: offerId, WithdrawReason: WithdrawReason.TimedOut));
+        }
+
+        if (stale.Count > 0)
+        {
+            Announce(force: true);
         }
     }
 
@@ -426,6 +457,7 @@ public sealed partial class AgentGrain(
 
         ReleaseOffers();
         await state.WriteStateAsync();
+        await TryReconcileAssignmentsAsync();
         await ReturnAssignmentsAsync(reasonCode, reason);
         Announce(force: true);
         Push(new AgentEvent(_epoch, 0, Status: Status(), Detail: reason));
@@ -440,6 +472,7 @@ public sealed partial class AgentGrain(
             {
                 await Conversation(conversationId).ReturnToQueue(Id, reasonCode, reason);
                 State.Assignments.Remove(conversationId);
+                DropOffersFor(conversationId);
                 Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Notice: ConversationNoticeKind.ReturnedToQueue, Detail: reason));
             }
             catch (Exception ex)
@@ -466,6 +499,7 @@ public sealed partial class AgentGrain(
 
     private async Task FinishAssignmentAsync(string conversationId)
     {
+        DropOffersFor(conversationId);
         if (State.Assignments.Remove(conversationId))
         {
             State.IdleSince = time.GetUtcNow();
@@ -490,20 +524,49 @@ public sealed partial class AgentGrain(
                 continue;
             }
 
-            if (context.Owner.Kind == OwnerKind.Queue && context.Status == ConversationStatus.Open)
+            // An accept that failed after its claim: the conversation still waits for this agent.
+            // Only if this agent's claim really succeeded (idempotent on the queue): a stale record
+            // of a conversation the agent transferred away must not take it back.
+            var record = State.Assignments[conversationId];
+            if (context.Owner.Kind == OwnerKind.Queue && context.Status == ConversationStatus.Open
+                && record.OfferId is { } offerId && await Queue(record.QueueKey).Claim(offerId, Id))
             {
                 try
                 {
                     await Conversation(conversationId).AssignAgent(Id, State.Profile!.DisplayName);
+                    DropOffersFor(conversationId);
                     continue;
                 }
                 catch (RequestRejectedException)
                 {
-                    // Taken or closed meanwhile.
+                    // Closed meanwhile.
                 }
             }
 
             State.Assignments.Remove(conversationId);
+            DropOffersFor(conversationId);
+        }
+    }
+
+    /// <summary>Reconciles before going offline, so a half-done accept is returned to its queue too; failures leave it for the next try.</summary>
+    private async Task TryReconcileAssignmentsAsync()
+    {
+        try
+        {
+            await ReconcileAssignmentsAsync();
+        }
+        catch (Exception ex)
+        {
+            LogReconcileFailed(ex, Id);
+        }
+    }
+
+    // An offer whose conversation was assigned (or given up) is no longer the agent's to hold.
+    private void DropOffersFor(string conversationId)
+    {
+        foreach (var offerId in _offers.Where(o => o.Value.Request.ConversationId == conversationId).Select(o => o.Key).ToList())
+        {
+            _offers.Remove(offerId);
         }
     }
 
@@ -516,7 +579,7 @@ public sealed partial class AgentGrain(
         }
         catch (Exception ex)
         {
-            // The record stays stored; the next reconciliation drops it.
+            // The record stays stored; the next reconciliation drops it (its claim was not this agent's).
             LogForgetFailed(ex, Id, conversationId);
         }
 
@@ -652,6 +715,9 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: could not read {ConversationId} for an offer; refusing it")]
     private partial void LogContextFailed(Exception exception, string agentId, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: reconciling its conversations failed; will retry")]
+    private partial void LogReconcileFailed(Exception exception, string agentId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: could not store that {ConversationId} is not assigned after all")]
     private partial void LogForgetFailed(Exception exception, string agentId, string conversationId);

@@ -38,4 +38,5 @@ public sealed record AssignmentRecord(
     [property: Id(0)] string ConversationId,
     [property: Id(1)] string Channel,
     [property: Id(2)] string QueueKey,
-    [property: Id(3)] DateTimeOffset AssignedAt);
+    [property: Id(3)] DateTimeOffset AssignedAt,
+    [property: Id(4)] string? OfferId = null);

@@ -235,12 +235,6 @@ public sealed partial class ConversationGrain(
         {
             var closing = ImmutableArray.CreateBuilder<TimelineEntry>(2);
             var previousOwner = State.Owner;
-            if (previousOwner.Kind == OwnerKind.Queue)
-            {
-                // Before the commit: a queue must never offer a conversation that is gone.
-                await Queue(previousOwner.Id!).Remove(Id);
-            }
-
             await CommitAsync(() =>
             {
                 State.Status = ConversationStatus.Closed;
@@ -255,6 +249,13 @@ public sealed partial class ConversationGrain(
                 closing.Add(Append(new StatusBody(StatusKind.Closed, reason), now));
             });
             Push(closing.DrainToImmutable());
+            if (previousOwner.Kind == OwnerKind.Queue)
+            {
+                // After the commit: a close that failed must not leave an open conversation its queue
+                // forgot. Until this returns, an agent may be offered it; its accept is refused (closed).
+                await Queue(previousOwner.Id!).Remove(Id);
+            }
+
             if (previousOwner.Kind == OwnerKind.Agent && reasonCode != OwnershipReasons.Resolved)
             {
                 TellAgent(previousOwner.Id!, agent => agent.OnConversationEnded(Id, ConversationNoticeKind.CustomerLeft, reason));
