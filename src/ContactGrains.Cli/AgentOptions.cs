@@ -49,24 +49,9 @@ internal sealed record AgentOptions(
             ["--capacity"] = "3",
         };
 
-        for (var i = 0; i < args.Count; i += 2)
+        if (OptionPairs.Apply(args, values) is { } error)
         {
-            if (!values.ContainsKey(args[i]))
-            {
-                return (null, $"Unknown option '{args[i]}'.");
-            }
-
-            if (i + 1 >= args.Count)
-            {
-                return (null, $"Option '{args[i]}' needs a value.");
-            }
-
-            values[args[i]] = args[i + 1];
-        }
-
-        if (!Uri.TryCreate(values["--address"], UriKind.Absolute, out var address) || (address.Scheme != "http" && address.Scheme != "https"))
-        {
-            return (null, $"--address must be an http:// or https:// URL, not '{values["--address"]}'.");
+            return (null, error);
         }
 
         var agentId = values["--id"];

@@ -43,24 +43,9 @@ internal sealed record CliOptions(string Address, string Channel, string Thread,
             ["--language"] = "en",
         };
 
-        for (var i = 0; i < args.Count; i += 2)
+        if (OptionPairs.Apply(args, values) is { } error)
         {
-            if (!values.ContainsKey(args[i]))
-            {
-                return (null, $"Unknown option '{args[i]}'.");
-            }
-
-            if (i + 1 >= args.Count)
-            {
-                return (null, $"Option '{args[i]}' needs a value.");
-            }
-
-            values[args[i]] = args[i + 1];
-        }
-
-        if (!Uri.TryCreate(values["--address"], UriKind.Absolute, out var address) || (address.Scheme != "http" && address.Scheme != "https"))
-        {
-            return (null, $"--address must be an http:// or https:// URL, not '{values["--address"]}'.");
+            return (null, error);
         }
 
         return (new CliOptions(values["--address"], values["--channel"], values["--thread"], values["--customer"], values["--name"], values["--language"]), null);
