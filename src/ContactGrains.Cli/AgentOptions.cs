@@ -1,4 +1,4 @@
-using System.Buffers;
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 
 namespace ContactGrains.Cli;
@@ -28,12 +28,7 @@ internal sealed record AgentOptions(
         the current conversation; /accept, /list, /resolve CODE, /quit, … (/help lists them all).
         """;
 
-    // The server's rules for the contactgrains-agent header; checked here so a typo gets a clear
-    // message before any connection is made.
-    private const int MaxAgentIdLength = 128;
     private const uint MaxCapacity = 100;
-    private static readonly SearchValues<char> AgentIdChars =
-        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@");
 
     /// <summary>Parses the arguments after "agent"; returns null with an error message when they are wrong.</summary>
     public static (AgentOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
@@ -55,9 +50,10 @@ internal sealed record AgentOptions(
         }
 
         var agentId = values["--id"];
-        if (agentId.Length is 0 or > MaxAgentIdLength || agentId.AsSpan().ContainsAnyExcept(AgentIdChars))
+        // The server's rule for the agent header, checked here so a typo gets a clear message before connecting.
+        if (!AgentClient.IsValidAgentId(agentId))
         {
-            return (null, $"--id '{agentId}' is not a valid agent id: use 1 to {MaxAgentIdLength} characters from letters, digits, '-', '_', '.' and '@'.");
+            return (null, $"--id '{agentId}' is not a valid agent id: use {AgentClient.AgentIdRule}.");
         }
 
         var name = values["--name"].Trim();
@@ -158,7 +154,7 @@ internal sealed record AgentOptions(
     // A user name may hold characters the agent header does not allow (spaces, accents).
     private static string DefaultAgentId(string user)
     {
-        var id = string.Concat(user.Select(c => AgentIdChars.Contains(c) ? c : '-'));
-        return $"agent-{id}"[..Math.Min(MaxAgentIdLength, id.Length + 6)];
+        var id = string.Concat(user.Select(c => AgentClient.AgentIdChars.Contains(c) ? c : '-'));
+        return $"agent-{id}"[..Math.Min(AgentClient.MaxAgentIdLength, id.Length + 6)];
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Grpc.Net.Client;
 using ContactGrains.Protos.V1;
 
@@ -8,6 +9,19 @@ public static class AgentClient
 {
     /// <summary>The request header that names the calling agent.</summary>
     public const string AgentHeader = "contactgrains-agent";
+
+    /// <summary>Longest agent id.</summary>
+    public const int MaxAgentIdLength = 128;
+
+    /// <summary>The characters an agent id may use (it travels in a header).</summary>
+    public static readonly SearchValues<char> AgentIdChars =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@");
+
+    /// <summary>The agent-id rule in words, for error messages.</summary>
+    public const string AgentIdRule = "1 to 128 characters from letters, digits, '-', '_', '.' and '@'";
+
+    public static bool IsValidAgentId(string? agentId) =>
+        agentId is { Length: > 0 and <= MaxAgentIdLength } && !agentId.AsSpan().ContainsAnyExcept(AgentIdChars);
 
     /// <summary>
     /// Creates an agent API client over <paramref name="grpcChannel"/> that identifies itself as

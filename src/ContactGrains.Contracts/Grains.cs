@@ -188,4 +188,11 @@ public static class GrainKeys
 
     /// <summary>A routing queue: one per (skill, language), e.g. "billing:fr".</summary>
     public static string Queue(string skill, string language) => $"{skill}:{language}";
+
+    /// <summary>The (skill, language) of a queue key made by <see cref="Queue"/>.</summary>
+    public static (string Skill, string Language) SplitQueue(string queueKey)
+    {
+        var separator = queueKey.LastIndexOf(':');
+        return (queueKey[..separator], queueKey[(separator + 1)..]);
+    }
 }

@@ -400,7 +400,7 @@ public sealed partial class QueueGrain(
             return _otherQueuesRoster;
         }
 
-        var (skill, language) = ParseKey();
+        var (skill, language) = GrainKeys.SplitQueue(Key);
         var reads = catalog.Skills
             .Where(other => other != skill)
             .Select(other => GrainFactory.GetGrain<IQueueGrain>(GrainKeys.Queue(other, language)).GetRoster());
@@ -430,12 +430,6 @@ public sealed partial class QueueGrain(
 
     private static bool IsAvailable(RosterEntry agent) =>
         agent.Presence == AgentPresence.Available && agent.Connected && agent.HasFreeSlot;
-
-    private (string Skill, string Language) ParseKey()
-    {
-        var separator = Key.LastIndexOf(':');
-        return (Key[..separator], Key[(separator + 1)..]);
-    }
 
     private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
 

@@ -201,12 +201,12 @@ internal static class AgentMapping
 
     public static Proto.QueueStats ToProto(QueueStats stats)
     {
-        var separator = stats.QueueKey.LastIndexOf(':');
+        var (skill, language) = GrainKeys.SplitQueue(stats.QueueKey);
         var proto = new Proto.QueueStats
         {
             Queue = stats.QueueKey,
-            Skill = stats.QueueKey[..separator],
-            Language = stats.QueueKey[(separator + 1)..],
+            Skill = skill,
+            Language = language,
             Waiting = (uint)stats.Waiting,
             LongestWaitSeconds = (uint)Math.Round(stats.LongestWait.TotalSeconds),
             EstimatedWaitSeconds = (uint)Math.Round(stats.EstimatedWait?.TotalSeconds ?? 0),
