@@ -23,7 +23,16 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.AddContactGrainsDomain(knowledgeBase);
             host.Services.Configure<RoutingOptions>(o => o.QueueUpdateInterval = QueueUpdateInterval);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService());
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService();
+
+            // Orleans' default (resource-optimized placement) prefers the calling silo while both
+            // silos look equally loaded, which in one process they may for a whole run. Tests that
+            // need grains on a particular silo keep creating grains until enough land there, so
+            // placement must be random for their bounded search to succeed.
+            silo.Services.AddSingleton<PlacementStrategy, RandomPlacement>();
+        });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
