@@ -88,18 +88,22 @@ public sealed class QueueDurabilityTests(PostgresFixture fixture)
     }
 
     /// <summary>An agent desktop stand-in: collects the offers pushed to it.</summary>
+    /// <remarks>
+    /// Pushes to a client's observer are not guaranteed to arrive in the order they were sent; like
+    /// the real desktop session, this orders them by the agent grain's event sequence.
+    /// </remarks>
     private sealed class RecordingDesk : IAgentObserver
     {
-        private readonly ConcurrentQueue<OfferView> _offers = new();
+        private readonly ConcurrentQueue<(long Sequence, OfferView Offer)> _offers = new();
         private readonly SemaphoreSlim _arrived = new(0);
 
-        public IReadOnlyList<OfferView> Offers => [.. _offers];
+        public IReadOnlyList<OfferView> Offers => [.. _offers.OrderBy(o => o.Sequence).Select(o => o.Offer)];
 
         public Task OnEvent(string agentId, AgentEvent agentEvent)
         {
             if (agentEvent.Offer is { } offer)
             {
-                _offers.Enqueue(offer);
+                _offers.Enqueue((agentEvent.Sequence, offer));
                 _arrived.Release();
             }
 
