@@ -25,7 +25,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService();
+            silo.AddContactGrainsMemoryStorage().UseInMemoryReminderService();
 
             // Orleans' default (resource-optimized placement) prefers the calling silo while both
             // silos look equally loaded, which in one process they may for a whole run. Tests that

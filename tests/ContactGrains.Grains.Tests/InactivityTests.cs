@@ -23,7 +23,7 @@ public sealed class InactivityTests : IAsyncLifetime
             host.Services.AddSingleton<TimeProvider>(_clock);
             host.Services.Configure<ConversationOptions>(o => o.InactivityTimeout = Timeout);
         });
-        builder.ConfigureSilo((_, silo) => silo.AddMemoryGrainStorage(StorageNames.Default).UseInMemoryReminderService());
+        builder.ConfigureSilo((_, silo) => silo.AddContactGrainsMemoryStorage().UseInMemoryReminderService());
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }

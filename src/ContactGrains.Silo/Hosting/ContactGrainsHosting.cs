@@ -95,7 +95,7 @@ public static partial class ContactGrainsHosting
             else
             {
                 silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort, serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId)
-                    .AddMemoryGrainStorage(StorageNames.Default)
+                    .AddContactGrainsMemoryStorage()
                     .UseInMemoryReminderService();
             }
         });
