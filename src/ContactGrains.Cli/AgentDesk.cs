@@ -53,6 +53,7 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
     private readonly Dictionary<string, ulong> _lastShown = new(StringComparer.Ordinal);
     private string? _current;
     private AgentStatus? _status;
+    private AgentSettings? _settings; // the server's timings, from the latest sync
 
     // Set while a command is changing something the stream also reports, so the stream's echo of
     // it is not printed a second time.
@@ -81,6 +82,14 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
             return 0;
         }
 
+        lock (_gate)
+        {
+            if (_settings is { } settings)
+            {
+                output.WriteLine($"Offers wait {settings.OfferTimeoutSeconds} s for your answer ({Count((int)settings.MissedOffersBeforeAway, "missed offer")} in a row set you away). If your connection drops, your conversations stay yours for {settings.DisconnectGracePeriodSeconds} s.");
+            }
+        }
+
         Print("Type /help for the commands.");
         var events = ReadEventsAsync(client, call, stopStream.Token);
         try
@@ -102,7 +111,7 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
             var held = _conversations.Count + _offers.Count;
             output.WriteLine(held == 0
                 ? "Signed out."
-                : $"Signed out with {Count(_conversations.Count, "conversation")} and {Count(_offers.Count, "offer")}: the server keeps them for its grace period (30 s by default) in case you come back, then returns them to their queues. /offline before /quit hands them back at once.");
+                : $"Signed out with {Count(_conversations.Count, "conversation")} and {Count(_offers.Count, "offer")}: the server keeps them for {GracePeriodLocked()} in case you come back, then returns them to their queues. /offline before /quit hands them back at once.");
         }
 
         return 0;
@@ -297,6 +306,7 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
             }
 
             _status = sync.Status;
+            _settings = sync.Settings ?? _settings;
             if (_current is null || !_conversations.ContainsKey(_current))
             {
                 _current = _conversations.Count == 1 ? _conversations.Keys.First() : null;
@@ -310,6 +320,10 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
             }
         }
     }
+
+    // An older server sends no settings: say what its default was.
+    private string GracePeriodLocked() =>
+        _settings is { } settings ? $"its {settings.DisconnectGracePeriodSeconds}-s grace period" : "its grace period (30 s by default)";
 
     private void ApplyOffer(Offer offer)
     {

@@ -33,6 +33,10 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         Assert.Equal([offer.OfferId], first.Sync.Offers.Select(o => o.OfferId));
         Assert.Equal(Presence.Available, first.Sync.Status.Presence);
         Assert.True(first.Sync.Status.Connected);
+        // The server's own timings (this silo's are shortened), not the defaults.
+        Assert.Equal(
+            new AgentSettings { OfferTimeoutSeconds = 3, MissedOffersBeforeAway = 2, DisconnectGracePeriodSeconds = 2 },
+            first.Sync.Settings);
 
         // The offer held through the drop can still be accepted.
         var accepted = await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });

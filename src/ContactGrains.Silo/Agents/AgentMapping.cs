@@ -86,13 +86,23 @@ internal static class AgentMapping
         _ => throw Invalid($"presence {(int)presence} is not a presence: use PRESENCE_AVAILABLE, PRESENCE_AWAY or PRESENCE_OFFLINE."),
     };
 
-    public static Proto.AgentEvent ToProto(AgentSync sync)
+    public static Proto.AgentEvent ToProto(AgentSync sync, RoutingOptions options)
     {
-        var proto = new Proto.AgentSync { Status = ToProto(sync.Status) };
+        var proto = new Proto.AgentSync { Status = ToProto(sync.Status), Settings = ToProto(options) };
         proto.Offers.Add(sync.Offers.Select(ToProto));
         proto.Assignments.Add(sync.Assignments.Select(ToProto));
         return new Proto.AgentEvent { Sync = proto };
     }
+
+    public static Proto.AgentSettings ToProto(RoutingOptions options) => new()
+    {
+        OfferTimeoutSeconds = WholeSeconds(options.OfferTimeout),
+        MissedOffersBeforeAway = (uint)options.MissedOffersBeforeAway,
+        DisconnectGracePeriodSeconds = WholeSeconds(options.DisconnectGracePeriod),
+    };
+
+    // Rounded down: a desktop that trusts the figure acts in time.
+    private static uint WholeSeconds(TimeSpan duration) => (uint)Math.Max(0, Math.Floor(duration.TotalSeconds));
 
     public static Proto.AgentEvent ToProto(AgentEvent agentEvent)
     {

@@ -51,7 +51,7 @@ internal sealed partial class AgentSession(
         try
         {
             var sync = await agent.Connect(profile, reference);
-            await responses.WriteAsync(AgentMapping.ToProto(sync), session.Token);
+            await responses.WriteAsync(AgentMapping.ToProto(sync, options), session.Token);
             LogConnected(agentId);
             heartbeats = BeatAsync(agent, reference, session.Token);
             await DeliverAsync(agent, reference, sync, responses, session.Token);
@@ -126,7 +126,7 @@ internal sealed partial class AgentSession(
             {
                 sync = await agent.Resync(reference);
                 LogResynced(agentId);
-                await responses.WriteAsync(AgentMapping.ToProto(sync), cancellationToken);
+                await responses.WriteAsync(AgentMapping.ToProto(sync, options), cancellationToken);
                 (epoch, delivered) = (sync.Epoch, sync.Sequence);
                 var later = early.Values.Concat(fromNewEpoch).Where(e => e.Epoch == epoch && e.Sequence > delivered).ToList();
                 early.Clear();
