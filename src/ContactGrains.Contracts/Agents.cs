@@ -170,7 +170,11 @@ public interface IAgentGrain : IGrainWithStringKey
     Task<AgentSync> Resync(IAgentObserver observer);
 
     /// <summary>The desktop's stream is alive. Silence for the heartbeat timeout counts as a disconnect.</summary>
-    [Alias("Heartbeat"), OneWay]
+    /// <remarks>
+    /// Interleaves: it only notes the time, and queued behind a slow call (an accept waiting on a busy
+    /// queue) it would arrive after the watch had already counted the silence as a drop.
+    /// </remarks>
+    [Alias("Heartbeat"), OneWay, AlwaysInterleave]
     Task Heartbeat(IAgentObserver observer);
 
     /// <summary>The desktop's stream ended: the grace period starts (unless another stream replaced it).</summary>

@@ -23,7 +23,7 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
         var desk = new AgentDesk(options!, input, output).RunAsync(silo.Agent(agentId), stop.Token);
         await output.WaitForAsync("Type /help");
         // The timings shown are this silo's (shortened), as the server sent them.
-        Assert.Contains("Offers wait 3 s for your answer (2 missed offers in a row set you away). If your connection drops, your conversations stay yours for 2 s.", output.Text);
+        Assert.Contains("Offers wait 6 s for your answer (2 missed offers in a row set you away). If your connection drops, your conversations stay yours for 5 s.", output.Text);
 
         await using var adapter = new AdapterStream(silo.Client(), closeConversationsOnDispose: true);
         var customerName = Addresses.Unique("Dominique");

@@ -20,8 +20,9 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         var declined = await first.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         Assert.Equal("orders:en", declined.Queue);
 
-        await using var second = await TestDesk.ConnectAsync(silo, Addresses.Unique("ben"), TestDesk.Profile("Ben", "orders:4", "en"));
+        // Declined first, then the next agent signs in: signing in first could outlast the offer.
         await first.Client.DeclineOfferAsync(new DeclineOfferRequest { OfferId = declined.OfferId });
+        await using var second = await TestDesk.ConnectAsync(silo, Addresses.Unique("ben"), TestDesk.Profile("Ben", "orders:4", "en"));
 
         var next = await second.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         Assert.NotEqual(declined.OfferId, next.OfferId);

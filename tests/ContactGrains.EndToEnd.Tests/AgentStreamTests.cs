@@ -35,7 +35,7 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         Assert.True(first.Sync.Status.Connected);
         // The server's own timings (this silo's are shortened), not the defaults.
         Assert.Equal(
-            new AgentSettings { OfferTimeoutSeconds = 3, MissedOffersBeforeAway = 2, DisconnectGracePeriodSeconds = 2 },
+            new AgentSettings { OfferTimeoutSeconds = 6, MissedOffersBeforeAway = 2, DisconnectGracePeriodSeconds = 5 },
             first.Sync.Settings);
 
         // The offer held through the drop can still be accepted.
