@@ -35,7 +35,7 @@ public sealed class AgentRecoveryTests : IAsyncLifetime
         builder.ConfigureHost(host =>
         {
             host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
-            host.Services.AddSingleton<TimeProvider>(_clock);
+            host.Services.AddFakeClock(_clock);
         });
         builder.ConfigureSilo((_, silo) =>
         {

@@ -20,7 +20,7 @@ public sealed class InactivityTests : IAsyncLifetime
         builder.ConfigureHost(host =>
         {
             host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
-            host.Services.AddSingleton<TimeProvider>(_clock);
+            host.Services.AddFakeClock(_clock);
             host.Services.Configure<ConversationOptions>(o => o.InactivityTimeout = Timeout);
         });
         builder.ConfigureSilo((_, silo) => silo.AddContactGrainsMemoryStorage().UseInMemoryReminderService());
