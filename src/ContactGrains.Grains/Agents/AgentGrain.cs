@@ -65,30 +65,34 @@ public sealed partial class AgentGrain(
         }
 
         var now = time.GetUtcNow();
-        if (profile is not null)
+        var previous = State.Observer;
+        await state.CommitAsync(this, logger, async () =>
         {
-            State.Profile = profile;
-        }
+            if (profile is not null)
+            {
+                State.Profile = profile;
+            }
 
-        if (State.Observer is { } previous && !previous.Equals(observer))
+            State.Observer = observer;
+            State.DisconnectedAt = null;
+            if (State.Presence == AgentPresence.Offline)
+            {
+                State.Presence = AgentPresence.Available;
+                State.MissedOffers = 0;
+                State.IdleSince = now;
+            }
+
+            await ReconcileAssignmentsAsync();
+        });
+
+        _lastHeartbeat = now;
+        if (previous is not null && !previous.Equals(observer))
         {
             // One desktop stream per agent: the older one is told to end.
             _ = previous.OnEvent(Id, new AgentEvent(_epoch, 0, StreamReplaced: true));
             LogStreamReplaced(Id);
         }
 
-        State.Observer = observer;
-        State.DisconnectedAt = null;
-        _lastHeartbeat = now;
-        if (State.Presence == AgentPresence.Offline)
-        {
-            State.Presence = AgentPresence.Available;
-            State.MissedOffers = 0;
-            State.IdleSince = now;
-        }
-
-        await ReconcileAssignmentsAsync();
-        await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartWatching();
         Announce(force: true);
@@ -135,17 +139,18 @@ public sealed partial class AgentGrain(
                 await GoOfflineAsync(OwnershipReasons.AgentSignedOut, "The agent signed out.");
                 break;
             case AgentPresence.Away:
-                State.Presence = AgentPresence.Away;
+                await state.CommitAsync(this, logger, () => State.Presence = AgentPresence.Away);
                 ReleaseOffers();
-                await state.WriteStateAsync();
                 break;
             case AgentPresence.Available:
                 if (State.Presence != AgentPresence.Available)
                 {
-                    State.Presence = AgentPresence.Available;
-                    State.MissedOffers = 0;
-                    State.IdleSince = now;
-                    await state.WriteStateAsync();
+                    await state.CommitAsync(this, logger, () =>
+                    {
+                        State.Presence = AgentPresence.Available;
+                        State.MissedOffers = 0;
+                        State.IdleSince = now;
+                    });
                     await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
                     StartWatching();
                 }
@@ -174,10 +179,12 @@ public sealed partial class AgentGrain(
         // never end up claimed (out of its queue) or owned by this agent without the agent knowing.
         var request = held.Request;
         var now = time.GetUtcNow();
-        State.Assignments[request.ConversationId] = new AssignmentRecord(request.ConversationId, request.Channel, request.QueueKey, now, offerId);
-        State.MissedOffers = 0;
-        State.IdleSince = now;
-        await state.WriteStateAsync();
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Assignments[request.ConversationId] = new AssignmentRecord(request.ConversationId, request.Channel, request.QueueKey, now, offerId);
+            State.MissedOffers = 0;
+            State.IdleSince = now;
+        });
 
         if (!await Queue(request.QueueKey).Claim(offerId, Id))
         {
@@ -211,20 +218,27 @@ public sealed partial class AgentGrain(
         return assignment;
     }
 
-    public Task Decline(string offerId)
+    public async Task Decline(string offerId)
     {
         RequireProfile();
-        if (!_offers.Remove(offerId, out var held))
+        if (!_offers.TryGetValue(offerId, out var held))
         {
             throw new RequestRejectedException(RejectionCode.FailedPrecondition,
                 $"Offer '{offerId}' is not pending for agent '{Id}': it expired, was withdrawn, or was never made.");
         }
 
-        State.MissedOffers = 0;
-        _ = Queue(held.Request.QueueKey).Decline(offerId, Id, passed: true);
-        Announce(force: true);
-        LogDeclined(Id, held.Request.ConversationId);
-        return Task.CompletedTask;
+        if (State.MissedOffers != 0)
+        {
+            // An answer ends a run of missed offers.
+            await state.CommitAsync(this, logger, () => State.MissedOffers = 0);
+        }
+
+        if (_offers.Remove(offerId))
+        {
+            _ = Queue(held.Request.QueueKey).Decline(offerId, Id, passed: true);
+            Announce(force: true);
+            LogDeclined(Id, held.Request.ConversationId);
+        }
     }
 
     public Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text) =>
@@ -328,17 +342,20 @@ public sealed partial class AgentGrain(
         Push(new AgentEvent(_epoch, 0, WithdrawnOfferId: offerId, WithdrawReason: reason));
         if (reason == WithdrawReason.TimedOut && State.Presence == AgentPresence.Available)
         {
-            State.MissedOffers++;
-            if (State.MissedOffers < Options.MissedOffersBeforeAway)
+            // Offers to an agent who is not there only make customers wait.
+            var away = State.MissedOffers + 1 >= Options.MissedOffersBeforeAway;
+            await state.CommitAsync(this, logger, () =>
             {
-                await state.WriteStateAsync();
-            }
-            else
+                State.MissedOffers++;
+                if (away)
+                {
+                    State.Presence = AgentPresence.Away;
+                }
+            });
+
+            if (away)
             {
-                // Offers to an agent who is not there only make customers wait.
-                State.Presence = AgentPresence.Away;
                 ReleaseOffers();
-                await state.WriteStateAsync();
                 LogSetAway(Id, State.MissedOffers);
                 Push(new AgentEvent(_epoch, 0, Status: Status(), Detail: $"{State.MissedOffers} offers in a row were not answered in time."));
             }
@@ -439,8 +456,7 @@ public sealed partial class AgentGrain(
 
     private async Task StartGraceAsync(DateTimeOffset droppedAt)
     {
-        State.DisconnectedAt = droppedAt;
-        await state.WriteStateAsync();
+        await state.CommitAsync(this, logger, () => State.DisconnectedAt = droppedAt);
         Announce(force: true);
         LogDisconnected(Id, Options.DisconnectGracePeriod.TotalSeconds);
     }
@@ -448,15 +464,17 @@ public sealed partial class AgentGrain(
     /// <summary>Offline: offers go to other agents, conversations back to the front of their queues.</summary>
     private async Task GoOfflineAsync(string reasonCode, string reason)
     {
-        State.Presence = AgentPresence.Offline;
-        if (State.DisconnectedAt is not null)
+        await state.CommitAsync(this, logger, () =>
         {
-            State.Observer = null;
-            State.DisconnectedAt = null;
-        }
+            State.Presence = AgentPresence.Offline;
+            if (State.DisconnectedAt is not null)
+            {
+                State.Observer = null;
+                State.DisconnectedAt = null;
+            }
+        });
 
         ReleaseOffers();
-        await state.WriteStateAsync();
         await TryReconcileAssignmentsAsync();
         await ReturnAssignmentsAsync(reasonCode, reason);
         Announce(force: true);
@@ -466,14 +484,13 @@ public sealed partial class AgentGrain(
 
     private async Task ReturnAssignmentsAsync(string reasonCode, string reason)
     {
+        var returned = new List<string>();
         foreach (var conversationId in State.Assignments.Keys.ToList())
         {
             try
             {
                 await Conversation(conversationId).ReturnToQueue(Id, reasonCode, reason);
-                State.Assignments.Remove(conversationId);
-                DropOffersFor(conversationId);
-                Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Notice: ConversationNoticeKind.ReturnedToQueue, Detail: reason));
+                returned.Add(conversationId);
             }
             catch (Exception ex)
             {
@@ -482,7 +499,14 @@ public sealed partial class AgentGrain(
             }
         }
 
-        await state.WriteStateAsync();
+        // If this write fails, the records come back with the reload and the next watch returns them
+        // again: a no-op for the conversations, which no longer name this agent.
+        await state.CommitAsync(this, logger, () => returned.ForEach(id => State.Assignments.Remove(id)));
+        foreach (var conversationId in returned)
+        {
+            DropOffersFor(conversationId);
+            Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Notice: ConversationNoticeKind.ReturnedToQueue, Detail: reason));
+        }
     }
 
     /// <summary>Gives every held offer back to its queue, which offers it to the next agent.</summary>
@@ -500,10 +524,13 @@ public sealed partial class AgentGrain(
     private async Task FinishAssignmentAsync(string conversationId)
     {
         DropOffersFor(conversationId);
-        if (State.Assignments.Remove(conversationId))
+        if (State.Assignments.ContainsKey(conversationId))
         {
-            State.IdleSince = time.GetUtcNow();
-            await state.WriteStateAsync();
+            await state.CommitAsync(this, logger, () =>
+            {
+                State.Assignments.Remove(conversationId);
+                State.IdleSince = time.GetUtcNow();
+            });
             Announce(force: true);
         }
     }
@@ -572,10 +599,9 @@ public sealed partial class AgentGrain(
 
     private async Task ForgetAssignmentAsync(string conversationId)
     {
-        State.Assignments.Remove(conversationId);
         try
         {
-            await state.WriteStateAsync();
+            await state.CommitAsync(this, logger, () => State.Assignments.Remove(conversationId));
         }
         catch (Exception ex)
         {

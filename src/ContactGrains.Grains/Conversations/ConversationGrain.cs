@@ -273,9 +273,9 @@ public sealed partial class ConversationGrain(
     public Task<ConversationSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
     /// <summary>
-    /// Applies a change to the state and stores it. If anything fails on the way, the in-memory state
-    /// is reloaded from storage, so the activation never acts on a change that was not stored (a resend
-    /// must not be mistaken for a duplicate of a message that was never kept).
+    /// Applies a change and stores it, sealing full segments on the way (<see cref="StoredState"/>:
+    /// on failure the activation reloads what is stored, so a resend is never mistaken for a
+    /// duplicate of a message that was not kept).
     /// </summary>
     private Task CommitAsync(Action change) => CommitAsync(() =>
     {
@@ -284,31 +284,11 @@ public sealed partial class ConversationGrain(
     });
 
     /// <inheritdoc cref="CommitAsync(Action)"/>
-    private async Task CommitAsync(Func<Task> change)
+    private Task CommitAsync(Func<Task> change) => state.CommitAsync(this, logger, async () =>
     {
-        try
-        {
-            await change();
-            await SealFullSegmentsAsync();
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            LogCommitFailed(ex, Id);
-            try
-            {
-                await state.ReadStateAsync();
-            }
-            catch (Exception reloadFailure)
-            {
-                // Cannot tell what is stored: let a fresh activation read it.
-                LogCommitFailed(reloadFailure, Id);
-                DeactivateOnIdle();
-            }
-
-            throw;
-        }
-    }
+        await change();
+        await SealFullSegmentsAsync();
+    });
 
     /// <summary>
     /// Moves the oldest full segment out of the conversation's state once two segments' worth of
@@ -694,7 +674,4 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: a change could not be stored; the activation reloads what is")]
-    private partial void LogCommitFailed(Exception exception, string conversationId);
 }

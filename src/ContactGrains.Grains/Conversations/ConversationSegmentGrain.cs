@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ContactGrains.Contracts;
+using Microsoft.Extensions.Logging;
 
 namespace ContactGrains.Grains.Conversations;
 
@@ -11,7 +12,8 @@ public sealed class ConversationSegmentState
 
 /// <summary>A sealed block of a conversation's older entries: written once, then read.</summary>
 public sealed class ConversationSegmentGrain(
-    [PersistentState("segment", StorageNames.Default)] IPersistentState<ConversationSegmentState> state)
+    [PersistentState("segment", StorageNames.Default)] IPersistentState<ConversationSegmentState> state,
+    ILogger<ConversationSegmentGrain> logger)
     : Grain, IConversationSegmentGrain
 {
     public async Task Seal(ImmutableArray<TimelineEntry> entries)
@@ -28,8 +30,7 @@ public sealed class ConversationSegmentGrain(
             return;
         }
 
-        state.State.Entries = entries;
-        await state.WriteStateAsync();
+        await state.CommitAsync(this, logger, () => state.State.Entries = entries);
     }
 
     public Task<ImmutableArray<TimelineEntry>> Read() =>

@@ -1,4 +1,5 @@
 using ContactGrains.Contracts;
+using Microsoft.Extensions.Logging;
 
 namespace ContactGrains.Grains.Conversations;
 
@@ -19,7 +20,8 @@ public sealed class ConversationThreadState
 /// one is closed, the next message on the thread starts a new one.
 /// </summary>
 public sealed class ConversationThreadGrain(
-    [PersistentState("thread", StorageNames.Default)] IPersistentState<ConversationThreadState> state)
+    [PersistentState("thread", StorageNames.Default)] IPersistentState<ConversationThreadState> state,
+    ILogger<ConversationThreadGrain> logger)
     : Grain, IConversationThreadGrain
 {
     private ConversationThreadState State => state.State;
@@ -50,24 +52,30 @@ public sealed class ConversationThreadGrain(
             return null;
         }
 
-        State.Customer = customer;
-
         // Persist the chosen id before starting it, so a crash in between resumes the same
         // conversation instead of leaving an orphan; Start is idempotent.
         if (State.CurrentConversationId is null || State.CurrentStarted)
         {
-            State.CurrentConversationId = Guid.CreateVersion7().ToString("N");
-            State.CurrentStarted = false;
-            await state.WriteStateAsync();
+            await state.CommitAsync(this, logger, () =>
+            {
+                State.Customer = customer;
+                State.CurrentConversationId = Guid.CreateVersion7().ToString("N");
+                State.CurrentStarted = false;
+            });
         }
 
         var (channel, threadId) = ParseKey(this.GetPrimaryKeyString());
-        var id = State.CurrentConversationId;
+        var id = State.CurrentConversationId!;
         await GrainFactory.GetGrain<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
 
-        State.CurrentStarted = true;
-        State.ConversationCount++;
-        await state.WriteStateAsync();
+        // Only a stored "started" makes the conversation the thread's: if this write fails, the
+        // activation forgets it too, and the retry starts (idempotently) the same conversation again.
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Customer = customer;
+            State.CurrentStarted = true;
+            State.ConversationCount++;
+        });
         return new ThreadConversation(id, Created: true);
     }
 

@@ -1,4 +1,5 @@
 using ContactGrains.Contracts;
+using Microsoft.Extensions.Logging;
 
 namespace ContactGrains.Grains.Customers;
 
@@ -13,7 +14,8 @@ public sealed class CustomerState
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
 public sealed class CustomerGrain(
-    [PersistentState("customer", StorageNames.Default)] IPersistentState<CustomerState> state)
+    [PersistentState("customer", StorageNames.Default)] IPersistentState<CustomerState> state,
+    ILogger<CustomerGrain> logger)
     : Grain, ICustomerGrain
 {
     private CustomerState State => state.State;
@@ -22,28 +24,29 @@ public sealed class CustomerGrain(
 
     public async Task<CustomerProfile> ConversationStarted(string conversationId, CustomerIdentity identity, DateTimeOffset at)
     {
-        if (!string.IsNullOrWhiteSpace(identity.DisplayName))
+        await state.CommitAsync(this, logger, () =>
         {
-            State.DisplayName = identity.DisplayName;
-        }
+            if (!string.IsNullOrWhiteSpace(identity.DisplayName))
+            {
+                State.DisplayName = identity.DisplayName;
+            }
 
-        if (!string.IsNullOrWhiteSpace(identity.Language))
-        {
-            State.Language = identity.Language;
-        }
+            if (!string.IsNullOrWhiteSpace(identity.Language))
+            {
+                State.Language = identity.Language;
+            }
 
-        if (identity.Tier is { } tier)
-        {
-            State.Tier = tier;
-        }
+            if (identity.Tier is { } tier)
+            {
+                State.Tier = tier;
+            }
 
-        // Idempotent: a retried start must not list the conversation twice.
-        if (!State.Contacts.Exists(c => c.ConversationId == conversationId))
-        {
-            State.Contacts.Add(new ContactRecord(conversationId, at, null, null));
-        }
-
-        await state.WriteStateAsync();
+            // Idempotent: a retried start must not list the conversation twice.
+            if (!State.Contacts.Exists(c => c.ConversationId == conversationId))
+            {
+                State.Contacts.Add(new ContactRecord(conversationId, at, null, null));
+            }
+        });
         return Profile();
     }
 
@@ -55,8 +58,7 @@ public sealed class CustomerGrain(
             return;
         }
 
-        State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode };
-        await state.WriteStateAsync();
+        await state.CommitAsync(this, logger, () => State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode });
     }
 
     private CustomerProfile Profile() =>

@@ -59,36 +59,40 @@ public sealed partial class QueueGrain(
     public async Task<QueuePlacement> Enqueue(QueueRequest request)
     {
         var now = time.GetUtcNow();
-        var waiting = State.Waiting.Find(w => w.ConversationId == request.ConversationId);
-        if (waiting is null)
+        WaitingConversation waiting = null!;
+        await state.CommitAsync(this, logger, () =>
         {
-            waiting = new WaitingConversation
+            var known = State.Waiting.Find(w => w.ConversationId == request.ConversationId);
+            if (known is null)
             {
-                ConversationId = request.ConversationId,
-                Channel = request.Channel,
-                Priority = request.Priority,
-                WaitingSince = request.WaitingSince,
-                EnqueuedAt = now,
-                ReasonCode = request.ReasonCode,
-                PreferredAgentId = request.PreferredAgentId,
-            };
-            if (request.ExcludedAgentId is { } excluded)
-            {
-                // The agent who transferred it away is not offered it back.
-                waiting.PassedBy[excluded] = now;
+                waiting = new WaitingConversation
+                {
+                    ConversationId = request.ConversationId,
+                    Channel = request.Channel,
+                    Priority = request.Priority,
+                    WaitingSince = request.WaitingSince,
+                    EnqueuedAt = now,
+                    ReasonCode = request.ReasonCode,
+                    PreferredAgentId = request.PreferredAgentId,
+                };
+                if (request.ExcludedAgentId is { } excluded)
+                {
+                    // The agent who transferred it away is not offered it back.
+                    waiting.PassedBy[excluded] = now;
+                }
+
+                State.Waiting.Add(waiting);
             }
+            else
+            {
+                // A retry of the same handoff: keep its place, never lower it.
+                waiting = known;
+                waiting.Priority = Math.Max(waiting.Priority, request.Priority);
+                waiting.WaitingSince = waiting.WaitingSince < request.WaitingSince ? waiting.WaitingSince : request.WaitingSince;
+            }
+        });
 
-            State.Waiting.Add(waiting);
-            LogEnqueued(Key, request.ConversationId, request.Priority, request.ReasonCode);
-        }
-        else
-        {
-            // A retry of the same handoff: keep its place, never lower it.
-            waiting.Priority = Math.Max(waiting.Priority, request.Priority);
-            waiting.WaitingSince = waiting.WaitingSince < request.WaitingSince ? waiting.WaitingSince : request.WaitingSince;
-        }
-
-        await state.WriteStateAsync();
+        LogEnqueued(Key, request.ConversationId, waiting.Priority, request.ReasonCode);
         await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         StartTicking();
         RequestRoute();
@@ -105,15 +109,14 @@ public sealed partial class QueueGrain(
             return;
         }
 
+        await state.CommitAsync(this, logger, () => State.Waiting.Remove(waiting));
         if (waiting.Offer is { } offer)
         {
             _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
         }
 
-        State.Waiting.Remove(waiting);
         var now = time.GetUtcNow();
         _statistics.Abandoned(now, now - waiting.WaitingSince);
-        await state.WriteStateAsync();
         LogAbandoned(Key, conversationId);
     }
 
@@ -134,18 +137,20 @@ public sealed partial class QueueGrain(
         if (now >= waiting.Offer!.ExpiresAt)
         {
             // Late by less than a tick: the deadline the agent was shown is what counts.
-            await ExpireOfferAsync(waiting, now);
+            await ExpireOffersAsync([waiting], now);
+            RequestRoute();
             return false;
         }
 
-        State.Waiting.Remove(waiting);
-        State.RecentClaims.Add(new ClaimedOffer(offerId, agentId));
-        if (State.RecentClaims.Count > RecentClaimsKept)
+        await state.CommitAsync(this, logger, () =>
         {
-            State.RecentClaims.RemoveAt(0);
-        }
-
-        await state.WriteStateAsync();
+            State.Waiting.Remove(waiting);
+            State.RecentClaims.Add(new ClaimedOffer(offerId, agentId));
+            if (State.RecentClaims.Count > RecentClaimsKept)
+            {
+                State.RecentClaims.RemoveAt(0);
+            }
+        });
         _statistics.Answered(now, now - waiting.WaitingSince);
         LogClaimed(Key, waiting.ConversationId, agentId, (now - waiting.WaitingSince).TotalSeconds);
         return true;
@@ -159,13 +164,14 @@ public sealed partial class QueueGrain(
             return;
         }
 
-        waiting.Offer = null;
-        if (passed)
+        await state.CommitAsync(this, logger, () =>
         {
-            waiting.PassedBy[agentId] = time.GetUtcNow();
-        }
-
-        await state.WriteStateAsync();
+            waiting.Offer = null;
+            if (passed)
+            {
+                waiting.PassedBy[agentId] = time.GetUtcNow();
+            }
+        });
         RequestRoute();
     }
 
@@ -244,24 +250,15 @@ public sealed partial class QueueGrain(
     private async Task TickAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var changed = false;
-        foreach (var waiting in State.Waiting)
-        {
-            if (waiting.Offer is { } offer && now >= offer.ExpiresAt)
-            {
-                ExpireOffer(waiting, now);
-                changed = true;
-            }
-        }
-
         foreach (var silent in _roster.Values.Where(a => now - a.AnnouncedAt > Options.RosterExpiry).Select(a => a.AgentId).ToList())
         {
             _roster.Remove(silent);
         }
 
-        if (changed)
+        var expired = State.Waiting.Where(w => w.Offer is { } offer && now >= offer.ExpiresAt).ToList();
+        if (expired.Count > 0)
         {
-            await state.WriteStateAsync();
+            await ExpireOffersAsync(expired, now);
         }
 
         if (State.Waiting.Count == 0)
@@ -297,20 +294,27 @@ public sealed partial class QueueGrain(
         }
     }
 
-    private async Task ExpireOfferAsync(WaitingConversation waiting, DateTimeOffset now)
+    /// <summary>
+    /// Takes back offers past their deadline; the agents hear of it once that is stored (if the write
+    /// fails, the offers are still out and the next tick expires them again).
+    /// </summary>
+    private async Task ExpireOffersAsync(IReadOnlyList<WaitingConversation> expired, DateTimeOffset now)
     {
-        ExpireOffer(waiting, now);
-        await state.WriteStateAsync();
-        RequestRoute();
-    }
+        var offers = expired.Select(w => (Waiting: w, Offer: w.Offer!)).ToList();
+        await state.CommitAsync(this, logger, () =>
+        {
+            foreach (var (waiting, offer) in offers)
+            {
+                waiting.Offer = null;
+                waiting.PassedBy[offer.AgentId] = now;
+            }
+        });
 
-    private void ExpireOffer(WaitingConversation waiting, DateTimeOffset now)
-    {
-        var offer = waiting.Offer!;
-        waiting.Offer = null;
-        waiting.PassedBy[offer.AgentId] = now;
-        _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
-        LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
+        foreach (var (waiting, offer) in offers)
+        {
+            _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
+            LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
+        }
     }
 
     /// <summary>
@@ -365,7 +369,9 @@ public sealed partial class QueueGrain(
 
         if (changed)
         {
-            await state.WriteStateAsync();
+            // The offers are out already (agents hold them): store them, or reload and let the
+            // agents drop the offers this activation then no longer knows, at their deadline.
+            await state.CommitAsync(this, logger);
         }
     }
 
@@ -404,8 +410,18 @@ public sealed partial class QueueGrain(
         var reads = catalog.Skills
             .Where(other => other != skill)
             .Select(other => GrainFactory.GetGrain<IQueueGrain>(GrainKeys.Queue(other, language)).GetRoster());
-        var rosters = await Task.WhenAll(reads);
-        _otherQueuesRoster = [.. rosters.SelectMany(r => r).GroupBy(a => a.AgentId).Select(g => g.MaxBy(a => a.Version)!)];
+        try
+        {
+            var rosters = await Task.WhenAll(reads);
+            _otherQueuesRoster = [.. rosters.SelectMany(r => r).GroupBy(a => a.AgentId).Select(g => g.MaxBy(a => a.Version)!)];
+        }
+        catch (Exception ex)
+        {
+            // A queue on a silo that is down: route with what is known rather than not at all
+            // (offers already made in this pass must still be stored).
+            LogOtherQueuesUnreadable(ex, Key);
+        }
+
         _otherQueuesReadAt = now;
         return _otherQueuesRoster;
     }
@@ -447,6 +463,9 @@ public sealed partial class QueueGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} left the queue (customer gone)")]
     private partial void LogAbandoned(string queue, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {Queue}: reading the rosters of the other queues failed; routing with the last ones read")]
+    private partial void LogOtherQueuesUnreadable(Exception exception, string queue);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {Queue}: offering {ConversationId} to {AgentId} failed; trying the next agent")]
     private partial void LogOfferFailed(Exception exception, string queue, string conversationId, string agentId);
