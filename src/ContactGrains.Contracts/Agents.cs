@@ -182,29 +182,29 @@ public interface IAgentGrain : IGrainWithStringKey
     Task Disconnected(IAgentObserver observer);
 
     [Alias("SetPresence")]
-    Task<AgentStatus> SetPresence(AgentPresence presence);
+    Task<AgentStatus> SetPresence(AgentPresence presence, CancellationToken cancellationToken = default);
 
     [Alias("Accept")]
-    Task<AssignmentView> Accept(string offerId);
+    Task<AssignmentView> Accept(string offerId, CancellationToken cancellationToken = default);
 
     [Alias("Decline")]
-    Task Decline(string offerId);
+    Task Decline(string offerId, CancellationToken cancellationToken = default);
 
     [Alias("SendMessage")]
-    Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text);
+    Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the transcript of a conversation the agent owns or is being offered.</summary>
     [Alias("GetTranscript")]
-    Task<TimelinePage> GetTranscript(string conversationId, long afterSequence, int maxEntries);
+    Task<TimelinePage> GetTranscript(string conversationId, long afterSequence, int maxEntries, CancellationToken cancellationToken = default);
 
     [Alias("Transfer")]
-    Task Transfer(string conversationId, TransferTarget target, string note);
+    Task Transfer(string conversationId, TransferTarget target, string note, CancellationToken cancellationToken = default);
 
     [Alias("Resolve")]
-    Task Resolve(string conversationId, string wrapUpCode, string note);
+    Task Resolve(string conversationId, string wrapUpCode, string note, CancellationToken cancellationToken = default);
 
     [Alias("HandBack")]
-    Task HandBack(string conversationId, string note);
+    Task HandBack(string conversationId, string note, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// A queue proposes a conversation. The agent reserves a slot if it is available with free
@@ -234,7 +234,7 @@ public interface IAgentGrain : IGrainWithStringKey
     Task OnConversationEnded(string conversationId, ConversationNoticeKind kind, string detail);
 
     [Alias("GetStatus"), AlwaysInterleave]
-    Task<AgentStatus> GetStatus();
+    Task<AgentStatus> GetStatus(CancellationToken cancellationToken = default);
 }
 
 /// <summary>An agent desktop's live stream on some silo.</summary>

@@ -3,6 +3,10 @@ using System.Collections.Immutable;
 
 namespace ContactGrains.Contracts;
 
+// Methods called on behalf of a gRPC caller take its CancellationToken (its deadline, or the silo's
+// call budget): Orleans drops a request the caller has given up on before it runs, and the caller
+// hears at once instead of waiting for the response timeout. The grains do not stop work they began.
+
 /// <summary>
 /// One conversation: its timeline, its owner and the ledger of owner changes. Keyed by the id
 /// ContactGrains gave it. It decides, turn by turn, who answers the customer.
@@ -21,25 +25,25 @@ public interface IConversationGrain : IGrainWithStringKey
     /// anyone else. A null target leaves the current one in place (unary callers).
     /// </summary>
     [Alias("ReceiveCustomerMessage")]
-    Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo);
+    Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Makes <paramref name="deliverTo"/> the delivery target and returns the first page of what it
     /// missed: entries after <paramref name="afterSequence"/>. Further pages: <see cref="GetTimeline"/>.
     /// </summary>
     [Alias("Resume")]
-    Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo);
+    Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo, CancellationToken cancellationToken = default);
 
     /// <summary>Reads entries after <paramref name="afterSequence"/>.</summary>
     [Alias("GetTimeline"), ReadOnly]
-    Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries);
+    Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries, CancellationToken cancellationToken = default);
 
     [Alias("Close")]
-    Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason);
+    Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason, CancellationToken cancellationToken = default);
 
     /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
     [Alias("GetSnapshot"), ReadOnly]
-    Task<ConversationSnapshot> GetSnapshot();
+    Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken = default);
 
     // Called by agent grains. Refusals throw RequestRejectedException.
 
@@ -113,7 +117,7 @@ public interface IConversationThreadGrain : IGrainWithStringKey
 {
     /// <summary>The current conversation id, or null when the thread never had one.</summary>
     [Alias("Find"), ReadOnly]
-    Task<string?> Find();
+    Task<string?> Find(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Returns the current open conversation, starting one if there is none, or if the current one is
@@ -122,7 +126,7 @@ public interface IConversationThreadGrain : IGrainWithStringKey
     /// conversation on the thread says who the customer is.
     /// </summary>
     [Alias("GetOrStart")]
-    Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId);
+    Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId, CancellationToken cancellationToken = default);
 }
 
 [GenerateSerializer, Immutable, Alias("cg.ThreadConversation")]

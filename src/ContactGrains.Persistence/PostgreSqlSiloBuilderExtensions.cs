@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using System.Data.Common;
+using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
@@ -11,6 +13,12 @@ public static class PostgreSqlSiloBuilderExtensions
     /// <summary>The ADO.NET invariant of Npgsql.</summary>
     public const string Invariant = "Npgsql";
 
+    /// <summary>Seconds to open a connection (or wait for a pooled one), unless the connection string says otherwise (Npgsql's default: 15).</summary>
+    public const int DefaultConnectTimeoutSeconds = 5;
+
+    /// <summary>Seconds a command may run, unless the connection string says otherwise (Npgsql's default: 30).</summary>
+    public const int DefaultCommandTimeoutSeconds = 5;
+
     /// <summary>
     /// Clustering, grain storage (provider <paramref name="storageName"/>) and reminders in the
     /// PostgreSQL database at <paramref name="connectionString"/>, whose schema
@@ -18,6 +26,7 @@ public static class PostgreSqlSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder UseContactGrainsPostgreSql(this ISiloBuilder silo, string connectionString, string storageName)
     {
+        connectionString = WithShortTimeouts(connectionString);
         // A database failure in a grain on another silo must reach the caller as what it is (so it
         // maps to UNAVAILABLE), not as an exception Orleans refuses to serialize.
         silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
@@ -41,5 +50,27 @@ public static class PostgreSqlSiloBuilderExtensions
             reminders.ConnectionString = connectionString;
         });
         return silo;
+    }
+
+    /// <summary>
+    /// A state write takes milliseconds; when the database is gone or hangs, a caller should hear so
+    /// in seconds, not after Npgsql's defaults (15 s to connect, 30 s per command). Timeouts the
+    /// connection string sets itself are kept.
+    /// </summary>
+    public static string WithShortTimeouts(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("Timeout"))
+        {
+            builder.Timeout = DefaultConnectTimeoutSeconds;
+        }
+
+        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        {
+            builder.CommandTimeout = DefaultCommandTimeoutSeconds;
+        }
+
+        return builder.ConnectionString;
     }
 }

@@ -129,7 +129,7 @@ public sealed partial class AgentGrain(
         }
     }
 
-    public async Task<AgentStatus> SetPresence(AgentPresence presence)
+    public async Task<AgentStatus> SetPresence(AgentPresence presence, CancellationToken cancellationToken)
     {
         RequireProfile();
         var now = time.GetUtcNow();
@@ -166,7 +166,7 @@ public sealed partial class AgentGrain(
         return status;
     }
 
-    public async Task<AssignmentView> Accept(string offerId)
+    public async Task<AssignmentView> Accept(string offerId, CancellationToken cancellationToken)
     {
         RequireProfile();
         if (!_offers.TryGetValue(offerId, out var held))
@@ -218,7 +218,7 @@ public sealed partial class AgentGrain(
         return assignment;
     }
 
-    public async Task Decline(string offerId)
+    public async Task Decline(string offerId, CancellationToken cancellationToken)
     {
         RequireProfile();
         if (!_offers.TryGetValue(offerId, out var held))
@@ -241,10 +241,10 @@ public sealed partial class AgentGrain(
         }
     }
 
-    public Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text) =>
+    public Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, CancellationToken cancellationToken) =>
         Conversation(RequireAssignment(conversationId).ConversationId).PostAgentMessage(Id, messageId, text);
 
-    public Task<TimelinePage> GetTranscript(string conversationId, long afterSequence, int maxEntries)
+    public Task<TimelinePage> GetTranscript(string conversationId, long afterSequence, int maxEntries, CancellationToken cancellationToken)
     {
         RequireProfile();
         var channel = State.Assignments.TryGetValue(conversationId, out var record) ? record.Channel
@@ -254,7 +254,7 @@ public sealed partial class AgentGrain(
         return Conversation(conversationId).GetTimeline(channel, afterSequence, maxEntries);
     }
 
-    public async Task Transfer(string conversationId, TransferTarget target, string note)
+    public async Task Transfer(string conversationId, TransferTarget target, string note, CancellationToken cancellationToken)
     {
         RequireAssignment(conversationId);
         if (target.AgentId is { } named)
@@ -276,7 +276,7 @@ public sealed partial class AgentGrain(
         await FinishAssignmentAsync(conversationId);
     }
 
-    public async Task Resolve(string conversationId, string wrapUpCode, string note)
+    public async Task Resolve(string conversationId, string wrapUpCode, string note, CancellationToken cancellationToken)
     {
         RequireAssignment(conversationId);
         await Conversation(conversationId).Resolve(Id, wrapUpCode, note);
@@ -284,7 +284,7 @@ public sealed partial class AgentGrain(
         Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Notice: ConversationNoticeKind.Resolved, Detail: wrapUpCode));
     }
 
-    public async Task HandBack(string conversationId, string note)
+    public async Task HandBack(string conversationId, string note, CancellationToken cancellationToken)
     {
         RequireAssignment(conversationId);
         await Conversation(conversationId).HandBack(Id, note);
@@ -383,7 +383,7 @@ public sealed partial class AgentGrain(
         }
     }
 
-    public Task<AgentStatus> GetStatus() => Task.FromResult(Status());
+    public Task<AgentStatus> GetStatus(CancellationToken cancellationToken) => Task.FromResult(Status());
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -83,7 +83,7 @@ public sealed partial class ConversationGrain(
         return Snapshot();
     }
 
-    public async Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo)
+    public async Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
         if (!IsVisibleTo(message.Channel))
         {
@@ -145,9 +145,9 @@ public sealed partial class ConversationGrain(
         return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, produced.DrainToImmutable(), null);
     }
 
-    public async Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo)
+    public async Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo, CancellationToken cancellationToken)
     {
-        var page = await GetTimeline(channel, afterSequence, ConversationLimits.MaxPageSize);
+        var page = await GetTimeline(channel, afterSequence, ConversationLimits.MaxPageSize, cancellationToken);
         if (page.Rejection is null && !deliverTo.Equals(State.DeliveryTarget))
         {
             await CommitAsync(() => SetDeliveryTarget(deliverTo));
@@ -156,7 +156,7 @@ public sealed partial class ConversationGrain(
         return page;
     }
 
-    public async Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries)
+    public async Task<TimelinePage> GetTimeline(string channel, long afterSequence, int maxEntries, CancellationToken cancellationToken)
     {
         if (!IsVisibleTo(channel))
         {
@@ -199,7 +199,7 @@ public sealed partial class ConversationGrain(
         return new TimelinePage(page.MoveToImmutable(), State.LastSequence, null);
     }
 
-    public Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason) =>
+    public Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason, CancellationToken cancellationToken) =>
         IsVisibleTo(channel) ? CloseAsync(reasonCode, reason) : Task.FromResult(NotStartedSnapshot());
 
     /// <summary>Closes the conversation when it has been quiet for the inactivity timeout. Idempotent.</summary>
@@ -270,7 +270,7 @@ public sealed partial class ConversationGrain(
         return Snapshot();
     }
 
-    public Task<ConversationSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
+    public Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken) => Task.FromResult(Snapshot());
 
     /// <summary>
     /// Applies a change and stores it, sealing full segments on the way (<see cref="StoredState"/>:
@@ -472,7 +472,7 @@ public sealed partial class ConversationGrain(
         var key = $"{agentId}:{messageId}";
         if (State.RecentAgentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
         {
-            var page = await GetTimeline(State.Channel, original - 1, 1);
+            var page = await GetTimeline(State.Channel, original - 1, 1, CancellationToken.None);
             return page.Entries[0];
         }
 

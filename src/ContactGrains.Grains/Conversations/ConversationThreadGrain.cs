@@ -26,9 +26,9 @@ public sealed class ConversationThreadGrain(
 {
     private ConversationThreadState State => state.State;
 
-    public Task<string?> Find() => Task.FromResult(State.CurrentStarted ? State.CurrentConversationId : null);
+    public Task<string?> Find(CancellationToken cancellationToken) => Task.FromResult(State.CurrentStarted ? State.CurrentConversationId : null);
 
-    public async Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId)
+    public async Task<ThreadConversation?> GetOrStart(CustomerIdentity? customer, string? knownClosedId, CancellationToken cancellationToken)
     {
         if (State.CurrentConversationId is { } current && State.CurrentStarted)
         {

@@ -2,6 +2,7 @@ using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Silo.Channels;
+using ContactGrains.Silo.Hosting;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Proto = ContactGrains.Protos.V1;
@@ -34,24 +35,24 @@ internal sealed class AgentGrpcService(
     public override async Task<Proto.AgentStatus> SetPresence(Proto.SetPresenceRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
-        return AgentMapping.ToProto(await agent.SetPresence(AgentMapping.ToDomain(request.Presence)));
+        return AgentMapping.ToProto(await agent.SetPresence(AgentMapping.ToDomain(request.Presence), context.BudgetToken()));
     }
 
     public override async Task<Proto.AgentStatus> GetStatus(Proto.GetStatusRequest request, ServerCallContext context) =>
-        AgentMapping.ToProto(await Agent(context).GetStatus());
+        AgentMapping.ToProto(await Agent(context).GetStatus(context.BudgetToken()));
 
     public override async Task<Proto.Assignment> AcceptOffer(Proto.AcceptOfferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
-        return AgentMapping.ToProto(await agent.Accept(request.OfferId));
+        return AgentMapping.ToProto(await agent.Accept(request.OfferId, context.BudgetToken()));
     }
 
     public override async Task<Proto.DeclineOfferResponse> DeclineOffer(Proto.DeclineOfferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
-        await agent.Decline(request.OfferId);
+        await agent.Decline(request.OfferId, context.BudgetToken());
         return new Proto.DeclineOfferResponse();
     }
 
@@ -61,7 +62,7 @@ internal sealed class AgentGrpcService(
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.MessageId, "message_id"));
         AgentMapping.ThrowIfProblem(InboundValidation.CheckText(request.Text));
-        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, request.Text);
+        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, request.Text, context.BudgetToken());
         return new Proto.AgentMessageResponse { Entry = ChannelMapping.ToProto(entry) };
     }
 
@@ -70,7 +71,7 @@ internal sealed class AgentGrpcService(
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         var max = request.MaxEntries == 0 ? ConversationLimits.MaxPageSize : (int)Math.Min(request.MaxEntries, ConversationLimits.MaxPageSize);
-        var page = await agent.GetTranscript(request.ConversationId, ChannelMapping.ToSequence(request.AfterSequence), max);
+        var page = await agent.GetTranscript(request.ConversationId, ChannelMapping.ToSequence(request.AfterSequence), max, context.BudgetToken());
         if (page.Rejection is { } rejection)
         {
             throw ChannelMapping.ToRpcException(rejection);
@@ -106,7 +107,7 @@ internal sealed class AgentGrpcService(
                 throw AgentMapping.Invalid("Set the transfer target: queue (skill, optional language) or agent_id.");
         }
 
-        await agent.Transfer(request.ConversationId, target, request.Note);
+        await agent.Transfer(request.ConversationId, target, request.Note, context.BudgetToken());
         return new Proto.TransferResponse();
     }
 
@@ -116,7 +117,7 @@ internal sealed class AgentGrpcService(
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(RoutingCatalog.CheckToken(request.WrapUpCode, "wrap_up_code", MaxWrapUpCodeLength));
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.Resolve(request.ConversationId, request.WrapUpCode, request.Note);
+        await agent.Resolve(request.ConversationId, request.WrapUpCode, request.Note, context.BudgetToken());
         return new Proto.ResolveResponse();
     }
 
@@ -125,7 +126,7 @@ internal sealed class AgentGrpcService(
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.HandBack(request.ConversationId, request.Note);
+        await agent.HandBack(request.ConversationId, request.Note, context.BudgetToken());
         return new Proto.HandBackResponse();
     }
 

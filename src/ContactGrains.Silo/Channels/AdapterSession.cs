@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Delivery;
+using ContactGrains.Silo.Hosting;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
 
@@ -15,6 +16,7 @@ internal sealed partial class AdapterSession(
     string channel,
     ConversationRouter router,
     IGrainFactory grains,
+    TimeSpan frameTimeout,
     ILogger logger)
 {
     // Frames being processed at once; beyond this the read loop stops reading (backpressure).
@@ -90,12 +92,15 @@ internal sealed partial class AdapterSession(
 
     private async Task HandleAsync(Proto.ChannelUpstream frame, ConversationFeed feed, CancellationToken cancellationToken)
     {
+        // Each frame gets the time a unary call would: a dead silo or database is reported in
+        // seconds, as a REJECTED ack the adapter retries, and the stream goes on.
+        using var budget = CallBudget.Start(cancellationToken, frameTimeout);
         try
         {
             var ack = frame.FrameCase switch
             {
-                Proto.ChannelUpstream.FrameOneofCase.Message => await ReceiveAsync(frame.Message, feed),
-                Proto.ChannelUpstream.FrameOneofCase.Resume => await ResumeAsync(frame.Resume, feed),
+                Proto.ChannelUpstream.FrameOneofCase.Message => await ReceiveAsync(frame.Message, feed, budget.Token),
+                Proto.ChannelUpstream.FrameOneofCase.Resume => await ResumeAsync(frame.Resume, feed, budget.Token),
                 _ => ChannelMapping.Rejected("", StatusCode.InvalidArgument, "Empty frame: set either message or resume."),
             };
             await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = ack }, cancellationToken);
@@ -106,10 +111,19 @@ internal sealed partial class AdapterSession(
         }
         catch (Exception ex)
         {
-            LogFrameFailed(ex, channel);
+            var failure = budget.Explain(ex);
+            var status = ErrorMapping.ToStatus(failure);
+            if (status.StatusCode == StatusCode.Internal)
+            {
+                LogFrameFailed(failure, channel);
+            }
+            else
+            {
+                LogFrameRefused(failure, channel, status.StatusCode);
+            }
+
             var correlationId = frame.Message?.MessageId ?? frame.Resume?.RequestId ?? "";
-            var ack = ChannelMapping.Rejected(correlationId, StatusCode.Unavailable,
-                "Temporarily unable to process this frame; resend it with the same id (resends are deduplicated).");
+            var ack = ChannelMapping.Rejected(correlationId, status.StatusCode, status.Detail);
             try
             {
                 await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = ack }, cancellationToken);
@@ -125,9 +139,9 @@ internal sealed partial class AdapterSession(
         }
     }
 
-    private async Task<Proto.Ack> ReceiveAsync(Proto.InboundMessage message, ConversationFeed feed)
+    private async Task<Proto.Ack> ReceiveAsync(Proto.InboundMessage message, ConversationFeed feed, CancellationToken cancellationToken)
     {
-        var result = await router.ReceiveAsync(channel, message, feed.Reference);
+        var result = await router.ReceiveAsync(channel, message, feed.Reference, cancellationToken);
         if (result.Outcome != InboundOutcome.Rejected)
         {
             // Accepted: deliver what the message produced. Duplicate: a new connection starts at the
@@ -139,16 +153,16 @@ internal sealed partial class AdapterSession(
         return ChannelMapping.ToAck(message.MessageId, result);
     }
 
-    private async Task<Proto.Ack> ResumeAsync(Proto.ResumeRequest resume, ConversationFeed feed)
+    private async Task<Proto.Ack> ResumeAsync(Proto.ResumeRequest resume, ConversationFeed feed, CancellationToken cancellationToken)
     {
-        var (conversation, rejection) = await router.FindAsync(channel, resume.Conversation);
+        var (conversation, rejection) = await router.FindAsync(channel, resume.Conversation, cancellationToken);
         if (conversation is null)
         {
             return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(rejection!.Code), rejection.Message);
         }
 
         var afterSequence = ChannelMapping.ToSequence(resume.AfterSequence);
-        var page = await conversation.Resume(channel, afterSequence, feed.Reference);
+        var page = await conversation.Resume(channel, afterSequence, feed.Reference, cancellationToken);
         if (page.Rejection is { } pageRejection)
         {
             return ChannelMapping.Rejected(resume.RequestId, ChannelMapping.ToStatusCode(pageRejection.Code), pageRejection.Message);
@@ -184,4 +198,8 @@ internal sealed partial class AdapterSession(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Adapter stream on {Channel}: a frame failed unexpectedly")]
     private partial void LogFrameFailed(Exception exception, string channel);
+
+    // Expected faults (a silo or the database gone) are counted as one incident, not logged one by one.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adapter stream on {Channel}: a frame was refused with {StatusCode}")]
+    private partial void LogFrameRefused(Exception exception, string channel, StatusCode statusCode);
 }

@@ -1,5 +1,6 @@
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Silo.Hosting;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
 
@@ -9,6 +10,7 @@ namespace ContactGrains.Silo.Channels;
 internal sealed class ChannelGrpcService(
     ConversationRouter router,
     IGrainFactory grains,
+    ContactGrainsOptions options,
     ILogger<ChannelGrpcService> logger) : Proto.ChannelService.ChannelServiceBase
 {
     public override Task Connect(
@@ -17,13 +19,13 @@ internal sealed class ChannelGrpcService(
         ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        return new AdapterSession(channel, router, grains, logger).RunAsync(requestStream, responseStream, context.CancellationToken);
+        return new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, logger).RunAsync(requestStream, responseStream, context.BudgetToken());
     }
 
     public override async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        var (started, snapshot, rejection) = await router.StartAsync(channel, request);
+        var (started, snapshot, rejection) = await router.StartAsync(channel, request, context.BudgetToken());
         ThrowIfRejected(rejection);
         return new Proto.StartConversationResponse
         {
@@ -41,7 +43,7 @@ internal sealed class ChannelGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, "message is required."));
         }
 
-        var result = await router.ReceiveAsync(channel, request.Message, deliverTo: null);
+        var result = await router.ReceiveAsync(channel, request.Message, deliverTo: null, context.BudgetToken());
         ThrowIfRejected(result.Rejection);
         var response = new Proto.SendMessageResponse { Ack = ChannelMapping.ToAck(request.Message.MessageId, result) };
         response.Entries.Add(result.Entries.Select(ChannelMapping.ToProto));
@@ -51,9 +53,9 @@ internal sealed class ChannelGrpcService(
     public override async Task<Proto.GetTranscriptResponse> GetTranscript(Proto.GetTranscriptRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        var conversation = await FindAsync(channel, request.Conversation);
+        var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
         var max = request.MaxEntries == 0 ? ConversationLimits.MaxPageSize : (int)Math.Min(request.MaxEntries, ConversationLimits.MaxPageSize);
-        var page = await conversation.GetTimeline(channel, ChannelMapping.ToSequence(request.AfterSequence), max);
+        var page = await conversation.GetTimeline(channel, ChannelMapping.ToSequence(request.AfterSequence), max, context.BudgetToken());
         ThrowIfRejected(page.Rejection);
         var response = new Proto.GetTranscriptResponse
         {
@@ -67,14 +69,14 @@ internal sealed class ChannelGrpcService(
     public override async Task<Proto.CloseConversationResponse> CloseConversation(Proto.CloseConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        var conversation = await FindAsync(channel, request.Conversation);
+        var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
         if (InboundValidation.CheckReason(request.Reason) is { } badReason)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, badReason));
         }
 
         var reason = string.IsNullOrWhiteSpace(request.Reason) ? "The adapter closed the conversation." : request.Reason;
-        var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason);
+        var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason, context.BudgetToken());
         ThrowIfNotVisible(snapshot, conversation, channel);
         return new Proto.CloseConversationResponse { Conversation = ChannelMapping.ToProto(snapshot) };
     }
@@ -82,15 +84,15 @@ internal sealed class ChannelGrpcService(
     public override async Task<Proto.ConversationView> GetConversation(Proto.GetConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        var conversation = await FindAsync(channel, request.Conversation);
-        var snapshot = await conversation.GetSnapshot();
+        var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
+        var snapshot = await conversation.GetSnapshot(context.BudgetToken());
         ThrowIfNotVisible(snapshot, conversation, channel);
         return ChannelMapping.ToProto(snapshot);
     }
 
-    private async Task<IConversationGrain> FindAsync(string channel, Proto.ConversationAddress? address)
+    private async Task<IConversationGrain> FindAsync(string channel, Proto.ConversationAddress? address, CancellationToken cancellationToken)
     {
-        var (conversation, rejection) = await router.FindAsync(channel, address);
+        var (conversation, rejection) = await router.FindAsync(channel, address, cancellationToken);
         ThrowIfRejected(rejection);
         return conversation!;
     }

@@ -11,7 +11,7 @@ namespace ContactGrains.Silo.Channels;
 public sealed class ConversationRouter(IGrainFactory grains)
 {
     /// <summary>Validates, routes and stores one customer message.</summary>
-    public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo)
+    public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
         if (InboundValidation.CheckId(message.MessageId, "message_id") is { } badId)
         {
@@ -32,10 +32,10 @@ public sealed class ConversationRouter(IGrainFactory grains)
                     return InboundResult.Rejected("", RejectionCode.InvalidArgument, badConversation);
                 }
 
-                return await Conversation(message.Conversation.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+                return await Conversation(message.Conversation.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
 
             case Proto.ConversationAddress.AddressOneofCase.ExternalThreadId:
-                return await ReceiveOnThreadAsync(channel, message, command, deliverTo);
+                return await ReceiveOnThreadAsync(channel, message, command, deliverTo, cancellationToken);
 
             default:
                 return InboundResult.Rejected("", RejectionCode.InvalidArgument,
@@ -44,7 +44,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
     }
 
     private async Task<InboundResult> ReceiveOnThreadAsync(
-        string channel, Proto.InboundMessage message, CustomerMessage command, IConversationObserver? deliverTo)
+        string channel, Proto.InboundMessage message, CustomerMessage command, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
         var threadId = message.Conversation.ExternalThreadId;
         if (InboundValidation.CheckId(threadId, "conversation.external_thread_id") is { } badThread)
@@ -59,27 +59,27 @@ public sealed class ConversationRouter(IGrainFactory grains)
 
         var customer = ChannelMapping.ToDomain(message.Customer);
         var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, threadId));
-        var current = await thread.GetOrStart(customer, knownClosedId: null);
+        var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
         if (current is null)
         {
             return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
         }
 
-        var result = await Conversation(current.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+        var result = await Conversation(current.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
         if (result.Rejection?.Code != RejectionCode.Closed)
         {
             return result;
         }
 
         // The thread's conversation was closed: a new message on the thread starts the next one.
-        var next = await thread.GetOrStart(customer, knownClosedId: current.ConversationId);
+        var next = await thread.GetOrStart(customer, knownClosedId: current.ConversationId, cancellationToken);
         return next is null
             ? InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId))
-            : await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo);
+            : await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
     }
 
     /// <summary>Starts the conversation of a thread, or finds its open one.</summary>
-    public async Task<(ThreadConversation? Conversation, ConversationSnapshot? Snapshot, Rejection? Rejection)> StartAsync(string channel, Proto.StartConversationRequest request)
+    public async Task<(ThreadConversation? Conversation, ConversationSnapshot? Snapshot, Rejection? Rejection)> StartAsync(string channel, Proto.StartConversationRequest request, CancellationToken cancellationToken)
     {
         if (InboundValidation.CheckId(request.ExternalThreadId, "external_thread_id") is { } badThread)
         {
@@ -93,25 +93,25 @@ public sealed class ConversationRouter(IGrainFactory grains)
 
         var customer = ChannelMapping.ToDomain(request.Customer);
         var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
-        var current = await thread.GetOrStart(customer, knownClosedId: null);
+        var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
         if (current is null)
         {
             return (null, null, new Rejection(RejectionCode.InvalidArgument, MissingCustomerMessage(request.ExternalThreadId)));
         }
 
-        var snapshot = await Conversation(current.ConversationId).GetSnapshot();
+        var snapshot = await Conversation(current.ConversationId).GetSnapshot(cancellationToken);
         if (snapshot.Status == ConversationStatus.Closed)
         {
             // "Start" means a conversation that can take messages: the thread moves on to a new one.
-            current = (await thread.GetOrStart(customer, knownClosedId: current.ConversationId))!;
-            snapshot = await Conversation(current.ConversationId).GetSnapshot();
+            current = (await thread.GetOrStart(customer, knownClosedId: current.ConversationId, cancellationToken))!;
+            snapshot = await Conversation(current.ConversationId).GetSnapshot(cancellationToken);
         }
 
         return (current, snapshot, null);
     }
 
     /// <summary>Finds the conversation an address names on this channel, without creating anything.</summary>
-    public async Task<(IConversationGrain? Grain, Rejection? Rejection)> FindAsync(string channel, Proto.ConversationAddress? address)
+    public async Task<(IConversationGrain? Grain, Rejection? Rejection)> FindAsync(string channel, Proto.ConversationAddress? address, CancellationToken cancellationToken)
     {
         switch (address?.AddressCase)
         {
@@ -126,7 +126,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
                     return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
                 }
 
-                var id = await grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find();
+                var id = await grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find(cancellationToken);
                 return id is null
                     ? (null, new Rejection(RejectionCode.NotFound, $"Thread '{address.ExternalThreadId}' has no conversation on channel '{channel}'."))
                     : (Conversation(id), null);

@@ -6,6 +6,7 @@ using ContactGrains.Grains.Routing;
 using ContactGrains.Persistence;
 using ContactGrains.Silo.Agents;
 using ContactGrains.Silo.Channels;
+using ContactGrains.Silo.Diagnostics;
 using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -70,6 +71,12 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
+        {
+            errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
+            return false;
+        }
+
         if (options.Storage.Provider == StorageProvider.PostgreSql
             && await DatabaseReadiness.CheckAsync(options.Storage.ConnectionString, MigrateCommand) is { } databaseProblem)
         {
@@ -81,6 +88,7 @@ public static partial class ContactGrainsHosting
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
 
+        builder.Services.AddExpectedFaultLogging();
         builder.Services.AddContactGrainsDomain(knowledgeBase);
         builder.Services.Configure<RoutingOptions>(routingSection);
         builder.Services.AddSingleton(TimeProvider.System);
@@ -88,6 +96,7 @@ public static partial class ContactGrainsHosting
         builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
         builder.UseOrleans(silo =>
         {
+            silo.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = options.Cluster.CallTimeout);
             if (options.Storage.Provider == StorageProvider.PostgreSql)
             {
                 UsePostgreSql(silo, options);

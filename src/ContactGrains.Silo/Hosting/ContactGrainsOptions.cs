@@ -37,6 +37,14 @@ public sealed class ContactGrainsOptions
         /// moment into a false death.
         /// </summary>
         public bool FastFailureDetection { get; set; }
+
+        /// <summary>
+        /// The longest a gRPC call, or one frame of an adapter stream, waits for the grains before the
+        /// caller gets UNAVAILABLE (a caller's shorter deadline wins). It is also Orleans' response
+        /// timeout for grain-to-grain calls. A chat message takes milliseconds; this bounds how long an
+        /// adapter waits when a silo or the database is gone (Orleans' own default is 30 s).
+        /// </summary>
+        public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(10);
     }
 
     /// <summary>Where state, membership and reminders live.</summary>

@@ -1,28 +1,29 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using ContactGrains.Contracts;
-using ContactGrains.Silo.Channels;
-using Orleans.Storage;
+using ContactGrains.Silo.Diagnostics;
 
 namespace ContactGrains.Silo.Hosting;
 
 /// <summary>
-/// Turns failures that escape a handler into precise statuses, so a caller knows whether to retry:
-/// the cluster being briefly unreachable is UNAVAILABLE (retry), a concurrent write conflict is
-/// ABORTED (retry the operation), a grain's refusal its own code, anything else INTERNAL (a bug: see the silo's log).
+/// Gives every unary call its <see cref="CallBudget"/> and turns failures that escape a handler into
+/// precise statuses (<see cref="ErrorMapping"/>), so a caller knows whether to retry. Expected faults
+/// are logged with their exception at warning level, which <see cref="ExpectedFaultLogging"/> turns
+/// into one incident; only unexpected ones are logged as errors with their stack trace.
 /// </summary>
-internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+internal sealed partial class ErrorMappingInterceptor(ContactGrainsOptions options, ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        using var budget = CallBudget.Start(context.CancellationToken, options.Cluster.CallTimeout);
         try
         {
+            context.UserState[typeof(CallBudget)] = budget;
             return await continuation(request, context);
         }
         catch (Exception ex) when (ex is not RpcException)
         {
-            throw Map(ex, context);
+            throw Map(budget.Explain(ex), context);
         }
     }
 
@@ -56,29 +57,23 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     private RpcException Map(Exception exception, ServerCallContext context)
     {
-        var status = exception switch
+        if (context.CancellationToken.IsCancellationRequested)
         {
-            // The caller went away (cancelled, or reset its stream as a dropped adapter connection
-            // does): whatever failed next (often an IOException reading the reset request stream) is a
-            // consequence of that, not a bug, and nobody is left to receive a status anyway.
-            _ when context.CancellationToken.IsCancellationRequested =>
-                new Status(StatusCode.Cancelled, "The call was cancelled."),
-            RequestRejectedException rejected =>
-                new Status(ChannelMapping.ToStatusCode(rejected.Code), rejected.Message),
-            _ when IsTransient(exception) =>
-                new Status(StatusCode.Unavailable, "The cluster could not complete this call now (a silo or the database is unreachable); retry it (message resends are deduplicated)."),
-            InconsistentStateException =>
-                new Status(StatusCode.Aborted, "A concurrent change to the same conversation won; retry the call."),
-            _ => new Status(StatusCode.Internal, $"Internal error ({exception.GetType().Name}); the silo's log has the details."),
-        };
+            // The caller went away (cancelled, its deadline passed, or it reset its stream as a dropped
+            // adapter connection does): whatever failed next is a consequence of that, not a bug, and
+            // nobody is left to receive a status anyway.
+            LogCancelled(context.Method, exception.GetType().Name);
+            return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
+        }
 
+        var status = ErrorMapping.ToStatus(exception);
         if (status.StatusCode == StatusCode.Internal)
         {
             LogUnexpected(exception, context.Method);
         }
-        else if (status.StatusCode == StatusCode.Cancelled)
+        else if (status.StatusCode == StatusCode.Unavailable)
         {
-            LogCancelled(context.Method, exception.GetType().Name);
+            LogUnavailable(exception, context.Method);
         }
         else
         {
@@ -88,34 +83,15 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         return new RpcException(status);
     }
 
-    /// <summary>
-    /// A failure of infrastructure that comes back by itself: a silo or the database unreachable or
-    /// too slow. Exceptions from other silos may arrive as Orleans' fallback type, so names count too.
-    /// </summary>
-    internal static bool IsTransient(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            switch (current)
-            {
-                case TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                    or System.Data.Common.DbException or System.Net.Sockets.SocketException:
-                    return true;
-                case Orleans.Serialization.UnavailableExceptionFallbackException fallback
-                    when fallback.ExceptionType?.Contains("Npgsql", StringComparison.Ordinal) == true || fallback.ExceptionType?.Contains("Socket", StringComparison.Ordinal) == true:
-                    return true;
-            }
-        }
-
-        return false;
-    }
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure in {Method}")]
     private partial void LogUnexpected(Exception exception, string method);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Method}: the caller went away ({ExceptionType})")]
     private partial void LogCancelled(string method, string exceptionType);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} failed with {StatusCode} ({ExceptionType})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} failed with UNAVAILABLE")]
+    private partial void LogUnavailable(Exception exception, string method);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} failed with {StatusCode} ({ExceptionType})")]
     private partial void LogMapped(string method, StatusCode statusCode, string exceptionType);
 }
