@@ -28,7 +28,7 @@ internal sealed record AckRecord(string CorrelationId, bool IsResume, int Genera
 /// <summary>
 /// One conversation of the <see cref="TestAdapter"/>, in a closed loop: it sends its next message
 /// (unique id) when the previous one is acknowledged. REJECTED UNAVAILABLE: resend the same id after
-/// a pause. Stream broken: on the adapter's next connection, resume after the last sequence received,
+/// a pause (ABORTED too: a concurrent write won). Stream broken: on the adapter's next connection, resume after the last sequence received,
 /// then resend the same id. Any other ack fails the run.
 /// </summary>
 internal sealed class ConversationDriver(string threadId, string customerId)
@@ -138,7 +138,7 @@ internal sealed class ConversationDriver(string threadId, string customerId)
                         _generation = connection.Generation;
                         Interlocked.Increment(ref _resumes);
                     }
-                    else if (resume is { Status: AckStatus.Rejected, Code: (int)Grpc.Core.StatusCode.Unavailable })
+                    else if (resume is { Status: AckStatus.Rejected, Code: (int)Grpc.Core.StatusCode.Unavailable or (int)Grpc.Core.StatusCode.Aborted })
                     {
                         await Task.Delay(RetryPause, cancellationToken);
                         continue;
@@ -178,7 +178,7 @@ internal sealed class ConversationDriver(string threadId, string customerId)
                         pending = null;
                         break;
 
-                    case AckStatus.Rejected when ack.Code == (int)Grpc.Core.StatusCode.Unavailable:
+                    case AckStatus.Rejected when ack.Code is (int)Grpc.Core.StatusCode.Unavailable or (int)Grpc.Core.StatusCode.Aborted:
                         await Task.Delay(RetryPause, cancellationToken);
                         break;
 

@@ -34,6 +34,9 @@ internal sealed record SiloSettings(string Name, string ConnectionString, string
         $"--ContactGrains:Cluster:ServiceId={ServiceId}",
         "--ContactGrains:Cluster:FastFailureDetection=true",
         "--Logging:LogLevel:Default=Warning",
+        // Named, or the console provider copies its own obsolete (unset) timestamp options over the
+        // formatter's and the lines below are ignored: no timestamps.
+        "--Logging:Console:FormatterName=simple",
         "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
         "--Logging:Console:FormatterOptions:UseUtcTimestamp=true",
         .. Extra.Select(setting => $"--{setting.Key}={setting.Value}"),

@@ -12,7 +12,18 @@ internal static class Transcripts
     public static async Task<(IReadOnlyList<TimelineEntry> Entries, long LastSequence)> ReadAsync(
         ChannelService.ChannelServiceClient client, string conversationId)
     {
+        var transcript = await ReadAsync(client, new ConversationAddress { ConversationId = conversationId });
+        return (transcript.Entries, transcript.LastSequence);
+    }
+
+    /// <summary>
+    /// The whole transcript of the conversation <paramref name="address"/> names (by id, or by the
+    /// calling channel's thread id), every page read through that address. UNAVAILABLE is retried.
+    /// </summary>
+    public static async Task<Transcript> ReadAsync(ChannelService.ChannelServiceClient client, ConversationAddress address)
+    {
         var entries = new List<TimelineEntry>();
+        var conversationIds = new List<string>();
         ulong after = 0;
         ulong last;
         do
@@ -20,12 +31,17 @@ internal static class Transcripts
             var page = await RetryUnavailableAsync(() => client.GetTranscriptAsync(
                 new GetTranscriptRequest
                 {
-                    Conversation = new ConversationAddress { ConversationId = conversationId },
+                    Conversation = address,
                     AfterSequence = after,
                     MaxEntries = 500,
                 },
                 deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
             entries.AddRange(page.Entries);
+            if (!conversationIds.Contains(page.ConversationId, StringComparer.Ordinal))
+            {
+                conversationIds.Add(page.ConversationId);
+            }
+
             last = page.LastSequence;
             if (page.Entries.Count == 0)
             {
@@ -36,7 +52,7 @@ internal static class Transcripts
         }
         while (after < last);
 
-        return (entries, (long)last);
+        return new Transcript(string.Join(" then ", conversationIds), entries, (long)last);
     }
 
     public static async Task<T> RetryUnavailableAsync<T>(Func<Task<T>> call)
@@ -58,3 +74,9 @@ internal static class Transcripts
     public static IReadOnlyList<string> CustomerMessageIds(IEnumerable<TimelineEntry> entries) =>
         [.. entries.Where(e => e.Message is { Sender: SenderKind.Customer }).Select(e => e.Message.AdapterMessageId)];
 }
+
+/// <summary>
+/// A transcript as read: the conversation id the responses named (several, joined with " then ",
+/// if pages disagreed), every entry, and the conversation's last sequence.
+/// </summary>
+internal sealed record Transcript(string ConversationId, IReadOnlyList<TimelineEntry> Entries, long LastSequence);
