@@ -1,0 +1,336 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using ContactGrains.Bot.Text;
+
+namespace ContactGrains.Bot.Signals;
+
+/// <summary>
+/// The default <see cref="ISignalDetector"/>: lexicons (<see cref="SignalLexicon"/>) and rules, in
+/// English and French. A message is split into clauses (at punctuation and at words such as "but",
+/// "just", "mais"), so a declined human ("I don't need an adviser, just …") is told from a request
+/// in the next clause ("not the bot, a human please").
+/// </summary>
+public sealed class LexiconSignalDetector : ISignalDetector
+{
+    // A negation this far (in words) before a mention of a human declines it; "no"/"non" only right before.
+    private const int NegationReach = 6;
+    private const int TightNegationReach = 2;
+    private const int RequestFrameReach = 5;
+
+    private static readonly char[] ClausePunctuation = ['.', ',', ';', ':', '!', '?', '\n', '\r', '(', ')', '—', '–'];
+
+    private readonly Compiled _english = new(SignalLexicon.English, LanguageAnalyzer.For("en"));
+    private readonly Compiled _french = new(SignalLexicon.French, LanguageAnalyzer.For("fr"));
+
+    /// <inheritdoc />
+    public TurnSignals Detect(string text, string language)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var lexicon = language.StartsWith("fr", StringComparison.OrdinalIgnoreCase) ? _french : _english;
+        var clauses = SplitClauses(text, lexicon);
+        var all = clauses.SelectMany(c => c).ToArray();
+        if (all.Length == 0)
+        {
+            return TurnSignals.None with { AngerCues = [], Terms = [] };
+        }
+
+        var (request, cue, remainder) = ReadHumanRequest(clauses, all, lexicon);
+        var (anger, angerCues) = ReadAnger(text, all, lexicon);
+        var (topic, topicCue) = ReadSensitiveTopic(clauses, lexicon);
+        var saysItDidNotHelp = lexicon.DidNotHelp.Any(p => p.Find(all, 0) is not null);
+        var smallTalk = all.Length <= 8 && all.All(lexicon.SmallTalk.Contains);
+        var prefersHumans = clauses.Any(c => lexicon.PrefersHumans.Any(p => p.Find(c, 0) is not null));
+        return new TurnSignals(request, cue, anger, angerCues, topic, topicCue, saysItDidNotHelp, smallTalk, prefersHumans,
+            lexicon.Terms(all), remainder);
+    }
+
+    private static List<string[]> SplitClauses(string text, Compiled lexicon)
+    {
+        var clauses = new List<string[]>();
+        foreach (var piece in text.Split(ClausePunctuation, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tokens = TextNormalizer.Normalize(piece).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var start = tokens.Length > 0 && lexicon.ClauseBreaks.Contains(tokens[0]) ? 1 : 0;
+            for (var i = 0; i < tokens.Length; i++)
+            {
+                if (i > start && lexicon.ClauseBreaks.Contains(tokens[i]))
+                {
+                    clauses.Add(tokens[start..i]);
+                    start = i + 1;
+                }
+            }
+
+            if (start < tokens.Length)
+            {
+                clauses.Add(tokens[start..]);
+            }
+        }
+
+        return clauses;
+    }
+
+    private static (HumanRequest Request, string? Cue, string? Remainder) ReadHumanRequest(List<string[]> clauses, string[] all, Compiled lexicon)
+    {
+        // "agent", "human please", "un conseiller svp": a message that is little more than a human noun.
+        var meaningful = all.Where(t => !lexicon.FillerWords.Contains(t)).ToArray();
+        if (meaningful.Length == 1 && lexicon.HumanNouns.Any(n => n.Find(meaningful, 0) is not null))
+        {
+            return (HumanRequest.Explicit, meaningful[0], null);
+        }
+
+        string? negatedCue = null;
+        var negatedClause = -1;
+        for (var c = 0; c < clauses.Count; c++)
+        {
+            var clause = clauses[c];
+            foreach (var (start, end) in Mentions(clause, lexicon))
+            {
+                var mention = string.Join(' ', clause[start..end]);
+                if (IsNegated(clause, start, lexicon))
+                {
+                    negatedCue ??= mention;
+                    negatedClause = negatedClause < 0 ? c : negatedClause;
+                }
+                else
+                {
+                    return (HumanRequest.Explicit, mention, null);
+                }
+            }
+        }
+
+        if (negatedCue is null)
+        {
+            return (HumanRequest.None, null, null);
+        }
+
+        var rest = string.Join(' ', clauses.Skip(negatedClause + 1).SelectMany(c => c));
+        return (HumanRequest.Negated, negatedCue, rest.Length == 0 ? null : rest);
+    }
+
+    /// <summary>Where a clause mentions a human the customer could be asking for: strong phrases, or a human noun after a request verb.</summary>
+    private static IEnumerable<(int Start, int End)> Mentions(string[] clause, Compiled lexicon)
+    {
+        var masked = new bool[clause.Length];
+        foreach (var sense in lexicon.NotHumanSenses)
+        {
+            for (var from = 0; sense.Find(clause, from) is { } hit; from = hit.Start + 1)
+            {
+                Array.Fill(masked, true, hit.Start, hit.End - hit.Start);
+            }
+        }
+
+        foreach (var phrase in lexicon.HumanPhrases)
+        {
+            if (phrase.Find(clause, 0) is { } hit && !masked[hit.Start..hit.End].Any(m => m))
+            {
+                yield return hit;
+            }
+        }
+
+        foreach (var noun in lexicon.HumanNouns)
+        {
+            for (var from = 0; noun.Find(clause, from) is { } hit; from = hit.Start + 1)
+            {
+                if (masked[hit.Start..hit.End].Any(m => m))
+                {
+                    continue;
+                }
+
+                var window = clause[Math.Max(0, hit.Start - RequestFrameReach)..hit.Start];
+                if (lexicon.RequestFrames.Any(f => f.Find(window, 0) is not null))
+                {
+                    yield return hit;
+                }
+            }
+        }
+    }
+
+    private static bool IsNegated(string[] clause, int mentionStart, Compiled lexicon)
+    {
+        var before = clause[..mentionStart];
+        if (lexicon.NegationExceptions.Any(e => e.Find(before, 0) is not null))
+        {
+            return false; // "why can't I talk to a person?" asks for one
+        }
+
+        foreach (var negation in lexicon.Negations)
+        {
+            for (var from = 0; negation.Find(before, from) is { } hit; from = hit.Start + 1)
+            {
+                var reach = negation.Source is "no" or "non" ? TightNegationReach : NegationReach;
+                if (mentionStart - hit.End < reach)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static (double Anger, ImmutableArray<string> Cues) ReadAnger(string raw, string[] all, Compiled lexicon)
+    {
+        var cues = ImmutableArray.CreateBuilder<string>();
+        var score = 0.0;
+
+        if (IsShouted(raw))
+        {
+            cues.Add("capitals");
+            score += 0.4;
+        }
+
+        var (runs, longest) = PunctuationRuns(raw);
+        if (runs > 0)
+        {
+            cues.Add("repeated-punctuation");
+            score += runs > 1 || longest >= 4 ? 0.4 : 0.3;
+        }
+
+        void Add(string cue, SignalPhrase[] phrases, double weight)
+        {
+            if (phrases.Any(p => p.Find(all, 0) is not null))
+            {
+                cues.Add(cue);
+                score += weight;
+            }
+        }
+
+        Add("insult", lexicon.Insults, 0.5);
+        Add("threat-to-leave", lexicon.ThreatsToLeave, 0.5);
+        Add("exasperation", lexicon.Exasperation, 0.4);
+        Add("still-not-working", lexicon.StillNotWorking, 0.3);
+        return (Math.Min(1.0, score), cues.ToImmutable());
+    }
+
+    /// <summary>Shouting: most letters in capitals, or several long words in capitals (one capitalised word is emphasis, not anger).</summary>
+    private static bool IsShouted(string raw)
+    {
+        int letters = 0, upper = 0, shoutedWords = 0, wordLetters = 0, wordUpper = 0;
+        foreach (var ch in raw.Append(' '))
+        {
+            if (char.IsLetter(ch))
+            {
+                letters++;
+                wordLetters++;
+                if (char.IsUpper(ch))
+                {
+                    upper++;
+                    wordUpper++;
+                }
+            }
+            else
+            {
+                if (wordLetters >= 4 && wordUpper == wordLetters)
+                {
+                    shoutedWords++;
+                }
+
+                wordLetters = wordUpper = 0;
+            }
+        }
+
+        return (letters >= 12 && upper >= 0.6 * letters) || shoutedWords >= 3;
+    }
+
+    private static (int Runs, int Longest) PunctuationRuns(string raw)
+    {
+        int runs = 0, longest = 0, current = 0;
+        foreach (var ch in raw.Append(' '))
+        {
+            if (ch is '!' or '?')
+            {
+                current++;
+                continue;
+            }
+
+            if (current >= 2)
+            {
+                runs++;
+                longest = Math.Max(longest, current);
+            }
+
+            current = 0;
+        }
+
+        return (runs, longest);
+    }
+
+    private static (string? Topic, string? Cue) ReadSensitiveTopic(List<string[]> clauses, Compiled lexicon)
+    {
+        foreach (var (topic, phrases) in lexicon.SensitiveTopics)
+        {
+            foreach (var clause in clauses)
+            {
+                foreach (var phrase in phrases)
+                {
+                    for (var from = 0; phrase.Find(clause, from) is { } hit; from = hit.Start + 1)
+                    {
+                        // "I'm not complaining, just asking": a topic declined is not raised.
+                        if (!IsNegatedTightly(clause, hit.Start, lexicon))
+                        {
+                            return (topic, string.Join(' ', clause[hit.Start..hit.End]));
+                        }
+                    }
+                }
+            }
+        }
+
+        return (null, null);
+    }
+
+    private static bool IsNegatedTightly(string[] clause, int start, Compiled lexicon)
+    {
+        var before = clause[Math.Max(0, start - 3)..start];
+        return lexicon.Negations.Any(n => n.Find(before, 0) is not null);
+    }
+
+    /// <summary>A lexicon with its phrases parsed once.</summary>
+    private sealed class Compiled
+    {
+        private readonly LanguageAnalyzer _analyzer;
+
+        public Compiled(SignalLexicon.Language source, LanguageAnalyzer analyzer)
+        {
+            _analyzer = analyzer;
+            RequestFrames = Parse(source.RequestFrames);
+            HumanNouns = Parse(source.HumanNouns);
+            HumanPhrases = Parse(source.HumanPhrases);
+            NotHumanSenses = Parse(source.NotHumanSenses);
+            Negations = Parse(source.Negations);
+            NegationExceptions = Parse(source.NegationExceptions);
+            ClauseBreaks = source.ClauseBreaks.ToFrozenSet(StringComparer.Ordinal);
+            FillerWords = source.FillerWords.ToFrozenSet(StringComparer.Ordinal);
+            PrefersHumans = Parse(source.PrefersHumans);
+            Insults = Parse(source.Insults);
+            ThreatsToLeave = Parse(source.ThreatsToLeave);
+            StillNotWorking = Parse(source.StillNotWorking);
+            Exasperation = Parse(source.Exasperation);
+            DidNotHelp = Parse(source.DidNotHelp);
+            SmallTalk = source.SmallTalk.ToFrozenSet(StringComparer.Ordinal);
+            SensitiveTopics = [.. source.SensitiveTopics.Select(t => (t.Key, Parse(t.Value)))];
+        }
+
+        public SignalPhrase[] RequestFrames { get; }
+        public SignalPhrase[] HumanNouns { get; }
+        public SignalPhrase[] HumanPhrases { get; }
+        public SignalPhrase[] NotHumanSenses { get; }
+        public SignalPhrase[] Negations { get; }
+        public SignalPhrase[] NegationExceptions { get; }
+        public FrozenSet<string> ClauseBreaks { get; }
+        public FrozenSet<string> FillerWords { get; }
+        public SignalPhrase[] PrefersHumans { get; }
+        public SignalPhrase[] Insults { get; }
+        public SignalPhrase[] ThreatsToLeave { get; }
+        public SignalPhrase[] StillNotWorking { get; }
+        public SignalPhrase[] Exasperation { get; }
+        public SignalPhrase[] DidNotHelp { get; }
+        public FrozenSet<string> SmallTalk { get; }
+        public (string Topic, SignalPhrase[] Phrases)[] SensitiveTopics { get; }
+
+        /// <summary>The content words of a message, stemmed and distinct.</summary>
+        public ImmutableArray<string> Terms(string[] tokens) =>
+            [.. tokens.Where(t => _analyzer.IsContentToken(t) && !SmallTalk.Contains(t)).Select(_analyzer.Stem).Distinct(StringComparer.Ordinal)];
+
+        private static SignalPhrase[] Parse(string[] phrases) => [.. phrases.Select(SignalPhrase.Parse)];
+    }
+}
