@@ -51,7 +51,9 @@ public sealed record HandoffContext(
     [property: Id(11)] ImmutableArray<TimelineEntry> LastEntries,
     [property: Id(12)] long LastSequence,
     [property: Id(13)] Owner Owner,
-    [property: Id(14)] ConversationStatus Status);
+    [property: Id(14)] ConversationStatus Status,
+    [property: Id(15)] ImmutableArray<string> HandoffReasonCodes = default,
+    [property: Id(16)] ImmutableSortedDictionary<string, string>? HandoffSignals = null);
 
 /// <summary>A conversation proposed to one agent, who accepts or declines before <see cref="ExpiresAt"/>.</summary>
 [GenerateSerializer, Immutable, Alias("cg.OfferView")]

@@ -38,7 +38,13 @@ public sealed record OwnershipChange(
     [property: Id(1)] Owner From,
     [property: Id(2)] Owner To,
     [property: Id(3)] string ReasonCode,
-    [property: Id(4)] string Reason);
+    [property: Id(4)] string Reason,
+    [property: Id(5)] ImmutableArray<string> ReasonCodes = default,
+    [property: Id(6)] ImmutableSortedDictionary<string, string>? Signals = null)
+{
+    /// <summary>Every reason of this change, the main one (<see cref="ReasonCode"/>) first.</summary>
+    public ImmutableArray<string> AllReasonCodes => ReasonCodes.IsDefaultOrEmpty ? [ReasonCode] : ReasonCodes;
+}
 
 /// <summary>The customer as an adapter knows them: enough to start a conversation.</summary>
 [GenerateSerializer, Immutable, Alias("cg.CustomerIdentity")]

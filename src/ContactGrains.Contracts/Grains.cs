@@ -145,7 +145,22 @@ public interface ICustomerGrain : IGrainWithStringKey
 
     [Alias("ConversationClosed")]
     Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at);
+
+    /// <summary>The bot answered <paramref name="intentId"/> in a conversation: a later contact about it within days is a repeat contact.</summary>
+    [Alias("IntentAnswered")]
+    Task IntentAnswered(string conversationId, string intentId, DateTimeOffset at);
+
+    /// <summary>The customer said they prefer humans: their next conversations start with a human.</summary>
+    [Alias("PrefersHumans")]
+    Task PrefersHumans(DateTimeOffset at);
 }
+
+/// <summary>An intent the bot answered for a customer, in which conversation, and when.</summary>
+[GenerateSerializer, Immutable, Alias("cg.IntentContact")]
+public sealed record IntentContact(
+    [property: Id(0)] string IntentId,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string ConversationId);
 
 [GenerateSerializer, Alias("cg.CustomerTier")]
 public enum CustomerTier
@@ -167,7 +182,9 @@ public sealed record CustomerProfile(
     [property: Id(1)] string? DisplayName,
     [property: Id(2)] string? Language,
     [property: Id(3)] CustomerTier Tier,
-    [property: Id(4)] ImmutableArray<ContactRecord> Contacts);
+    [property: Id(4)] ImmutableArray<ContactRecord> Contacts,
+    [property: Id(5)] bool PrefersHumans = false,
+    [property: Id(6)] ImmutableArray<IntentContact> Intents = default);
 
 /// <summary>
 /// A live adapter connection on some silo. A conversation pushes to its delivery target the entries

@@ -11,7 +11,7 @@ public static class QueuePriority
 {
     public const int Normal = 0;
 
-    /// <summary>The bot failed to understand the customer at least twice before they asked for a human.</summary>
+    /// <summary>The bot kept failing, the customer is frustrated, or the topic is sensitive: they have waited enough.</summary>
     public const int EscalatedAfterBotFailure = 10;
 
     /// <summary>An agent transferred the conversation: the customer has already waited once.</summary>
@@ -39,7 +39,8 @@ public sealed record QueueRequest(
 public sealed record QueuePlacement(
     [property: Id(0)] string QueueKey,
     [property: Id(1)] int Position,
-    [property: Id(2)] TimeSpan? EstimatedWait);
+    [property: Id(2)] TimeSpan? EstimatedWait,
+    [property: Id(3)] int AgentsSignedIn = 0);
 
 /// <summary>
 /// What a queue knows of one agent who can serve it: announced by the agent whenever its presence

@@ -1,4 +1,6 @@
 using ContactGrains.Bot;
+using ContactGrains.Bot.Signals;
+using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -11,11 +13,18 @@ public static class GrainServices
     /// <summary>
     /// Registers the bot answering from <paramref name="knowledgeBase"/> and the routing catalog built
     /// from its skills and languages. Routing options are read from <see cref="RoutingOptions"/>
-    /// (configure them with <c>Configure&lt;RoutingOptions&gt;</c>).
+    /// (configure them with <c>Configure&lt;RoutingOptions&gt;</c>), the ownership policy's from
+    /// <see cref="OwnershipOptions"/>.
     /// </summary>
     public static IServiceCollection AddContactGrainsDomain(this IServiceCollection services, KnowledgeBase knowledgeBase)
     {
         services.AddSingleton<IBot>(new KnowledgeBaseBot(knowledgeBase));
+        services.AddSingleton<ISignalDetector, LexiconSignalDetector>();
+        services.AddOptions<OwnershipOptions>();
+        services.AddSingleton(provider => new OwnershipPolicy(provider.GetRequiredService<IOptions<OwnershipOptions>>().Value));
+        services.AddSingleton(provider => new TurnJudge(
+            provider.GetRequiredService<IBot>(), provider.GetRequiredService<ISignalDetector>(), provider.GetRequiredService<OwnershipPolicy>(),
+            provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent));
         services.AddSingleton(provider => RoutingCatalog.From(knowledgeBase, provider.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddOptions<RoutingOptions>();
         services.AddOptions<Conversations.ConversationOptions>();

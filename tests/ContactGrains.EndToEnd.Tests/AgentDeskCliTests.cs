@@ -51,7 +51,8 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
 
         input.Type("/resolve email-updated");
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.Closed));
-        Assert.Equal("email-updated", adapter.EntriesOf(conversationId).Single(e => e.Status?.Kind == StatusKind.Resolved).Status.Detail);
+        // The customer reads a notice in their language; the wrap-up code is the agent's, in the ledger.
+        Assert.Equal("Your adviser has marked your request as resolved.", adapter.EntriesOf(conversationId).Single(e => e.Status?.Kind == StatusKind.Resolved).Status.Detail);
 
         input.Type("/quit");
         Assert.Equal(0, await desk.WaitAsync(SafetyTimeout));

@@ -36,7 +36,7 @@ public sealed class AgentOperationsTests(AgentSiloFixture silo)
         Assert.Equal(0u, (await from.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available })).Assignments);
 
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Count(e => e.Status?.Kind == StatusKind.Queued) == 2);
-        Assert.StartsWith("You are being transferred to another adviser.",
+        Assert.StartsWith("Vous êtes transféré vers un autre conseiller.",
             adapter.EntriesOf(conversationId).Last(e => e.Status?.Kind == StatusKind.Queued).Status.Detail);
 
         await to.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });

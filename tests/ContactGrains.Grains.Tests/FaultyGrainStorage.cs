@@ -3,27 +3,89 @@ using Orleans.Storage;
 namespace ContactGrains.Grains.Tests;
 
 /// <summary>
-/// Grain storage that fails the writes a test chooses (the database going away at the worst
-/// moment) and passes everything else to the real storage underneath.
+/// Grain storage that fails the writes (and reads) a test chooses (the database going away at the
+/// worst moment) and passes everything else to the real storage underneath.
 /// </summary>
 public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 {
-    private volatile Func<string, GrainId, bool>? _failWrite;
+    private volatile WriteRule? _failWrite;
+    private volatile Func<string, GrainId, bool>? _failRead;
+    private int _injectedWriteFailures;
+
+    /// <summary>How a chosen write fails.</summary>
+    public enum WriteFault
+    {
+        /// <summary>The write never reaches the database.</summary>
+        Lost = 0,
+
+        /// <summary>The write is stored, but its reply is lost: the caller hears a failure and keeps the old ETag.</summary>
+        LandedButReplyLost = 1,
+    }
+
+    /// <summary>Writes refused (or whose reply was dropped) so far: lets a test wait for a failure in a timer or a one-way call.</summary>
+    public int InjectedWriteFailures => Volatile.Read(ref _injectedWriteFailures);
 
     /// <summary>Fails every write of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/>.</summary>
-    public void FailWritesOf(string stateName, GrainId grainId) =>
-        _failWrite = (name, id) => name == stateName && id == grainId;
+    public void FailWritesOf(string stateName, GrainId grainId) => FailWhen((name, id) => name == stateName && id == grainId, WriteFault.Lost);
 
-    public void Heal() => _failWrite = null;
+    /// <summary>
+    /// Fails only the <paramref name="nth"/> write (counted from now, 1 = the next one) of a state named
+    /// <paramref name="stateName"/> for <paramref name="grainId"/>; the writes before and after it succeed.
+    /// </summary>
+    public void FailWrite(string stateName, GrainId grainId, int nth = 1, WriteFault fault = WriteFault.Lost)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
+        var seen = 0;
+        FailWhen((name, id) => name == stateName && id == grainId && Interlocked.Increment(ref seen) == nth, fault);
+    }
+
+    /// <summary>Fails every read of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/> (an activation cannot reload).</summary>
+    public void FailReadsOf(string stateName, GrainId grainId) => _failRead = (name, id) => name == stateName && id == grainId;
+
+    public void Heal()
+    {
+        _failWrite = null;
+        _failRead = null;
+    }
+
+    /// <summary>What the storage underneath holds, read past any injected fault.</summary>
+    public async Task<IGrainState<T>> ReadStoredAsync<T>(string stateName, GrainId grainId)
+        where T : new()
+    {
+        var stored = new GrainState<T>(new T());
+        await inner.ReadStateAsync(stateName, grainId, stored);
+        return stored;
+    }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        inner.ReadStateAsync(stateName, grainId, grainState);
+        _failRead?.Invoke(stateName, grainId) == true
+            ? throw new IOException($"Injected failure reading {stateName} of {grainId}.")
+            : inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        _failWrite?.Invoke(stateName, grainId) == true
-            ? throw new IOException($"Injected failure writing {stateName} of {grainId}.")
-            : inner.WriteStateAsync(stateName, grainId, grainState);
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var rule = _failWrite;
+        if (rule?.Matches(stateName, grainId) != true)
+        {
+            await inner.WriteStateAsync(stateName, grainId, grainState);
+            return;
+        }
+
+        Interlocked.Increment(ref _injectedWriteFailures);
+        if (rule.Fault == WriteFault.LandedButReplyLost)
+        {
+            // A copy, so the caller's state keeps its old ETag as if the reply never came.
+            await inner.WriteStateAsync(stateName, grainId, new GrainState<T>(grainState.State, grainState.ETag) { RecordExists = grainState.RecordExists });
+            throw new IOException($"Injected failure writing {stateName} of {grainId} (stored, reply lost).");
+        }
+
+        throw new IOException($"Injected failure writing {stateName} of {grainId}.");
+    }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
+
+    private void FailWhen(Func<string, GrainId, bool> match, WriteFault fault) => _failWrite = new WriteRule(match, fault);
+
+    private sealed record WriteRule(Func<string, GrainId, bool> Matches, WriteFault Fault);
 }

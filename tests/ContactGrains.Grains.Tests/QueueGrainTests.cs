@@ -35,7 +35,7 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         var moved = Assert.Single(after.Skip(before.Count));
         Assert.Equal(StatusKind.Queued, moved.Status?.Kind);
         Assert.Equal(1, moved.Status!.QueuePosition);
-        Assert.StartsWith("You moved up in the queue. Position 1", moved.Status.Detail);
+        Assert.StartsWith("Vous avez avancé dans la file d'attente. Position 1", moved.Status.Detail);
         Assert.Equal(new Owner(OwnerKind.Queue, "security:fr"), (await second.GetSnapshot()).Owner);
         await second.Close(TestData.Channel, OwnershipReasons.ClosedByAdapter, "Done.");
     }
@@ -45,10 +45,10 @@ public sealed class QueueGrainTests(ClusterFixture fixture)
         var thread = Grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(TestData.Channel, TestData.UniqueId("thread")));
         var started = await thread.GetOrStart(TestData.Customer(TestData.UniqueId("cust"), "fr"), knownClosedId: null);
         var conversation = Grains.GetGrain<IConversationGrain>(started!.ConversationId);
-        var topic = await conversation.ReceiveCustomerMessage(TestData.Message("m1", "Quelqu'un a utilisé ma carte sans mon accord"), null);
-        Assert.Equal("suspicious_transaction", topic.Entries[^1].Message?.Bot?.IntentId);
-        var handoff = await conversation.ReceiveCustomerMessage(TestData.Message("m2", "Je veux parler à un conseiller"), null);
+        // Fraud is human-only: the first message goes to the security queue.
+        var handoff = await conversation.ReceiveCustomerMessage(TestData.Message("m1", "Quelqu'un a utilisé ma carte sans mon accord"), null);
         Assert.Equal(StatusKind.Queued, handoff.Entries[^1].Status?.Kind);
+        Assert.Equal(OwnershipReasons.SensitiveTopic, (await conversation.GetSnapshot()).Ledger[^1].ReasonCode);
         return conversation;
     }
 

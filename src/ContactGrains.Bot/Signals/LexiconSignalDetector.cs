@@ -13,7 +13,7 @@ namespace ContactGrains.Bot.Signals;
 public sealed class LexiconSignalDetector : ISignalDetector
 {
     // A negation this far (in words) before a mention of a human declines it; "no"/"non" only right before.
-    private const int NegationReach = 6;
+    private const int NegationReach = 8;
     private const int TightNegationReach = 2;
     private const int RequestFrameReach = 5;
 
@@ -40,8 +40,11 @@ public sealed class LexiconSignalDetector : ISignalDetector
         var saysItDidNotHelp = lexicon.DidNotHelp.Any(p => p.Find(all, 0) is not null);
         var smallTalk = all.Length <= 8 && all.All(lexicon.SmallTalk.Contains);
         var prefersHumans = clauses.Any(c => lexicon.PrefersHumans.Any(p => p.Find(c, 0) is not null));
+        var stakes = lexicon.HighStakes.Select(p => p.Find(all, 0) is { } hit ? string.Join(' ', all[hit.Start..hit.End]) : null).FirstOrDefault(c => c is not null);
+        remainder ??= clauses.Count > 1 ? string.Join(' ', clauses.Skip(1).SelectMany(c => c)) : null;
+        var asksIfBot = lexicon.AsksIfBot.Any(p => p.Find(all, 0) is not null);
         return new TurnSignals(request, cue, anger, angerCues, topic, topicCue, saysItDidNotHelp, smallTalk, prefersHumans,
-            lexicon.Terms(all), remainder);
+            lexicon.Terms(all), remainder, stakes, asksIfBot);
     }
 
     private static List<string[]> SplitClauses(string text, Compiled lexicon)
@@ -182,8 +185,9 @@ public sealed class LexiconSignalDetector : ISignalDetector
         var (runs, longest) = PunctuationRuns(raw);
         if (runs > 0)
         {
+            // "??" is impatience; "!!!" or "hello??? anyone???" is anger.
             cues.Add("repeated-punctuation");
-            score += runs > 1 || longest >= 4 ? 0.4 : 0.3;
+            score += runs > 1 || longest >= 3 ? 0.6 : 0.3;
         }
 
         void Add(string cue, SignalPhrase[] phrases, double weight)
@@ -195,8 +199,8 @@ public sealed class LexiconSignalDetector : ISignalDetector
             }
         }
 
-        Add("insult", lexicon.Insults, 0.5);
-        Add("threat-to-leave", lexicon.ThreatsToLeave, 0.5);
+        Add("insult", lexicon.Insults, 0.6);
+        Add("threat-to-leave", lexicon.ThreatsToLeave, 0.6);
         Add("exasperation", lexicon.Exasperation, 0.4);
         Add("still-not-working", lexicon.StillNotWorking, 0.3);
         return (Math.Min(1.0, score), cues.ToImmutable());
@@ -307,6 +311,8 @@ public sealed class LexiconSignalDetector : ISignalDetector
             Exasperation = Parse(source.Exasperation);
             DidNotHelp = Parse(source.DidNotHelp);
             SmallTalk = source.SmallTalk.ToFrozenSet(StringComparer.Ordinal);
+            HighStakes = Parse(source.HighStakes);
+            AsksIfBot = Parse(source.AsksIfBot);
             SensitiveTopics = [.. source.SensitiveTopics.Select(t => (t.Key, Parse(t.Value)))];
         }
 
@@ -325,6 +331,8 @@ public sealed class LexiconSignalDetector : ISignalDetector
         public SignalPhrase[] Exasperation { get; }
         public SignalPhrase[] DidNotHelp { get; }
         public FrozenSet<string> SmallTalk { get; }
+        public SignalPhrase[] HighStakes { get; }
+        public SignalPhrase[] AsksIfBot { get; }
         public (string Topic, SignalPhrase[] Phrases)[] SensitiveTopics { get; }
 
         /// <summary>The content words of a message, stemmed and distinct.</summary>

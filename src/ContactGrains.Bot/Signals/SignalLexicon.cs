@@ -23,6 +23,8 @@ internal static class SignalLexicon
         string[] Exasperation,
         string[] DidNotHelp,
         string[] SmallTalk,
+        string[] HighStakes,
+        string[] AsksIfBot,
         IReadOnlyDictionary<string, string[]> SensitiveTopics);
 
     public static readonly Language English = new(
@@ -44,14 +46,16 @@ internal static class SignalLexicon
             "customer service agent", "customer service rep*", "someone real", "somebody real", "someone from your team",
             "someone who can help", "speak to someone", "talk to someone", "speak with someone", "talk with someone",
             "speak to somebody", "talk to somebody", "call me back", "put me through", "transfer me", "escalate this",
-            "not a bot", "not a robot", "not a machine", "no more bot", "stop the bot",
+            "not a bot", "not a robot", "not a machine", "no more bot", "stop the bot", "anyone real", "anybody real",
+            "anyone there", "anybody there", "real human", "someone human",
         ],
         NotHumanSenses:
         [
             "user agent*", "delivery agent*", "travel agent*", "estate agent*", "insurance agent*", "shipping agent*", "courier agent*",
             "secret agent*", "collection agent*", "human resources", "human error", "human rights", "in person", "per person",
             "person at", "person who", "person that", "person signed", "another person", "same person", "the person",
-            "this person", "that person", "agent left", "agent said", "agent told", "agent dropped",
+            "this person", "that person", "what time __ someone", "what time __ somebody", "what time __ agent*",
+            "what time __ adviser*", "what hours __ someone", "when __ someone by phone", "someone by phone", "agent left", "agent said", "agent told", "agent dropped",
         ],
         Negations: ["don t", "do not", "dont", "doesn t", "didn t", "not", "no", "never", "without", "won t", "wont", "no need", "nor"],
         NegationExceptions: ["why _ not", "why don t", "why can t", "why cant", "can t i", "cant i", "why won t", "why isn t", "why no"],
@@ -63,6 +67,8 @@ internal static class SignalLexicon
             "always __ human*", "always __ real person", "rather __ human*", "rather __ real person", "hate bot*", "hate chatbot*",
             "hate robot*", "don t like bot*", "don t like chatbot*", "don t like robot*", "don t want __ bot*", "don t want __ robot*",
             "don t want __ machine*", "no bots", "no chatbot*", "not a bot", "not a robot", "not a machine", "bots are useless",
+            "not a fan of chatbot*", "not a fan of bot*", "not a fan of robot*", "rather deal with", "rather talk to a",
+            "rather speak to a", "rather speak with a", "rather chat with a",
         ],
         Insults:
         [
@@ -74,20 +80,21 @@ internal static class SignalLexicon
         [
             "go elsewhere", "tak* my business", "business elsewhere", "shop elsewhere", "switch to", "never order*", "never buy*", "never shop*", "last time i", "leaving you",
             "close my account and", "competitor*", "bad review", "review on", "trustpilot", "social media", "report you",
-            "tell everyone", "i m done", "i am done", "cancel everything", "never again",
+            "tell everyone", "i m done", "i am done", "cancel everything", "never again", "star review*", "1 star", "one star",
+            "reviews everywhere",
         ],
         StillNotWorking:
         [
             "still not", "still nothing", "still no", "still waiting", "still haven t", "still hasn t", "still doesn t", "still isn t",
             "still can t", "still broken", "still the same", "how many times", "third time", "3rd time", "fourth time", "again and again",
             "once again", "i already", "already told", "already asked", "already explained", "keep asking", "keep telling",
-            "for weeks", "for days", "for a month", "for ages",
+            "for weeks", "for days", "for a month", "for ages", "tried _ times", "tried again", "tried everything",
         ],
         Exasperation:
         [
             "unacceptable", "fed up", "sick of", "sick and tired", "frustrat*", "angry", "furious", "annoyed", "outrage*", "livid",
             "seriously", "are you kidding", "you re kidding", "unbelievable", "ridiculous", "disgusted", "had enough", "fuming", "appalling",
-            "nonsense", "lost patience", "had it", "come on",
+            "nonsense", "lost patience", "had it", "come on", "not happy", "unhappy", "not impressed", "not good enough",
         ],
         DidNotHelp:
         [
@@ -102,6 +109,12 @@ internal static class SignalLexicon
             "ok", "okay", "k", "great", "cool", "perfect", "nice", "yes", "yeah", "yep", "no", "nope", "bye", "goodbye", "see", "ya",
             "there", "lovely", "brilliant", "awesome", "sure", "fine", "alright", "much", "so", "very", "that", "s", "it", "all",
             "got", "understood", "appreciate", "have", "a", "day", "lot", "lots", "great", "excellent", "wonderful", "helpful", "was",
+        ],
+        AsksIfBot: ["are you a bot", "are you a robot", "are you human", "are you a real", "am i talking to a bot", "am i talking to a robot", "is this a bot", "is this a robot", "are you ai", "are you an ai"],
+        HighStakes:
+        [
+            "payment*", "card", "cards", "bank*", "money", "account", "security", "secure", "password", "charge*", "debit*",
+            "transaction*", "refund*", "login", "log in", "closing", "close my account", "close down",
         ],
         SensitiveTopics: new Dictionary<string, string[]>
         {
@@ -127,10 +140,14 @@ internal static class SignalLexicon
                 "unemployed", "redundan*", "laid off", "debt*", "struggling financially", "financial difficult*", "hardship",
                 "no money", "bailiff*", "cancer", "hospital*", "terminally ill", "disabled", "disabilit*", "carer",
                 "mental health", "depress*", "suicid*", "kill myself", "domestic abuse", "vulnerable", "benefits stopped",
+                "partially sighted", "blind", "visually impaired", "deaf", "hard of hearing", "can t read", "cannot read",
+                "dementia", "elderly", "cold call*", "confused",
             ],
             ["legal"] =
             [
-                "lawyer*", "solicitor*", "attorney*", "legal action", "legal team", "sue you", "sue your", "to sue", "will sue", "suing", "court", "small claims",
+                "lawyer will", "lawyers will", "my lawyer about", "contact* my lawyer", "call* my lawyer", "speak* to my lawyer",
+                "talk* to my lawyer", "through my lawyer", "hear from my lawyer", "lawyer involved", "involve my lawyer", "lawyer on",
+                "solicitor*", "attorney*", "legal action", "legal team", "sue you", "sue your", "to sue", "will sue", "suing", "court", "small claims",
                 "ombudsman", "trading standards", "take you to", "lawsuit", "legal proceedings",
             ],
             ["complaint"] = ["complain*", "formal complaint", "official complaint", "file a complaint", "make a complaint", "raise a complaint", "complaints department"],
@@ -146,7 +163,7 @@ internal static class SignalLexicon
         RequestFrames:
         [
             "parler", "discuter", "contacter", "joindre", "avoir", "passer", "passez", "mettre", "mettez", "veux", "voudrais", "voudrai",
-            "souhaite", "souhaiterais", "aimerais", "besoin", "puis je", "pourrais je", "est ce possible", "possible", "y a t il",
+            "souhaite", "souhaiterais", "aimerais", "besoin", "jveux", "jvoudrais", "veu", "puis je", "pourrais je", "est ce possible", "possible", "y a t il",
             "il y a", "transfer*", "demande", "rappel*", "appel*", "prefere*", "cherche", "trouver", "etre mis", "mis en relation",
             "relation", "donnez", "donner",
         ],
@@ -161,15 +178,16 @@ internal static class SignalLexicon
             "un humain", "une humaine", "un conseiller", "une conseillere", "un operateur", "une operatrice", "un agent",
             "un interlocuteur", "quelqu un de reel", "quelqu un de votre equipe", "parler a quelqu un", "parler avec quelqu un",
             "parler a une personne", "mettre en relation", "mettez moi en relation", "passez moi", "rappelez moi", "me rappeler",
-            "pas un robot", "pas une machine", "pas un bot",
+            "pas un robot", "pas une machine", "pas un bot", "parler a personne", "parler avec personne",
         ],
         NotHumanSenses:
         [
             "agent de livraison", "agent immobilier", "agent d assurance", "agent de voyage", "agent de securite", "ressources humaines",
             "erreur humaine", "droits de l homme", "en personne", "par personne", "la personne qui", "une personne a signe",
-            "cette personne", "autre personne", "meme personne", "agent a", "agent m a", "agent est",
+            "cette personne", "autre personne", "meme personne", "quelle heure __ quelqu un", "quelle heure __ conseill*",
+            "quelle heure __ joindre", "horaires __ quelqu un", "quelqu un par telephone", "agent a", "agent m a", "agent est",
         ],
-        Negations: ["pas", "jamais", "sans", "plus", "inutile", "aucun", "aucune", "ni", "non", "pas besoin"],
+        Negations: ["ne", "pas", "jamais", "sans", "plus", "inutile", "aucun", "aucune", "ni", "non", "pas besoin", "pas la peine"],
         NegationExceptions: ["pourquoi __ pas", "pourquoi je ne", "pourquoi on ne", "est ce que je ne peux pas", "je ne peux pas parler", "on ne peut pas parler", "impossible de parler", "impossible d avoir", "impossible de joindre", "pas moyen"],
         ClauseBreaks: ["mais", "juste", "seulement", "simplement", "plutot", "par contre", "cependant"],
         FillerWords: ["svp", "stp", "s il", "vous", "te", "plait", "plaît", "maintenant", "merci", "un", "une", "le", "la", "je", "veux", "bonjour", "vite", "tout", "de", "suite", "urgent", "vrai", "vraie"],
@@ -183,28 +201,32 @@ internal static class SignalLexicon
         ],
         Insults:
         [
-            "nul", "nulle", "nuls", "inutile*", "debile*", "ridicule*", "honteu*", "scandale*", "scandaleu*", "merde*", "putain", "bordel",
+            "nul", "nulle", "nuls", "c est inutile", "vous etes inutile*", "bot inutile", "robot inutile", "completement inutile",
+            "totalement inutile", "debile*", "ridicule*", "honteu*", "scandale*", "scandaleu*", "merde*", "putain", "bordel",
             "incompetent*", "lamentable*", "pitoyable*", "n importe quoi", "foutre", "fout", "con", "cons", "connard*", "abruti*",
-            "idiot*", "voleur*", "escroc*", "menteur*", "minable*", "catastroph*", "pourri*", "honte",
+            "idiot*", "voleur*", "escroc*", "menteur*", "minable*", "catastroph*", "pourri", "pourrie", "pourris", "honte",
         ],
         ThreatsToLeave:
         [
             "aller voir ailleurs", "voir ailleurs", "chez un concurrent", "concurren*", "plus jamais", "dernier achat",
-            "derniere fois que", "je vais partir", "je pars", "je quitte", "resilier tout", "mauvais avis", "avis negatif",
-            "laisser un avis", "reseaux sociaux", "trustpilot", "faire de la pub", "prevenir tout le monde",
+            "derniere fois que", "je vais partir chez", "je pars chez", "je quitte votre", "je vous quitte", "resilier tout", "mauvais avis", "avis negatif",
+            "laisser un avis", "reseaux sociaux", "trustpilot", "faire de la pub", "prevenir tout le monde", "1 etoile",
+            "une etoile", "etoile partout",
         ],
         StillNotWorking:
         [
-            "toujours pas", "toujours rien", "toujours aucun", "toujours en attente", "toujours le meme", "toujours la meme",
+            "toujours pas", "toujours rien", "toujours aucun", "toujours bloque*", "toujours coince*", "toujours au depot", "toujours en attente", "toujours le meme", "toujours la meme",
             "encore une fois", "encore et encore", "combien de fois", "troisieme fois", "3e fois", "quatrieme fois", "deja dit",
             "deja demande", "deja explique", "j ai deja", "depuis des semaines", "depuis des jours", "depuis un mois",
-            "ca fait des jours", "ca fait des semaines", "ca fait un mois",
+            "ca fait des jours", "ca fait des semaines", "ca fait un mois", "ca fait _ jours", "ca fait _ semaines",
+            "quand meme", "reessaye*", "essaye _ fois", "essaye plusieurs fois",
         ],
         Exasperation:
         [
             "inacceptable", "inadmissible", "ras le bol", "marre", "en ai marre", "furieu*", "enerve*", "agace*", "exaspere*",
             "en colere", "insupportable", "c est abuse", "abuse", "serieusement", "vous plaisantez", "c est une blague",
             "incroyable", "hallucinant", "degoute*", "scandalise*", "ca suffit", "j en peux plus", "a bout",
+            "commence a bien faire", "pas content*", "pas satisfait*", "mecontent*",
         ],
         DidNotHelp:
         [
@@ -220,6 +242,12 @@ internal static class SignalLexicon
             "c", "est", "tres", "nickel", "entendu", "compris", "ca", "marche", "vous", "aussi", "madame", "monsieur", "tout",
             "le", "monde", "infiniment", "excellent", "bravo",
         ],
+        AsksIfBot: ["t es un robot", "t es un bot", "es tu un bot", "es tu un robot", "etes vous un robot", "vous etes un robot", "tu es un robot", "c est un robot", "je parle a un robot", "je parle a un bot", "est ce un robot", "es tu humain", "etes vous humain", "vous etes humain"],
+        HighStakes:
+        [
+            "paiement*", "carte", "cartes", "banque*", "bancaire*", "argent", "compte", "securite", "mot de passe",
+            "debit*", "prelevement*", "virement*", "transaction*", "rembours*", "connexion", "fermer mon compte", "cloture*",
+        ],
         SensitiveTopics: new Dictionary<string, string[]>
         {
             ["fraud"] =
@@ -232,7 +260,8 @@ internal static class SignalLexicon
             ["dispute"] = ["litige*", "contest*", "opposition", "rejeter le paiement", "reclamation aupres de ma banque", "chargeback"],
             ["bereavement"] =
             [
-                "decede*", "deces", "est mort", "est morte", "obseques", "enterrement", "veuf", "veuve", "defunt*",
+                "decede*", "deces", "mari est mort", "pere est mort", "mere est morte", "femme est morte", "fils est mort", "fille est morte",
+                "conjoint est mort", "epoux est mort", "epouse est morte", "frere est mort", "soeur est morte", "obseques", "enterrement", "veuf", "veuve", "defunt*",
                 "feu mon", "feue ma", "perdu mon mari", "perdu ma femme", "perdu ma mere", "perdu mon pere", "perdu mon fils",
                 "perdu ma fille", "succession", "notaire", "nous a quittes",
             ],
@@ -242,11 +271,14 @@ internal static class SignalLexicon
                 "perdu mon emploi", "perdu mon travail", "licencie*", "chomage", "au chomage", "dette*", "surendette*",
                 "difficultes financieres", "difficulte financiere", "fins de mois difficiles", "sans argent", "plus d argent", "malade",
                 "maladie", "cancer", "hopital", "hospitalise*", "handicap*", "invalidite", "depression", "suicid*", "en finir",
-                "violence*", "vulnerable", "precarite", "rsa",
+                "violence*", "vulnerable", "precarite", "rsa", "malvoyant*", "aveugle", "sourd*", "personne agee", "agee",
+                "demarche*", "alzheimer", "ne comprend pas", "ne comprend rien", "tutelle", "curatelle",
             ],
             ["legal"] =
             [
-                "avocat*", "tribunal", "tribunaux", "justice", "poursui*", "porter plainte", "plainte contre", "mise en demeure",
+                "mon avocat va", "contacter mon avocat", "contacte mon avocat", "voir avec mon avocat", "par mon avocat",
+                "appeler mon avocat", "mes avocats", "mon avocat", "notre avocat", "saisir la justice", "saisir le tribunal",
+                "saisir le mediateur", "tribunal", "tribunaux", "justice", "poursui*", "porter plainte", "plainte contre", "mise en demeure",
                 "action en justice", "huissier*", "mediateur", "dgccrf", "ufc que choisir", "association de consommateurs", "proces",
             ],
             ["complaint"] = ["reclamation*", "plainte", "porter reclamation", "faire une reclamation", "deposer une reclamation", "service reclamation*", "me plaindre"],

@@ -29,7 +29,9 @@ public enum HumanRequest
 /// <param name="IsSmallTalk">Only greetings, thanks, yes/no, goodbyes: never a miss.</param>
 /// <param name="PrefersHumans">The customer says they prefer humans to bots, in general.</param>
 /// <param name="Terms">The message's content words, stemmed: tells the same question asked again.</param>
-/// <param name="Remainder">After a declined human (<see cref="HumanRequest.Negated"/>), what the customer asked instead; null otherwise.</param>
+/// <param name="Remainder">What the customer asked besides a human: after a declined human (<see cref="HumanRequest.Negated"/>), what they asked instead; otherwise the clauses after the first, or null.</param>
+/// <param name="StakesCue">A word of a high-stakes matter (payment, card, account, security), or null.</param>
+/// <param name="AsksIfBot">"Are you a bot?": a question about the assistant, not a request for a human.</param>
 public sealed record TurnSignals(
     HumanRequest HumanRequest,
     string? HumanCue,
@@ -41,7 +43,9 @@ public sealed record TurnSignals(
     bool IsSmallTalk,
     bool PrefersHumans,
     ImmutableArray<string> Terms,
-    string? Remainder)
+    string? Remainder,
+    string? StakesCue = null,
+    bool AsksIfBot = false)
 {
     /// <summary>A message with no signal at all.</summary>
     public static readonly TurnSignals None = new(HumanRequest.None, null, 0, [], null, null, false, false, false, [], null);

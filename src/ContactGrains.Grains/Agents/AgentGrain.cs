@@ -551,11 +551,12 @@ public sealed partial class AgentGrain(
                 continue;
             }
 
-            // An accept that failed after its claim: the conversation still waits for this agent.
-            // Only if this agent's claim really succeeded (idempotent on the queue): a stale record
-            // of a conversation the agent transferred away must not take it back.
+            // An accept that failed after its claim: the conversation still waits for this agent, in
+            // the queue it was claimed from. Only if this agent's claim really succeeded (idempotent
+            // on the queue) and is still current: a stale record of a conversation the agent
+            // transferred away or returned (its write failed) must not take it back.
             var record = State.Assignments[conversationId];
-            if (context.Owner.Kind == OwnerKind.Queue && context.Status == ConversationStatus.Open
+            if (context.Owner == new Owner(OwnerKind.Queue, record.QueueKey) && context.Status == ConversationStatus.Open
                 && record.OfferId is { } offerId && await Queue(record.QueueKey).Claim(offerId, Id))
             {
                 try

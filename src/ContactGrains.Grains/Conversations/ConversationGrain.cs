@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using ContactGrains.Bot;
+using ContactGrains.Bot.Signals;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,11 +15,10 @@ namespace ContactGrains.Grains.Conversations;
 /// </summary>
 public sealed partial class ConversationGrain(
     [PersistentState("conversation", StorageNames.Default)] IPersistentState<ConversationState> state,
-    IBot bot,
+    TurnJudge judge,
     TimeProvider time,
     IOptions<ConversationOptions> options,
     RoutingCatalog catalog,
-    IOptions<RoutingOptions> routingOptions,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -72,6 +73,8 @@ public sealed partial class ConversationGrain(
             State.CustomerName = profile.DisplayName;
             State.CustomerTier = profile.Tier;
             State.PreviousContacts = profile.Contacts.Count(c => c.ConversationId != Id);
+            State.CustomerPrefersHumans = profile.PrefersHumans;
+            State.EarlierIntents = profile.Intents.IsDefault ? [] : [.. profile.Intents.Where(i => i.ConversationId != Id)];
             ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,
                 "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
             Append(new StatusBody(StatusKind.Started, null), now);
@@ -246,7 +249,10 @@ public sealed partial class ConversationGrain(
                     closing.Add(Append(resolution, now));
                 }
 
-                closing.Add(Append(new StatusBody(StatusKind.Closed, reason), now));
+                var notice = reasonCode == OwnershipReasons.Inactive
+                    ? CustomerNotices.Get("ClosedInactive", State.Language, FormatDuration(options.Value.InactivityTimeout))
+                    : CustomerNotices.Get("Closed", State.Language);
+                closing.Add(Append(new StatusBody(StatusKind.Closed, notice), now));
             });
             Push(closing.DrainToImmutable());
             if (previousOwner.Kind == OwnerKind.Queue)
@@ -263,6 +269,11 @@ public sealed partial class ConversationGrain(
 
             LogClosed(Id, reasonCode);
             await StopInactivityReminderAsync();
+        }
+        else if (State.QueueKey is { } queueKey)
+        {
+            // A retried close: the first may have failed telling its queue (a no-op if the queue knows).
+            await Queue(queueKey).Remove(Id);
         }
 
         // Also on a repeated close: a retry after this call failed must still reach the customer.
@@ -337,85 +348,114 @@ public sealed partial class ConversationGrain(
     private void SetDeliveryTarget(IConversationObserver target) => State.DeliveryTarget = target;
 
     /// <summary>
-    /// The one place that decides who answers this turn. The bot answers while it owns the
-    /// conversation; an understood request for a human sends the conversation to the queue of the
-    /// last topic's skill in the customer's language. The ownership issue replaces this plain rule.
+    /// One customer message while the bot owns the conversation: the bot answers, the signal
+    /// detector reads the message, and the ownership policy decides whether a human takes over and
+    /// why. The grain records the decision (ledger, history) and carries it out; the rules live in
+    /// <see cref="OwnershipPolicy"/>. While a queue or an agent owns the conversation, the bot is silent.
     /// </summary>
     private async Task TakeTurnAsync(string customerText, DateTimeOffset now, ImmutableArray<TimelineEntry>.Builder produced)
     {
         if (State.Owner.Kind != OwnerKind.Bot)
         {
-            return; // a queue or an agent owns it: the bot stays silent
+            return;
         }
 
-        var reply = await bot.ReplyAsync(new BotRequest(customerText, State.Language));
-        var asksForHuman = reply.Understood && reply.IntentId == routingOptions.Value.HumanRequestIntent;
-        if (reply.Understood)
+        var customer = new CustomerFacts(State.CustomerTier, State.CustomerPrefersHumans, [.. State.EarlierIntents]);
+        var fallbackSkill = State.LastSkill is { } last && catalog.Skills.Contains(last) ? last : catalog.DefaultSkill;
+        var (reply, signals, facts, decision, history) = await judge.JudgeAsync(
+            customerText, State.Language, State.History ?? TurnHistory.Empty, customer, fallbackSkill, now);
+        var turn = facts.Bot;
+        State.History = history;
+        Remember(reply, turn, signals, now);
+        if (signals.PrefersHumans && !State.CustomerPrefersHumans)
         {
-            State.Language = reply.Language;
-            if (!asksForHuman)
-            {
-                State.LastIntent = reply.IntentId;
-                State.LastSkill = reply.Skill;
-                if (reply.IntentId is { } intent && !State.IntentsAnswered.Contains(intent) && State.IntentsAnswered.Count < 10)
-                {
-                    State.IntentsAnswered.Add(intent);
-                }
-            }
-        }
-        else
-        {
-            State.BotMisses++;
+            // Remembered for the customer's next conversations too.
+            await GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey).PrefersHumans(now);
+            State.CustomerPrefersHumans = true;
         }
 
         var answer = new BotAnswerInfo(reply.IntentId, reply.Confidence, reply.Understood, reply.Language);
-        produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, reply.Text, null, answer), now));
         LogBotAnswered(Id, reply.IntentId, reply.Confidence, reply.Understood);
-
-        if (asksForHuman)
+        if (!decision.HandOver)
         {
-            var skill = State.LastSkill is { } topic && catalog.Skills.Contains(topic) ? topic : catalog.DefaultSkill;
-            var priority = Math.Max(
-                State.CustomerTier == CustomerTier.Vip ? QueuePriority.Vip : QueuePriority.Normal,
-                State.BotMisses >= 2 ? QueuePriority.EscalatedAfterBotFailure : QueuePriority.Normal);
-            var reason = "The customer asked for a human"
-                + (State.LastIntent is { } last ? $" after the bot answered '{last}'" : "")
-                + (State.BotMisses > 0 ? $"; the bot had not understood {State.BotMisses} message(s)" : "")
-                + ".";
-            produced.Add(await EnqueueAsync(GrainKeys.Queue(skill, catalog.ResolveLanguage(State.Language)), priority, now,
-                OwnershipReasons.CustomerAskedForHuman, reason, preferredAgentId: null, detail: null));
+            produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, reply.Text, null, answer), now));
+            return;
+        }
+
+        // Handing over, the bot does not give its self-service answer (wrong, or not what this
+        // customer needs now): it says, in their language, that an adviser is taking over.
+        var language = reply.Language;
+        var text = turn.AskedForHuman && reply.Understood && decision.MainReason == OwnershipReasons.CustomerAskedForHuman
+            ? reply.Text
+            : CustomerNotices.Handover(decision.MainReason!, language);
+        produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, text, null, answer), now));
+        var queueKey = GrainKeys.Queue(decision.Skill!, catalog.ResolveLanguage(language));
+        produced.Add(await EnqueueAsync(queueKey, decision.Priority, now, decision.MainReason!, OwnershipExplanation.Describe(decision, State),
+            preferredAgentId: null, "Queued", decision: decision));
+        LogHandedOver(Id, string.Join(",", decision.ReasonCodes), queueKey);
+    }
+
+    /// <summary>What the conversation keeps of the bot's answer: the customer's language, the topics answered, the misses.</summary>
+    private void Remember(BotReply reply, BotTurn turn, TurnSignals signals, DateTimeOffset now)
+    {
+        if (!reply.Understood)
+        {
+            if (!signals.IsSmallTalk)
+            {
+                State.BotMisses++;
+            }
+
+            return;
+        }
+
+        State.Language = reply.Language;
+        if (turn.AskedForHuman || reply.IntentId is not { } intent)
+        {
+            return;
+        }
+
+        State.LastIntent = intent;
+        State.LastSkill = reply.Skill;
+        if (!State.IntentsAnswered.Contains(intent) && State.IntentsAnswered.Count < 10)
+        {
+            State.IntentsAnswered.Add(intent);
+
+            // For the customer's later conversations (repeat contacts); best effort, nobody waits on it.
+            var customer = GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey);
+            _ = customer.IntentAnswered(Id, intent, now).ContinueWith(
+                t => LogIntentNotRecorded(t.Exception!, Id, intent), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
         }
     }
 
     /// <summary>
     /// Puts the conversation in a queue and makes the queue its owner; returns the QUEUED entry that
-    /// tells the customer their place. Runs inside a commit: if storing fails afterwards, the queue
-    /// holds a conversation that does not name it, which an agent's accept then finds and refuses.
+    /// tells the customer their place (<paramref name="notice"/> names its text). Runs inside a
+    /// commit: if storing fails afterwards, the queue holds a conversation that does not name it,
+    /// which an agent's accept then finds and refuses.
     /// </summary>
     private async Task<TimelineEntry> EnqueueAsync(
-        string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string? detail,
-        string? excludedAgentId = null)
+        string queueKey, int priority, DateTimeOffset waitingSince, string reasonCode, string reason, string? preferredAgentId, string notice,
+        string? excludedAgentId = null, OwnershipDecision? decision = null)
     {
         // Before the call: the queue may offer the conversation at once, and the agent reads this context.
         State.QueueKey = queueKey;
         State.WaitingSince = waitingSince;
         State.HandoffReasonCode = reasonCode;
         State.HandoffReason = reason;
-        ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason);
+        State.HandoffReasonCodes = decision is null ? [reasonCode] : [.. decision.ReasonCodes];
+        State.HandoffSignals = decision?.Signals;
+        ChangeOwner(new Owner(OwnerKind.Queue, queueKey), reasonCode, reason, decision);
         var placement = await Queue(queueKey).Enqueue(new QueueRequest(Id, State.Channel, priority, waitingSince, reasonCode, preferredAgentId, excludedAgentId));
-        return Append(QueuedStatus(placement, detail ?? "You are in the queue for an adviser."), time.GetUtcNow());
+
+        // Nobody who serves the queue is signed in: the customer is told so, not left guessing.
+        var nobody = placement.AgentsSignedIn == 0 && notice == "Queued";
+        return Append(QueuedStatus(placement, nobody ? "QueuedNobodySignedIn" : notice), time.GetUtcNow());
     }
 
-    private static StatusBody QueuedStatus(QueuePlacement placement, string lead)
+    private StatusBody QueuedStatus(QueuePlacement placement, string notice)
     {
-        var waitSeconds = (int)Math.Ceiling(placement.EstimatedWait?.TotalSeconds ?? 0);
-        var wait = placement.EstimatedWait switch
-        {
-            null => "an adviser will be with you as soon as one is free",
-            { TotalSeconds: < 60 } => "an adviser should be with you in under a minute",
-            var estimate => $"the estimated wait is about {Math.Ceiling(estimate.Value.TotalMinutes):0} min",
-        };
-        return new StatusBody(StatusKind.Queued, $"{lead} Position {placement.Position}: {wait}.", placement.Position, waitSeconds);
+        var (wait, waitSeconds) = CustomerNotices.Wait(placement.EstimatedWait, State.Language);
+        return new StatusBody(StatusKind.Queued, CustomerNotices.Get(notice, State.Language, placement.Position, wait), placement.Position, waitSeconds);
     }
 
     public Task<HandoffContext> GetHandoffContext()
@@ -426,7 +466,8 @@ public sealed partial class ConversationGrain(
             + (State.BotMisses == 0 ? "; it understood every message." : $"; it did not understand {State.BotMisses} message(s).");
         return Task.FromResult(new HandoffContext(
             Id, State.Channel, State.CustomerKey, State.CustomerName, State.Language, State.CustomerTier, State.PreviousContacts,
-            State.QueueKey ?? "", State.HandoffReasonCode, State.HandoffReason, summary, last, State.LastSequence, State.Owner, State.Status));
+            State.QueueKey ?? "", State.HandoffReasonCode, State.HandoffReason, summary, last, State.LastSequence, State.Owner, State.Status,
+            [.. State.HandoffReasonCodes], State.HandoffSignals));
     }
 
     public async Task<HandoffContext> AssignAgent(string agentId, string agentName)
@@ -455,7 +496,7 @@ public sealed partial class ConversationGrain(
             var waited = State.WaitingSince is { } since ? $" after {FormatDuration(TimeSpan.FromSeconds(Math.Round((now - since).TotalSeconds)))} waiting" : "";
             ChangeOwner(agent, OwnershipReasons.OfferAccepted, $"{agentName} accepted the offer from queue {State.Owner.Id}{waited}.");
             State.WaitingSince = null;
-            joined = Append(new StatusBody(StatusKind.AgentJoined, $"{agentName} has joined the conversation.", AgentName: agentName), now);
+            joined = Append(new StatusBody(StatusKind.AgentJoined, CustomerNotices.Get("AgentJoined", State.Language, agentName), AgentName: agentName), now);
         });
         Push([joined!]);
         LogAssigned(Id, agentId);
@@ -507,7 +548,7 @@ public sealed partial class ConversationGrain(
         await CommitAsync(async () =>
         {
             queued = await EnqueueAsync(queueKey, priority, now, OwnershipReasons.Transferred, reason, named,
-                "You are being transferred to another adviser.", excludedAgentId: agentId);
+                "Transferred", excludedAgentId: agentId);
         });
         Push([queued!]);
     }
@@ -516,7 +557,7 @@ public sealed partial class ConversationGrain(
     {
         RequireOwnedBy(agentId);
         var reason = $"Resolved by agent {agentId} ({wrapUpCode})" + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}");
-        await CloseAsync(OwnershipReasons.Resolved, reason, new StatusBody(StatusKind.Resolved, wrapUpCode));
+        await CloseAsync(OwnershipReasons.Resolved, reason, new StatusBody(StatusKind.Resolved, CustomerNotices.Get("Resolved", State.Language)));
     }
 
     public async Task HandBack(string agentId, string note)
@@ -528,7 +569,7 @@ public sealed partial class ConversationGrain(
         {
             ChangeOwner(Owner.Bot, OwnershipReasons.HandedBack,
                 $"Agent {agentId} handed the conversation back to the bot" + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}"));
-            resumed = Append(new StatusBody(StatusKind.BotResumed, "You are back with our virtual assistant."), now);
+            resumed = Append(new StatusBody(StatusKind.BotResumed, CustomerNotices.Get("BotResumed", State.Language)), now);
         });
         Push([resumed!]);
     }
@@ -545,9 +586,8 @@ public sealed partial class ConversationGrain(
         TimelineEntry? queued = null;
         await CommitAsync(async () =>
         {
-            var why = reasonCode == OwnershipReasons.AgentDisconnected ? "Your adviser was disconnected" : "Your adviser had to leave";
-            queued = await EnqueueAsync(queueKey, QueuePriority.Returned, now, reasonCode, reason, preferredAgentId: null,
-                $"{why}; you are first in line for the next one.");
+            var notice = reasonCode == OwnershipReasons.AgentDisconnected ? "ReturnedAdviserDisconnected" : "ReturnedAdviserLeft";
+            queued = await EnqueueAsync(queueKey, QueuePriority.Returned, now, reasonCode, reason, preferredAgentId: null, notice);
         });
         Push([queued!]);
     }
@@ -560,7 +600,7 @@ public sealed partial class ConversationGrain(
         }
 
         TimelineEntry? moved = null;
-        await CommitAsync(() => moved = Append(QueuedStatus(placement, "You moved up in the queue."), time.GetUtcNow()));
+        await CommitAsync(() => moved = Append(QueuedStatus(placement, "MovedUp"), time.GetUtcNow()));
         Push([moved!]);
     }
 
@@ -625,9 +665,10 @@ public sealed partial class ConversationGrain(
         return entry;
     }
 
-    private void ChangeOwner(Owner to, string reasonCode, string reason)
+    private void ChangeOwner(Owner to, string reasonCode, string reason, OwnershipDecision? decision = null)
     {
-        State.Ledger.Add(new OwnershipChange(time.GetUtcNow(), State.Owner, to, reasonCode, reason));
+        State.Ledger.Add(new OwnershipChange(time.GetUtcNow(), State.Owner, to, reasonCode, reason,
+            decision is null ? [reasonCode] : decision.ReasonCodes, decision?.Signals));
         State.Owner = to;
     }
 
@@ -671,6 +712,12 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} assigned to agent {AgentId}")]
     private partial void LogAssigned(string conversationId, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId}: the bot handed over ({ReasonCodes}) to {Queue}")]
+    private partial void LogHandedOver(string conversationId, string reasonCodes, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not record intent {IntentId} on the customer")]
+    private partial void LogIntentNotRecorded(Exception exception, string conversationId, string intentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);

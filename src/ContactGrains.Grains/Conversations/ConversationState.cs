@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Ownership;
 
 namespace ContactGrains.Grains.Conversations;
 
@@ -69,6 +71,19 @@ public sealed class ConversationState
 
     /// <summary>The agents' own deduplication index (hash of "agentId:messageId" → sequence), apart from the adapters'.</summary>
     [Id(27)] public Dictionary<ulong, long> RecentAgentMessageIds { get; set; } = [];
+
+    /// <summary>What the ownership policy remembers of the customer's earlier messages; null before the first.</summary>
+    [Id(28)] public TurnHistory? History { get; set; }
+
+    /// <summary>The customer said (in this or an earlier conversation) they prefer humans.</summary>
+    [Id(29)] public bool CustomerPrefersHumans { get; set; }
+
+    /// <summary>Intents the bot answered in the customer's other conversations, read at the start: repeat contacts.</summary>
+    [Id(30)] public List<IntentContact> EarlierIntents { get; set; } = [];
+
+    /// <summary>Every reason of the last handoff (the main one first) and the signal values behind them: shown to agents.</summary>
+    [Id(31)] public List<string> HandoffReasonCodes { get; set; } = [];
+    [Id(32)] public ImmutableSortedDictionary<string, string>? HandoffSignals { get; set; }
 
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

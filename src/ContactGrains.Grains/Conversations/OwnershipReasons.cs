@@ -7,6 +7,16 @@ public static class OwnershipReasons
     public const string ClosedByAdapter = "closed-by-adapter";
     public const string Inactive = "inactive";
     public const string CustomerAskedForHuman = "customer-asked-for-human";
+
+    // Why the bot handed over on its own (the ownership policy's reasons).
+    public const string Frustration = "frustration";
+    public const string SensitiveTopic = "sensitive-topic";
+    public const string RepeatedFailure = "repeated-failure";
+    public const string LowConfidence = "low-confidence";
+    public const string CustomerPreference = "customer-preference";
+    public const string RepeatContact = "repeat-contact";
+    public const string Vip = "vip";
+
     public const string OfferAccepted = "offer-accepted";
     public const string Transferred = "transferred";
     public const string Resolved = "resolved";

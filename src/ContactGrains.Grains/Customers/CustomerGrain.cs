@@ -10,6 +10,12 @@ public sealed class CustomerState
     [Id(1)] public string? Language { get; set; }
     [Id(2)] public CustomerTier Tier { get; set; }
     [Id(3)] public List<ContactRecord> Contacts { get; set; } = [];
+
+    /// <summary>Said in a conversation that they prefer humans, and when.</summary>
+    [Id(4)] public DateTimeOffset? PrefersHumansSince { get; set; }
+
+    /// <summary>Intents the bot answered lately (the newest <see cref="CustomerGrain.IntentsKept"/>), for repeat contacts.</summary>
+    [Id(5)] public List<IntentContact> Intents { get; set; } = [];
 }
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
@@ -61,6 +67,34 @@ public sealed class CustomerGrain(
         await state.CommitAsync(this, logger, () => State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode });
     }
 
+    public async Task IntentAnswered(string conversationId, string intentId, DateTimeOffset at)
+    {
+        if (State.Intents.Exists(i => i.ConversationId == conversationId && i.IntentId == intentId))
+        {
+            return; // a retry
+        }
+
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Intents.Add(new IntentContact(intentId, at, conversationId));
+            if (State.Intents.Count > IntentsKept)
+            {
+                State.Intents.RemoveRange(0, State.Intents.Count - IntentsKept);
+            }
+        });
+    }
+
+    public async Task PrefersHumans(DateTimeOffset at)
+    {
+        if (State.PrefersHumansSince is null)
+        {
+            await state.CommitAsync(this, logger, () => State.PrefersHumansSince = at);
+        }
+    }
+
+    /// <summary>Answered intents kept per customer: enough for any repeat-contact window of days.</summary>
+    public const int IntentsKept = 50;
+
     private CustomerProfile Profile() =>
-        new(this.GetPrimaryKeyString(), State.DisplayName, State.Language, State.Tier, [.. State.Contacts]);
+        new(this.GetPrimaryKeyString(), State.DisplayName, State.Language, State.Tier, [.. State.Contacts], State.PrefersHumansSince is not null, [.. State.Intents]);
 }

@@ -98,7 +98,7 @@ public sealed partial class QueueGrain(
         RequestRoute();
         var position = Ordered().TakeWhile(w => w != waiting).Count() + 1;
         (waiting.ToldPosition, waiting.ToldAt) = (position, now);
-        return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now));
+        return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now), SignedIn());
     }
 
     public async Task Remove(string conversationId)
@@ -122,9 +122,11 @@ public sealed partial class QueueGrain(
 
     public async Task<bool> Claim(string offerId, string agentId)
     {
-        if (State.RecentClaims.Exists(c => c.OfferId == offerId))
+        if (State.RecentClaims.Find(c => c.OfferId == offerId) is { } claimed)
         {
-            return State.RecentClaims.Exists(c => c.OfferId == offerId && c.AgentId == agentId);
+            // A retried claim gets the same answer, unless the conversation has come back to wait
+            // here since (transferred or returned): that claim is over, and must not take it again.
+            return claimed.AgentId == agentId && !State.Waiting.Exists(w => w.ConversationId == claimed.ConversationId);
         }
 
         var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
@@ -145,7 +147,7 @@ public sealed partial class QueueGrain(
         await state.CommitAsync(this, logger, () =>
         {
             State.Waiting.Remove(waiting);
-            State.RecentClaims.Add(new ClaimedOffer(offerId, agentId));
+            State.RecentClaims.Add(new ClaimedOffer(offerId, agentId, waiting.ConversationId));
             if (State.RecentClaims.Count > RecentClaimsKept)
             {
                 State.RecentClaims.RemoveAt(0);
@@ -288,7 +290,7 @@ public sealed partial class QueueGrain(
             if (position < waiting.ToldPosition && now - waiting.ToldAt >= Options.QueueUpdateInterval)
             {
                 (waiting.ToldPosition, waiting.ToldAt) = (position, now);
-                var placement = new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(waiting.Channel), now));
+                var placement = new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(waiting.Channel), now), SignedIn());
                 _ = GrainFactory.GetGrain<IConversationGrain>(waiting.ConversationId).OnQueuePlaceChanged(placement);
             }
         }
@@ -438,6 +440,9 @@ public sealed partial class QueueGrain(
             _ = this.AsReference<IQueueGrain>().Route();
         }
     }
+
+    // Agents who serve this queue and are signed in (busy or not): none means nobody will answer soon.
+    private int SignedIn() => _roster.Values.Count(a => a.Connected && a.Presence != AgentPresence.Offline);
 
     private IEnumerable<WaitingConversation> Ordered() => State.Waiting.Order(QueueOrder.Instance);
 

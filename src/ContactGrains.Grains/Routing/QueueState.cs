@@ -41,7 +41,7 @@ public sealed class WaitingConversation
 public sealed record PendingOffer([property: Id(0)] string OfferId, [property: Id(1)] string AgentId, [property: Id(2)] DateTimeOffset ExpiresAt);
 
 [GenerateSerializer, Immutable, Alias("cg.ClaimedOffer")]
-public sealed record ClaimedOffer([property: Id(0)] string OfferId, [property: Id(1)] string AgentId);
+public sealed record ClaimedOffer([property: Id(0)] string OfferId, [property: Id(1)] string AgentId, [property: Id(2)] string? ConversationId = null);
 
 /// <summary>Queue order: priority first, then longest waiting.</summary>
 public sealed class QueueOrder : IComparer<WaitingConversation>

@@ -206,6 +206,16 @@ internal static class AgentMapping
             LastSequence = (ulong)context.LastSequence,
         };
         proto.LastEntries.Add(context.LastEntries.Select(ChannelMapping.ToProto));
+        if (context.HandoffReasonCode.Length > 0)
+        {
+            proto.HandoffReasonCodes.Add(context.HandoffReasonCodes.IsDefaultOrEmpty ? [context.HandoffReasonCode] : context.HandoffReasonCodes);
+        }
+
+        if (context.HandoffSignals is { } signals)
+        {
+            proto.HandoffSignals.Add(signals);
+        }
+
         return proto;
     }
 

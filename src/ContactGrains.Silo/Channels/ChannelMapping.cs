@@ -65,14 +65,21 @@ internal static class ChannelMapping
         };
         foreach (var change in snapshot.Ledger)
         {
-            view.Ledger.Add(new Proto.OwnershipChange
+            var proto = new Proto.OwnershipChange
             {
                 Time = Timestamp.FromDateTimeOffset(change.Time),
                 From = ToProto(change.From),
                 To = ToProto(change.To),
                 ReasonCode = change.ReasonCode,
                 Reason = change.Reason,
-            });
+            };
+            proto.ReasonCodes.Add(change.AllReasonCodes);
+            if (change.Signals is { } signals)
+            {
+                proto.Signals.Add(signals);
+            }
+
+            view.Ledger.Add(proto);
         }
 
         return view;

@@ -2,6 +2,7 @@ using System.Net;
 using ContactGrains.Bot;
 using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Persistence;
 using ContactGrains.Silo.Agents;
@@ -71,6 +72,45 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        var ownershipSection = builder.Configuration.GetSection(OwnershipOptions.SectionName);
+        var ownership = new OwnershipOptions();
+        try
+        {
+            ownershipSection.Bind(ownership);
+
+            // The binder adds configured items to a list's defaults; a configured list replaces them.
+            if (ownershipSection.GetSection(nameof(OwnershipOptions.HumanOnlyTopics)).Exists())
+            {
+                ownership.HumanOnlyTopics = ownershipSection.GetSection(nameof(OwnershipOptions.HumanOnlyTopics)).Get<List<string>>() ?? [];
+            }
+
+            // The defaults name the sample knowledge base's intents and skills: with another knowledge
+            // base they keep what it has. Configured lists must match it (checked below).
+            var intents = knowledgeBase.Intents.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+            var skills = RoutingCatalog.From(knowledgeBase, routing).Skills;
+            ownership.HumanOnlyIntents = ownershipSection.GetSection(nameof(OwnershipOptions.HumanOnlyIntents)).Exists()
+                ? ownershipSection.GetSection(nameof(OwnershipOptions.HumanOnlyIntents)).Get<List<string>>() ?? []
+                : [.. ownership.HumanOnlyIntents.Where(intents.Contains)];
+            ownership.HighStakesIntents = ownershipSection.GetSection(nameof(OwnershipOptions.HighStakesIntents)).Exists()
+                ? ownershipSection.GetSection(nameof(OwnershipOptions.HighStakesIntents)).Get<List<string>>() ?? []
+                : [.. ownership.HighStakesIntents.Where(intents.Contains)];
+            if (!ownershipSection.GetSection(nameof(OwnershipOptions.TopicSkills)).Exists())
+            {
+                ownership.TopicSkills = ownership.TopicSkills.ToDictionary(t => t.Key, t => skills.Contains(t.Value) ? t.Value : routing.DefaultSkill);
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{OwnershipOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        if (ownership.Validate(knowledgeBase, RoutingCatalog.From(knowledgeBase, routing).Skills) is { } ownershipProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {ownershipProblem}");
+            return false;
+        }
+
         if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
         {
             errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
@@ -91,6 +131,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddExpectedFaultLogging();
         builder.Services.AddContactGrainsDomain(knowledgeBase);
         builder.Services.Configure<RoutingOptions>(routingSection);
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(ownership));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
         builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
