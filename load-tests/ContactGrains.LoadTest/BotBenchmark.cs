@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using ContactGrains.Bot;
+using ContactGrains.Bot.Signals;
+using ContactGrains.Grains.Ownership;
+using ContactGrains.Grains.Routing;
 
 namespace ContactGrains.LoadTest;
 
-/// <summary>Times the bot's matcher: the work done on every customer message.</summary>
+/// <summary>Times the work done on every customer message: the bot's matcher, the signal detector, and a whole judged turn.</summary>
 internal static class BotBenchmark
 {
     private static readonly string[] Mix =
@@ -12,27 +15,43 @@ internal static class BotBenchmark
         "Where is my refund?", "were is my parcle", "je veux annuler ma comande", "ou est mon colis",
         "How do I reset my password?", "my card was charged twice!!", "qsdkjh zzzq wxv",
         "Bonjour, je voudrais une copie de ma facture du mois dernier s'il vous plait",
+        "I don't need an adviser, just tell me where my refund is", "THIS IS RIDICULOUS, STILL NO REFUND!!!",
     ];
 
-    public static int Run(LoadOptions options)
+    public static async Task<int> RunAsync(LoadOptions options)
     {
         var bot = new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
+        var detector = new LexiconSignalDetector();
+        var routing = new RoutingOptions();
+        var judge = new TurnJudge(bot, detector, new OwnershipPolicy(new OwnershipOptions()), routing.HumanRequestIntent);
+        var history = TurnHistory.Empty;
+        var now = DateTimeOffset.UtcNow;
+
+        Measure("bot", options.Iterations, i => bot.Classify(Mix[i % Mix.Length]));
+        Measure("signal detector", options.Iterations, i => detector.Detect(Mix[i % Mix.Length], i % 4 == 2 || i % 4 == 3 ? "fr" : "en"));
+        Measure("judged turn (bot, detector, policy)", options.Iterations / 2,
+            i => judge.JudgeAsync(Mix[i % Mix.Length], null, history, CustomerFacts.Unknown, routing.DefaultSkill, now).GetAwaiter().GetResult());
+        await Task.CompletedTask;
+        return 0;
+    }
+
+    private static void Measure(string what, int iterations, Action<int> work)
+    {
         for (var i = 0; i < 2_000; i++)
         {
-            bot.Classify(Mix[i % Mix.Length]);
+            work(i);
         }
 
         var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         var timer = Stopwatch.StartNew();
-        for (var i = 0; i < options.Iterations; i++)
+        for (var i = 0; i < iterations; i++)
         {
-            bot.Classify(Mix[i % Mix.Length]);
+            work(i);
         }
 
         timer.Stop();
         var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bot: {options.Iterations} classifications in {timer.Elapsed.TotalSeconds:F2} s: {timer.Elapsed.TotalMicroseconds / options.Iterations:F1} µs each, {options.Iterations / timer.Elapsed.TotalSeconds:F0}/s on one thread, {allocated / options.Iterations} bytes allocated each"));
-        return 0;
+            $"{what}: {iterations} in {timer.Elapsed.TotalSeconds:F2} s: {timer.Elapsed.TotalMicroseconds / iterations:F1} µs each, {iterations / timer.Elapsed.TotalSeconds:F0}/s on one thread, {allocated / iterations} bytes allocated each"));
     }
 }

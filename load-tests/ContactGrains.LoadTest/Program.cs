@@ -8,7 +8,11 @@ const string Usage = """
           every conversation asks --turns questions. Checks every ack and that every conversation's
           entries arrive in order with no gap. Loopback addresses only; stops after --max-seconds.
       contactgrains-load bot [--iterations 200000]
-          Times the knowledge-base bot's matcher on a fixed mix of questions, in-process.
+          Times the knowledge-base bot's matcher, the signal detector and a whole judged turn (bot,
+          detector, ownership policy) on a fixed mix of questions, in-process.
+      contactgrains-load judgement
+          Replays the labelled judgement table through the bot, the signal detector and the ownership
+          policy: must-human recall, routine containment and false handoffs, per language and reason.
       contactgrains-load growth [--address http://127.0.0.1:5000] [--iterations 2000] [--max-seconds 120]
           Grows one conversation to --iterations messages, one at a time, and prints the time per
           message for every 100: flat figures mean storing a message does not get dearer as the
@@ -35,7 +39,8 @@ if (options.Error is { } error)
 return args[0] switch
 {
     "channel" => await ChannelLoad.RunAsync(options),
-    "bot" => BotBenchmark.Run(options),
+    "bot" => await BotBenchmark.RunAsync(options),
+    "judgement" => await JudgementReport.RunAsync(options),
     "growth" => await GrowthBenchmark.RunAsync(options),
     "handoff" => await HandoffLoad.RunAsync(options),
     _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),

@@ -336,7 +336,9 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
             output.WriteLine($"    customer: {DescribeCustomer(context)}");
             if (context.HandoffReason.Length > 0 || context.HandoffReasonCode.Length > 0)
             {
-                output.WriteLine($"    why: {Clip(context.HandoffReason)} [{context.HandoffReasonCode}]");
+                var codes = context.HandoffReasonCodes.Count > 0 ? string.Join(", ", context.HandoffReasonCodes) : context.HandoffReasonCode;
+                var signals = string.Join(" ", context.HandoffSignals.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"));
+                output.WriteLine($"    why: {Clip(context.HandoffReason)} [{codes}]{(signals.Length > 0 ? $" {{{Clip(signals)}}}" : "")}");
             }
 
             if (context.BotSummary.Length > 0)

@@ -117,7 +117,9 @@ internal sealed class CustomerChat(CliOptions options, TextReader input, TextWri
             output.WriteLine($"  conversation {view.ConversationId}: {view.Status}, owner {view.Owner.Kind}, {view.LastSequence} entries");
             foreach (var change in view.Ledger)
             {
-                output.WriteLine($"  ledger {change.Time.ToDateTimeOffset():u}: {change.From.Kind} -> {change.To.Kind} [{change.ReasonCode}] {change.Reason}");
+                var codes = change.ReasonCodes.Count > 0 ? string.Join(", ", change.ReasonCodes) : change.ReasonCode;
+                var signals = string.Join(" ", change.Signals.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}={s.Value}"));
+                output.WriteLine($"  ledger {change.Time.ToDateTimeOffset():u}: {change.From.Kind} -> {change.To.Kind} [{codes}] {change.Reason}{(signals.Length > 0 ? $" {{{signals}}}" : "")}");
             }
         }
         catch (RpcException ex)

@@ -44,6 +44,14 @@ public sealed record OwnershipChange(
 {
     /// <summary>Every reason of this change, the main one (<see cref="ReasonCode"/>) first.</summary>
     public ImmutableArray<string> AllReasonCodes => ReasonCodes.IsDefaultOrEmpty ? [ReasonCode] : ReasonCodes;
+
+    // Value equality over the reasons and signals too (immutable collections compare by reference).
+    public bool Equals(OwnershipChange? other) =>
+        other is not null && Time == other.Time && From == other.From && To == other.To && ReasonCode == other.ReasonCode
+        && Reason == other.Reason && AllReasonCodes.SequenceEqual(other.AllReasonCodes)
+        && (Signals ?? ImmutableSortedDictionary<string, string>.Empty).SequenceEqual(other.Signals ?? ImmutableSortedDictionary<string, string>.Empty);
+
+    public override int GetHashCode() => HashCode.Combine(Time, From, To, ReasonCode, Reason);
 }
 
 /// <summary>The customer as an adapter knows them: enough to start a conversation.</summary>

@@ -195,7 +195,7 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
             "UPDATE orleans_grain_state SET version = version + 1 WHERE serviceid = @service AND graintypestring = 'conversation'",
             ("service", serviceId)));
 
-        var failure = await Record.ExceptionAsync(() => conversation.ReceiveCustomerMessage(Message("m2", "How do I reset my password?"), deliverTo: null));
+        var failure = await Record.ExceptionAsync(() => conversation.ReceiveCustomerMessage(Message("m2", "When is my payment due?"), deliverTo: null));
 
         Assert.IsType<InconsistentStateException>(failure);
         // Not overwritten: the row is exactly what the other writer left.
@@ -206,7 +206,7 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
         // The activation reloaded (or was replaced): the next turn succeeds on top of what is stored,
         // and the failed message was never kept, so its resend is new, not a duplicate.
         var next = await conversation.ReceiveCustomerMessage(Message("m3", "How do I reset my password?"), deliverTo: null);
-        var resend = await conversation.ReceiveCustomerMessage(Message("m2", "How do I reset my password?"), deliverTo: null);
+        var resend = await conversation.ReceiveCustomerMessage(Message("m2", "When is my payment due?"), deliverTo: null);
 
         Assert.Equal(InboundOutcome.Accepted, next.Outcome);
         Assert.Equal(4, next.Sequence);

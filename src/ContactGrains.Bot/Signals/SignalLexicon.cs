@@ -72,7 +72,7 @@ internal static class SignalLexicon
         ],
         Insults:
         [
-            "stupid", "useless", "idiot*", "ridiculous", "joke", "pathetic", "incompetent", "rubbish", "crap*", "damn", "wtf", "fuck*",
+            "stupid", "useless", "idiot*", "joke", "pathetic", "incompetent", "rubbish", "crap*", "damn", "wtf", "fuck*",
             "f ck*", "shit*", "bullshit", "terrible", "worst", "awful", "disgrace*", "shambles", "clown*", "moron*", "dumb", "garbage",
             "trash", "scam", "thieves", "liars", "lying",
         ],

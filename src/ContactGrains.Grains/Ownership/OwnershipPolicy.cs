@@ -147,7 +147,7 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
         // self-service answer here costs the customer, so a human answers instead.
         var highStakesIntent = bot.IntentId is { } i && options.HighStakesIntents.Contains(i);
         var vague = signals.Terms.Length <= 2 && bot.Confidence < options.VagueConfidence;
-        if (signals.StakesCue is { } stakesCue && !signals.IsSmallTalk
+        if (signals.StakesCue is { } stakesCue && !signals.IsSmallTalk && !reasons.Contains(OwnershipReasons.CustomerAskedForHuman)
             && (!bot.Understood || vague || (bot.Confidence < options.HighStakesConfidence && !highStakesIntent)))
         {
             reasons.Add(OwnershipReasons.LowConfidence);
@@ -197,6 +197,11 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
         }
 
         var ordered = ReasonOrder.Where(reasons.Contains).ToImmutableArray();
+        if (signals.PrefersHumans)
+        {
+            // "I'd always rather talk to a person": a preference first, which also asks for one now.
+            ordered = ordered.Remove(OwnershipReasons.CustomerPreference).Insert(0, OwnershipReasons.CustomerPreference);
+        }
         var skill = topic is not null && options.TopicSkills.TryGetValue(topic, out var topicSkill) ? topicSkill
             : bot.Understood && !bot.AskedForHuman && bot.Skill is { } turnSkill ? turnSkill
             : facts.FallbackSkill;
