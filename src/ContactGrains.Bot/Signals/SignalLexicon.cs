@@ -242,7 +242,7 @@ internal static class SignalLexicon
             "c", "est", "tres", "nickel", "entendu", "compris", "ca", "marche", "vous", "aussi", "madame", "monsieur", "tout",
             "le", "monde", "infiniment", "excellent", "bravo",
         ],
-        AsksIfBot: ["t es un robot", "t es un bot", "es tu un bot", "es tu un robot", "etes vous un robot", "vous etes un robot", "tu es un robot", "c est un robot", "je parle a un robot", "je parle a un bot", "est ce un robot", "es tu humain", "etes vous humain", "vous etes humain"],
+        AsksIfBot: ["t es un robot", "t es un bot", "es un robot", "es un bot", "es tu un bot", "es tu un robot", "etes vous un robot", "vous etes un robot", "tu es un robot", "c est un robot", "je parle a un robot", "je parle a un bot", "est ce un robot", "es tu humain", "etes vous humain", "vous etes humain"],
         HighStakes:
         [
             "paiement*", "carte", "cartes", "banque*", "bancaire*", "argent", "compte", "securite", "mot de passe",
