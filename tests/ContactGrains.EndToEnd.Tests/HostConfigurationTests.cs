@@ -112,4 +112,40 @@ public sealed class HostConfigurationTests : IDisposable
 
         Assert.Contains("broken.json", errors.ToString(), StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string, string> BadOwnershipSettings => new()
+    {
+        { "ContactGrains:Ownership:AngerThreshold", "2", "ContactGrains cannot start: ContactGrains:Ownership:AngerThreshold is 2; it must be more than 0 and at most 1." },
+        { "ContactGrains:Ownership:MaxConsecutiveMisses", "0", "ContactGrains cannot start: ContactGrains:Ownership:MaxConsecutiveMisses is 0; it must be at least 1." },
+        { "ContactGrains:Ownership:HumanOnlyTopics:0", "weather", "ContactGrains cannot start: ContactGrains:Ownership:HumanOnlyTopics names 'weather', which the signal detector does not know (known: fraud, dispute, bereavement, hardship, legal, complaint, data-protection)." },
+        { "ContactGrains:Ownership:HumanOnlyIntents:0", "horoscope", "ContactGrains cannot start: ContactGrains:Ownership names intent 'horoscope', which is not in the knowledge base." },
+        { "ContactGrains:Ownership:TopicSkills:fraud", "astrology", "ContactGrains cannot start: ContactGrains:Ownership:TopicSkills sends 'fraud' to skill 'astrology', which no intent or extra skill defines." },
+        { "ContactGrains:Ownership:RepeatContactWindow", "-1.00:00:00", "ContactGrains cannot start: ContactGrains:Ownership:RepeatContactWindow is -1.00:00:00; it cannot be negative." },
+        { "ContactGrains:Cluster:CallTimeout", "00:00:00", "ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is 00:00:00; it must be more than zero and at most 5 minutes (default 00:00:10)." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOwnershipSettings))]
+    public async Task A_bad_ownership_or_call_setting_stops_the_silo_with_one_sentence_naming_it(string key, string value, string expected)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+        var errors = new StringWriter();
+
+        Assert.False(await builder.TryAddContactGrainsAsync(errors));
+
+        Assert.Equal(expected, errors.ToString().Trim());
+    }
+
+    [Fact]
+    public async Task Configured_human_only_topics_replace_the_defaults()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ContactGrains:Ownership:HumanOnlyTopics:0"] = "fraud" });
+
+        Assert.True(await builder.TryAddContactGrainsAsync(TextWriter.Null));
+        await using var app = builder.Build();
+
+        Assert.Equal(["fraud"], app.Services.GetRequiredService<ContactGrains.Grains.Ownership.OwnershipPolicy>().Options.HumanOnlyTopics);
+    }
 }

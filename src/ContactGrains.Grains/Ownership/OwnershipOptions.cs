@@ -99,7 +99,7 @@ public sealed class OwnershipOptions
 
         foreach (var intent in HumanOnlyIntents.Concat(HighStakesIntents).Where(i => !intents.Contains(i)).Distinct())
         {
-            problems.Add($"{SectionName}: intent '{intent}' is not in the knowledge base.");
+            problems.Add($"{SectionName} names intent '{intent}', which is not in the knowledge base.");
         }
 
         foreach (var (topic, skill) in TopicSkills.Where(t => !skills.Contains(t.Value)))
