@@ -37,25 +37,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
 
     private IGrainFactory Grains => _cluster.Client;
 
-    public async Task InitializeAsync()
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureHost(host =>
-        {
-            host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
-            host.Services.AddFakeClock(_clock);
-        });
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddContactGrainsMemoryStorage("memory").UseInMemoryReminderService();
-            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Default,
-                (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory")));
-        });
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-        _storage = (FaultyGrainStorage)_cluster.GetSiloServiceProvider(_cluster.Silos[0].SiloAddress)
-            .GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
-    }
+    public async Task InitializeAsync() => (_cluster, _storage) = await FaultyStorageCluster.StartAsync(_clock);
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ContactGrains.Grains.Conversations;
 using System.Text.Json.Serialization;
 
 namespace ContactGrains.Testing;
@@ -144,14 +145,15 @@ public static class JudgementLabels
     public const string Standard = "standard";
     public const string Vip = "vip";
 
-    public const string CustomerAskedForHuman = "customer-asked-for-human";
-    public const string Frustration = "frustration";
-    public const string SensitiveTopic = "sensitive-topic";
-    public const string RepeatedFailure = "repeated-failure";
-    public const string LowConfidence = "low-confidence";
-    public const string CustomerPreference = "customer-preference";
-    public const string RepeatContact = "repeat-contact";
-    public const string VipReason = "vip";
+    // The policy's own reason codes: a label the policy cannot give would be a typo.
+    public const string CustomerAskedForHuman = OwnershipReasons.CustomerAskedForHuman;
+    public const string Frustration = OwnershipReasons.Frustration;
+    public const string SensitiveTopic = OwnershipReasons.SensitiveTopic;
+    public const string RepeatedFailure = OwnershipReasons.RepeatedFailure;
+    public const string LowConfidence = OwnershipReasons.LowConfidence;
+    public const string CustomerPreference = OwnershipReasons.CustomerPreference;
+    public const string RepeatContact = OwnershipReasons.RepeatContact;
+    public const string VipReason = OwnershipReasons.Vip;
 
     /// <summary>Every reason code a human case may name.</summary>
     public static IReadOnlyList<string> Reasons { get; } =

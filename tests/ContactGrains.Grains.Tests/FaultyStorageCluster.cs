@@ -1,0 +1,32 @@
+using ContactGrains.Bot;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace ContactGrains.Grains.Tests;
+
+/// <summary>A single-silo in-process cluster on a fake clock, with the real bot and grain storage that fails on demand.</summary>
+internal static class FaultyStorageCluster
+{
+    public static async Task<(InProcessTestCluster Cluster, FaultyGrainStorage Storage)> StartAsync(FakeTimeProvider clock)
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureHost(host =>
+        {
+            host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
+            host.Services.AddFakeClock(clock);
+        });
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddContactGrainsMemoryStorage("memory").UseInMemoryReminderService();
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Default,
+                (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory")));
+        });
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var storage = (FaultyGrainStorage)cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress)
+            .GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        return (cluster, storage);
+    }
+}
