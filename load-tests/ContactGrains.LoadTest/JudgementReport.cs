@@ -19,23 +19,28 @@ internal static class JudgementReport
         var routing = new RoutingOptions();
         var judge = new TurnJudge(new KnowledgeBaseBot(KnowledgeBase.Load(KnowledgeBase.DefaultPath)), new LexiconSignalDetector(),
             new OwnershipPolicy(new OwnershipOptions()), routing.HumanRequestIntent);
-        var results = await JudgementRun.RunAllAsync(judge, routing.DefaultSkill);
-        Console.WriteLine($"judgement table: {results.Count} dialogues, {results.Sum(r => r.Case.Turns.Count)} customer turns ({JudgementTable.FilePath})");
-        Console.WriteLine($"all: {JudgementRun.Summarize(results)}");
-        foreach (var language in results.GroupBy(r => r.Case.Language).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var (name, path) in new[] { ("judgement table", JudgementTable.FilePath), ("held-out set", JudgementTable.HoldoutPath) })
         {
-            Console.WriteLine($"{language.Key}: {JudgementRun.Summarize([.. language])}");
-        }
+            var results = await JudgementRun.RunAllAsync(judge, routing.DefaultSkill, path);
+            Console.WriteLine($"{name}: {results.Count} dialogues, {results.Sum(r => r.Case.Turns.Count)} customer turns ({path})");
+            Console.WriteLine($"all: {JudgementRun.Summarize(results)}");
+            foreach (var language in results.GroupBy(r => r.Case.Language).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"{language.Key}: {JudgementRun.Summarize([.. language])}");
+            }
 
-        foreach (var reason in results.Where(r => r.Case.MustReachHuman).GroupBy(r => r.Case.Expect.Reason!).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {reason.Key}: {reason.Count(r => r.Correct)}/{reason.Count()} reached a human in time, {reason.Count(r => r.MainReason == reason.Key)} with this main reason"));
-        }
+            foreach (var reason in results.Where(r => r.Case.MustReachHuman).GroupBy(r => r.Case.Expect.Reason!).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {reason.Key}: {reason.Count(r => r.Correct)}/{reason.Count()} reached a human in time, {reason.Count(r => r.MainReason == reason.Key)} with this main reason"));
+            }
 
-        foreach (var wrong in results.Where(r => !r.Correct))
-        {
-            Console.WriteLine($"wrong: {wrong}");
+            foreach (var wrong in results.Where(r => !r.Correct))
+            {
+                Console.WriteLine($"wrong: {wrong}");
+            }
+
+            Console.WriteLine();
         }
 
         return 0;

@@ -188,3 +188,28 @@ public sealed class JudgementTableTests
         return folded.ToString().TrimEnd();
     }
 }
+
+/// <summary>The held-out set follows the table's schema and shares no dialogue with it.</summary>
+public sealed class HoldoutSetTests
+{
+    [Fact]
+    public void The_held_out_set_loads_and_its_labels_are_the_policys()
+    {
+        var holdout = JudgementTable.Load(JudgementTable.HoldoutPath);
+        Assert.True(holdout.Count >= 80, $"{holdout.Count} held-out cases");
+        Assert.All(holdout, c => Assert.StartsWith("holdout-", c.Id, StringComparison.Ordinal));
+        Assert.Equal(holdout.Count, holdout.Select(c => c.Id).Distinct(StringComparer.Ordinal).Count());
+        Assert.All(holdout.Where(c => c.MustReachHuman), c => Assert.Contains(c.Expect.Reason, JudgementLabels.Reasons));
+        Assert.All(holdout.Where(c => c.MustReachHuman), c => Assert.InRange(c.Expect.ByTurn ?? 0, 1, c.Turns.Count));
+    }
+
+    [Fact]
+    public void No_held_out_question_appears_in_the_table()
+    {
+        // Greetings ("Hi", "bonne soirée") are the same everywhere; questions must not be.
+        static bool IsQuestion(string turn) => turn.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length >= 3;
+        var table = JudgementTable.Load().SelectMany(c => c.Turns).Where(IsQuestion).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var shared = JudgementTable.Load(JudgementTable.HoldoutPath).SelectMany(c => c.Turns).Where(table.Contains).ToList();
+        Assert.True(shared.Count == 0, "In both: " + string.Join(" | ", shared));
+    }
+}

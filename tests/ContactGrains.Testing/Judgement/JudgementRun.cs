@@ -75,10 +75,10 @@ public static class JudgementRun
         return new JudgementResult(@case, null, [], trace);
     }
 
-    public static async Task<IReadOnlyList<JudgementResult>> RunAllAsync(TurnJudge judge, string defaultSkill)
+    public static async Task<IReadOnlyList<JudgementResult>> RunAllAsync(TurnJudge judge, string defaultSkill, string? path = null)
     {
         var results = new List<JudgementResult>();
-        foreach (var @case in JudgementTable.Load())
+        foreach (var @case in JudgementTable.Load(path ?? JudgementTable.FilePath))
         {
             results.Add(await RunAsync(@case, judge, defaultSkill));
         }

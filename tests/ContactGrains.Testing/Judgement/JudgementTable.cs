@@ -15,6 +15,13 @@ public static class JudgementTable
     /// <summary>Where the table is read from: <c>Judgement/dialogues.json</c> under the test output folder.</summary>
     public static string FilePath { get; } = Path.Combine(AppContext.BaseDirectory, "Judgement", "dialogues.json");
 
+    /// <summary>
+    /// A held-out set (<c>Judgement/holdout.json</c>, same schema) written without looking at the
+    /// detector, the policy or the main table's dialogues, and never used to tune them: its figures
+    /// estimate how the policy does on dialogues nobody tuned it for.
+    /// </summary>
+    public static string HoldoutPath { get; } = Path.Combine(AppContext.BaseDirectory, "Judgement", "holdout.json");
+
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         // A misspelled property ("bytTurn") must fail loudly, not silently become a routine case.
@@ -26,27 +33,30 @@ public static class JudgementTable
     /// <summary>Reads every case of the table, in file order. Each call reads the file again.</summary>
     /// <exception cref="FileNotFoundException">The table was not copied to the output folder.</exception>
     /// <exception cref="InvalidDataException">The file is not valid JSON or does not follow the schema.</exception>
-    public static IReadOnlyList<JudgementCase> Load()
+    public static IReadOnlyList<JudgementCase> Load() => Load(FilePath);
+
+    /// <summary>Reads every case of the table at <paramref name="path"/>, in file order.</summary>
+    public static IReadOnlyList<JudgementCase> Load(string path)
     {
-        if (!File.Exists(FilePath))
+        if (!File.Exists(path))
         {
             throw new FileNotFoundException(
-                $"The judgement table was not found at {FilePath}. The test project must reference " +
+                $"The judgement table was not found at {path}. The test project must reference " +
                 "tests/ContactGrains.Testing, which copies Judgement/dialogues.json to its output.",
-                FilePath);
+                path);
         }
 
         try
         {
-            using var stream = File.OpenRead(FilePath);
+            using var stream = File.OpenRead(path);
             var file = JsonSerializer.Deserialize<JudgementFile>(stream, Options)
-                ?? throw new InvalidDataException($"{FilePath} is empty (the JSON value is null).");
+                ?? throw new InvalidDataException($"{path} is empty (the JSON value is null).");
             return file.Cases;
         }
         catch (JsonException error)
         {
             throw new InvalidDataException(
-                $"{FilePath} does not follow the judgement table schema (line {error.LineNumber + 1}, " +
+                $"{path} does not follow the judgement table schema (line {error.LineNumber + 1}, " +
                 $"path {error.Path}): {error.Message}",
                 error);
         }
