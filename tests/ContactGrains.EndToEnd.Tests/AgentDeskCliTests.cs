@@ -36,7 +36,9 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
         await adapter.AckAsync("m2");
 
         // The offer is shown with who the customer is and why a human is needed.
+        // (The offer is several lines: wait for its last one, the bot's summary, before reading them.)
         await output.WaitForAsync(customerName);
+        await output.WaitForAsync("The bot answered: update_email");
         Assert.Contains("customer-asked-for-human", output.Text);
         Assert.Contains("update_email", output.Text);
 

@@ -384,7 +384,9 @@ public sealed partial class ConversationGrain(
 
         // Handing over, the bot does not give its self-service answer (wrong, or not what this
         // customer needs now): it says, in their language, that an adviser is taking over.
-        var language = reply.Language;
+        // The customer's language: what the bot understood them in, else what is known of them (a
+        // one-word "agent" tells the bot little about the language).
+        var language = State.Language ?? reply.Language;
         var text = turn.AskedForHuman && reply.Understood && decision.MainReason == OwnershipReasons.CustomerAskedForHuman
             ? reply.Text
             : CustomerNotices.Handover(decision.MainReason!, language);
