@@ -165,4 +165,7 @@ public static class ConversationLimits
 
     /// <summary>Most timeline entries returned by one read.</summary>
     public const int MaxPageSize = 500;
+
+    /// <summary>Entries a conversation opens with before its first customer message: STARTED, at sequence 1.</summary>
+    public const long OpeningEntries = 1;
 }

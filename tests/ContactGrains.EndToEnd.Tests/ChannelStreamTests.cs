@@ -160,7 +160,7 @@ public sealed class ChannelStreamTests(SiloFixture silo)
     }
 
     [Fact]
-    public async Task Resend_on_a_new_stream_is_a_duplicate_and_delivers_everything_from_that_message()
+    public async Task Resend_on_a_new_stream_is_a_duplicate_and_delivers_everything_from_that_message_and_the_opening_for_the_first()
     {
         var thread = Addresses.Thread(Addresses.Unique("lost-ack"));
         var customer = Addresses.Customer(Addresses.Unique("c"));
@@ -176,12 +176,20 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         await using var second = new AdapterStream(silo.Client());
         await second.SendMessageAsync("lost-1", thread, "Where is my refund?", customer);
         var ack = await second.AckAsync("lost-1");
-        await second.WaitForEntriesAsync(conversationId, 4);
+        await second.WaitForEntriesAsync(conversationId, 5);
 
+        // The first message: the opening (STARTED, #1) is owed too, or this connection would never see it.
         Assert.Equal(AckStatus.Duplicate, ack.Status);
         Assert.Equal(2UL, ack.Sequence);
-        Assert.Equal([2UL, 3UL, 4UL, 5UL], second.EntriesOf(conversationId).Select(e => e.Sequence));
-        Assert.Equal("password_reset", second.EntriesOf(conversationId)[3].Message.Bot.Intent);
+        Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL], second.EntriesOf(conversationId).Select(e => e.Sequence));
+        Assert.Equal("password_reset", second.EntriesOf(conversationId)[4].Message.Bot.Intent);
+
+        // A later message: from that message on.
+        await using var third = new AdapterStream(silo.Client());
+        await third.SendMessageAsync("lost-2", thread, "How do I reset my password?", customer);
+        Assert.Equal(4UL, (await third.AckAsync("lost-2")).Sequence);
+        await third.WaitForEntriesAsync(conversationId, 2);
+        Assert.Equal([4UL, 5UL], third.EntriesOf(conversationId).Select(e => e.Sequence));
     }
 
     [Fact]

@@ -145,8 +145,14 @@ internal sealed partial class AdapterSession(
         if (result.Outcome != InboundOutcome.Rejected)
         {
             // Accepted: deliver what the message produced. Duplicate: a new connection starts at the
-            // original message and is owed everything since (the adapter probably missed the reply).
+            // original message and is owed everything since (the adapter probably missed the reply);
+            // if that was the conversation's first message, the opening too (its first try may have
+            // stored the message but run out of time before anything reached the adapter).
             var startAfter = (result.Entries.IsEmpty ? result.Sequence : result.Entries[0].Sequence) - 1;
+            if (result.Outcome == InboundOutcome.Duplicate && result.Sequence == ConversationLimits.OpeningEntries + 1)
+            {
+                startAfter = 0;
+            }
             feed.Post(result.ConversationId, startAfter, result.Entries, result.LastSequence);
         }
 
