@@ -10,7 +10,7 @@ internal sealed class KeyedSerialQueue
     private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>Queues <paramref name="work"/> behind earlier work with the same key. Work must not throw.</summary>
+    /// <summary>Queues <paramref name="work"/> behind earlier work with the same key. Work should not throw; an item that does never holds up the ones behind it.</summary>
     public void Enqueue(string key, Func<Task> work)
     {
         lock (_lock)
@@ -47,7 +47,10 @@ internal sealed class KeyedSerialQueue
 
     private static async Task RunAfterAsync(Task previous, Func<Task> work)
     {
-        await previous.ConfigureAwait(false);
+        // Work should not throw (callers handle their failures); if an item does anyway, the items
+        // behind it on its key still run.
+        await previous.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+            .ConfigureAwait(false);
         await work().ConfigureAwait(false);
     }
 }
