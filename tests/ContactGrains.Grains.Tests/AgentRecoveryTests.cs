@@ -251,21 +251,7 @@ public sealed class AgentRecoveryTests : IAsyncLifetime
     private static Task SettleAsync() => Task.Delay(TimeSpan.FromMilliseconds(500));
 
     /// <summary>Polls until <paramref name="done"/> holds, bounded by a safety limit (never a timing assertion).</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTimeOffset.UtcNow > deadline)
-            {
-                Assert.True(done(value), $"Still not the expected state after {SafetyTimeout.TotalSeconds:0} s: {value}");
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done) => Eventually.ReadAsync(read, done);
 
     /// <summary>An agent desktop stand-in: records every event pushed to it.</summary>
     private sealed class RecordingDesk : IAgentObserver

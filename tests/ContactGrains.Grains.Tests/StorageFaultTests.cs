@@ -1086,21 +1086,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Priority: 0, WaitingSince: _clock.GetUtcNow(), ExpiresAt: _clock.GetUtcNow() + Routing.OfferTimeout);
 
     /// <summary>Polls until <paramref name="done"/> holds, bounded by a safety limit (never a timing assertion).</summary>
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTimeOffset.UtcNow + SafetyTimeout;
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTimeOffset.UtcNow > deadline)
-            {
-                Assert.True(done(value), $"Still not the expected state after {SafetyTimeout.TotalSeconds:0} s: {value}");
-                return value;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done) => Eventually.ReadAsync(read, done);
 
     /// <summary>What a conversation answers: its snapshot, and its timeline after the sealed segments.</summary>
     private sealed record ConversationRead(ConversationSnapshot Snapshot, ImmutableArray<TimelineEntry> Recent)

@@ -20,6 +20,9 @@ public sealed class LexiconSignalDetector : ISignalDetector
     private static readonly char[] ClausePunctuation = ['.', ',', ';', ':', '!', '?', '\n', '\r', '(', ')', '—', '–'];
 
     private readonly Compiled _english = new(SignalLexicon.English, LanguageAnalyzer.For("en"));
+
+    /// <summary>The sensitive topics this detector names (<see cref="TurnSignals.SensitiveTopic"/>).</summary>
+    public static IReadOnlyList<string> Topics { get; } = [.. SignalLexicon.English.SensitiveTopics.Keys];
     private readonly Compiled _french = new(SignalLexicon.French, LanguageAnalyzer.For("fr"));
 
     /// <inheritdoc />

@@ -17,7 +17,7 @@ public static class CustomerNotices
     [
         "Queued", "QueuedNobodySignedIn", "MovedUp", "Transferred", "ReturnedAdviserDisconnected", "ReturnedAdviserLeft",
         "WaitUnknown", "WaitUnderMinute", "WaitMinutes", "AgentJoined", "BotResumed", "Resolved", "ClosedInactive", "Closed",
-        .. OwnershipPolicyReasons.Select(HandoverKey),
+        .. Ownership.OwnershipPolicy.ReasonOrder.Select(HandoverKey),
     ];
 
     /// <summary>The text of <paramref name="key"/> in <paramref name="language"/> ("fr", "fr-CA"; English when unknown), filled with <paramref name="args"/>.</summary>
@@ -40,8 +40,6 @@ public static class CustomerNotices
     };
 
     private static string HandoverKey(string reasonCode) => "Handover_" + reasonCode;
-
-    private static IEnumerable<string> OwnershipPolicyReasons => Ownership.OwnershipPolicy.ReasonOrder;
 
     private static CultureInfo Culture(string? language)
     {

@@ -1,4 +1,5 @@
 using ContactGrains.Bot;
+using ContactGrains.Bot.Signals;
 
 namespace ContactGrains.Grains.Ownership;
 
@@ -92,9 +93,10 @@ public sealed class OwnershipOptions
         Check(IsShare(VipConfidence), $"VipConfidence is {VipConfidence}; it must be more than 0 and at most 1.");
         Check(IsShare(VipAngerThreshold), $"VipAngerThreshold is {VipAngerThreshold}; it must be more than 0 and at most 1.");
         Check(RepeatContactWindow >= TimeSpan.Zero, $"RepeatContactWindow is {RepeatContactWindow}; it cannot be negative.");
-        foreach (var topic in HumanOnlyTopics.Where(t => !KnownTopics.Contains(t)))
+        var knownTopics = LexiconSignalDetector.Topics;
+        foreach (var topic in HumanOnlyTopics.Where(t => !knownTopics.Contains(t)))
         {
-            problems.Add($"{SectionName}:HumanOnlyTopics names '{topic}', which the signal detector does not know (known: {string.Join(", ", KnownTopics)}).");
+            problems.Add($"{SectionName}:HumanOnlyTopics names '{topic}', which the signal detector does not know (known: {string.Join(", ", knownTopics)}).");
         }
 
         foreach (var intent in HumanOnlyIntents.Concat(HighStakesIntents).Where(i => !intents.Contains(i)).Distinct())
@@ -109,7 +111,4 @@ public sealed class OwnershipOptions
 
         return problems.Count == 0 ? null : string.Join(" ", problems);
     }
-
-    /// <summary>The topics <see cref="ContactGrains.Bot.Signals.LexiconSignalDetector"/> names.</summary>
-    public static readonly IReadOnlyList<string> KnownTopics = ["fraud", "dispute", "bereavement", "hardship", "legal", "complaint", "data-protection"];
 }
