@@ -13,13 +13,16 @@ internal sealed class ChannelGrpcService(
     ContactGrainsOptions options,
     ILogger<ChannelGrpcService> logger) : Proto.ChannelService.ChannelServiceBase
 {
-    public override Task Connect(
+    public override async Task Connect(
         IAsyncStreamReader<Proto.ChannelUpstream> requestStream,
         IServerStreamWriter<Proto.ChannelDownstream> responseStream,
         ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
-        return new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, logger).RunAsync(requestStream, responseStream, context.BudgetToken());
+
+        // Headers at once tell the adapter its stream was accepted, before it has anything to send.
+        await context.WriteResponseHeadersAsync([]);
+        await new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, logger).RunAsync(requestStream, responseStream, context.BudgetToken());
     }
 
     public override async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)

@@ -5,7 +5,7 @@ namespace ContactGrains.Silo.Channels;
 /// with different keys concurrently. Keeps one conversation's messages in order on a stream that
 /// carries thousands of conversations.
 /// </summary>
-internal sealed class KeyedSerialQueue
+public sealed class KeyedSerialQueue
 {
     private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();

@@ -9,7 +9,7 @@ namespace ContactGrains.Silo.Hosting;
 /// Its token goes to every grain call made for the caller, so Orleans drops the request if it has not
 /// started yet and the caller hears UNAVAILABLE promptly instead of waiting on a dead silo or database.
 /// </summary>
-internal sealed class CallBudget : IDisposable
+public sealed class CallBudget : IDisposable
 {
     private readonly CancellationTokenSource _source;
     private readonly CancellationToken _caller;

@@ -10,7 +10,7 @@ namespace ContactGrains.Silo.Hosting;
 /// The one mapping from a failure to the gRPC status a caller gets, for unary calls and for the
 /// acks of stream frames alike: whether to retry is the caller's first question.
 /// </summary>
-internal static class ErrorMapping
+public static class ErrorMapping
 {
     public const string RetryLater =
         "The cluster could not complete this call now (a silo or the database is unreachable or slow); retry it (message resends are deduplicated).";

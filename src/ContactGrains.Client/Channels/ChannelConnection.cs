@@ -1,0 +1,695 @@
+using System.Runtime.CompilerServices;
+using ContactGrains.Protos.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace ContactGrains.Client;
+
+/// <summary>
+/// An adapter's connection to ContactGrains: one multiplexed <c>Connect</c> stream carrying any
+/// number of conversations, kept alive across broken streams and silo restarts.
+/// </summary>
+/// <remarks>
+/// <para><b>Sending.</b> <see cref="SendAsync(InboundMessage, CancellationToken)"/> writes a message and
+/// waits for its ack. A message whose stream broke before the ack is sent again, with the same id, on
+/// the next stream; the cluster stores it once (a resend may be acknowledged as DUPLICATE). A refusal
+/// the cluster marks as retryable (UNAVAILABLE, ABORTED) is retried with backoff.</para>
+/// <para><b>Reading.</b> <see cref="ReadConversationAsync"/> and <see cref="ReadAllAsync"/> return each
+/// conversation's entries in sequence, with no gap and no duplicate, across reconnections: a new
+/// stream resumes every conversation a reader follows from the last entry that reader received.</para>
+/// <para><b>Trouble.</b> After a broken stream the connection tries the next address, with the backoff
+/// of <see cref="ChannelConnectionOptions.Reconnect"/>. A refusal (a status other than unavailable,
+/// internal, unknown, deadline or aborted), or too many failed attempts in a row, fails the connection:
+/// every pending send and every reader then throws <see cref="ConnectionFailedException"/>.
+/// Readers never hold more than <see cref="ChannelConnectionOptions.ReadBufferCapacity"/> entries: a
+/// reader that falls further behind gets the rest again once it has caught up, and meanwhile never
+/// holds up acks or other readers.</para>
+/// <para>Thread-safe: any number of sends and readers at once.</para>
+/// </remarks>
+public sealed class ChannelConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan RetryRefusedResumeAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>A stream that lived this long counts as a success, so its end starts a fresh series of attempts.</summary>
+    private static readonly TimeSpan StableStream = TimeSpan.FromSeconds(30);
+
+    private readonly ChannelConnectionOptions _options;
+    private readonly GrpcChannel[] _grpcChannels;
+    private readonly bool _ownsChannels;
+    private readonly ChannelService.ChannelServiceClient[] _clients;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, PendingFrame> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ulong> _resumesInFlight = new(StringComparer.Ordinal);
+    private readonly List<EntrySubscription> _subscriptions = [];
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _run;
+    private LiveStream? _stream;
+    private ConnectionFailedException? _failure;
+    private int _addressIndex;
+    private long _resumeIds;
+    private ConnectionStateChange _state;
+
+    private ChannelConnection(ChannelConnectionOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Channel);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReadBufferCapacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SendAttempts, 1);
+        _options = options;
+        if (options.GrpcChannels is { Count: > 0 } channels)
+        {
+            _grpcChannels = [.. channels];
+        }
+        else if (options.Addresses.Count > 0)
+        {
+            _grpcChannels = [.. options.Addresses.Select(ChannelClient.OpenChannel)];
+            _ownsChannels = true;
+        }
+        else
+        {
+            throw new ArgumentException("Give at least one silo address (Addresses) or gRPC channel (GrpcChannels).", nameof(options));
+        }
+
+        _clients = [.. _grpcChannels.Select(channel => ChannelClient.Create(channel, options.Channel))];
+        _state = new ConnectionStateChange(ConnectionState.Connecting, Address, 0, null);
+        _run = Task.Run(RunAsync);
+    }
+
+    /// <summary>The channel this connection speaks for.</summary>
+    public string Channel => _options.Channel;
+
+    /// <summary>The address of the silo in use (or tried next).</summary>
+    public string Address => _grpcChannels[Volatile.Read(ref _addressIndex)].Target;
+
+    /// <summary>The latest state change.</summary>
+    public ConnectionStateChange State => Volatile.Read(ref _state);
+
+    /// <summary>Streams opened so far (1 until the first reconnection).</summary>
+    public int Streams { get; private set; }
+
+    /// <summary>The unary API on the silo in use, for calls this class does not wrap.</summary>
+    public ChannelService.ChannelServiceClient Unary => _clients[Volatile.Read(ref _addressIndex)];
+
+    /// <summary>
+    /// Opens a connection. It starts connecting at once and returns without waiting: a silo that is
+    /// down shows on the first send or read, after the reconnect policy's attempts.
+    /// </summary>
+    public static ChannelConnection Open(ChannelConnectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new ChannelConnection(options);
+    }
+
+    /// <summary>Opens a connection to the silos at <paramref name="addresses"/> as <paramref name="channel"/>, with the default options.</summary>
+    public static ChannelConnection Open(string channel, params string[] addresses) =>
+        Open(new ChannelConnectionOptions { Channel = channel, Addresses = addresses });
+
+    /// <summary>
+    /// Sends one customer message and waits for its ack. Returns the ack whether accepted, duplicate or
+    /// rejected (see <see cref="MessageAck.EnsureStored"/>); throws only when no ack can come:
+    /// <see cref="ConnectionFailedException"/>, <see cref="TimeoutException"/> after
+    /// <see cref="ChannelConnectionOptions.AckTimeout"/>, or <see cref="OperationCanceledException"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The message has no id.</exception>
+    /// <exception cref="InvalidOperationException">A message with the same id is already waiting for its ack on this connection.</exception>
+    public async Task<MessageAck> SendAsync(InboundMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentException.ThrowIfNullOrEmpty(message.MessageId, nameof(message) + "." + nameof(message.MessageId));
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        wait.CancelAfter(_options.AckTimeout);
+        var writes = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            var pending = new PendingFrame(new ChannelUpstream { Message = message }, null, 0);
+            LiveStream? stream;
+            lock (_lock)
+            {
+                ThrowIfUnusable();
+                if (!_pending.TryAdd(message.MessageId, pending))
+                {
+                    throw new InvalidOperationException($"Message '{message.MessageId}' is already waiting for its ack on this connection.");
+                }
+
+                stream = _stream;
+            }
+
+            try
+            {
+                if (stream is not null)
+                {
+                    await WriteAsync(stream, pending, wait.Token);
+                }
+
+                var ack = await pending.Ack.Task.WaitAsync(wait.Token);
+                writes += pending.Writes;
+                if (ack.Status == AckStatus.Rejected && IsRetryableRefusal(ack.Code) && attempt < _options.SendAttempts)
+                {
+                    await Task.Delay(_options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble()), wait.Token);
+                    continue;
+                }
+
+                return MessageAck.From(ack, Math.Max(writes, 1));
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested)
+            {
+                throw new TimeoutException(
+                    $"Message '{message.MessageId}' got no ack within {_options.AckTimeout.TotalSeconds:0.#} s (connection: {State.State} to {Address}).");
+            }
+            catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ObjectDisposedException(nameof(ChannelConnection), "The connection was disposed before the message was acknowledged.");
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    if (_pending.TryGetValue(message.MessageId, out var current) && ReferenceEquals(current, pending))
+                    {
+                        _pending.Remove(message.MessageId);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends one customer message (see <see cref="SendAsync(InboundMessage, CancellationToken)"/>).</summary>
+    /// <param name="messageId">The adapter's id for it, unique per channel: a resend with the same id is stored once.</param>
+    /// <param name="conversation">The conversation, by its id or by the adapter's thread id.</param>
+    /// <param name="text">What the customer wrote.</param>
+    /// <param name="customer">Who the customer is; needed when the message may start a conversation.</param>
+    /// <param name="cancellationToken">Stops waiting (the message may still be stored).</param>
+    public Task<MessageAck> SendAsync(
+        string messageId, ConversationAddress conversation, string text, CustomerIdentity? customer = null, CancellationToken cancellationToken = default) =>
+        SendAsync(new InboundMessage { MessageId = messageId, Conversation = conversation, Text = text, Customer = customer }, cancellationToken);
+
+    /// <summary>
+    /// The entries of one conversation after <paramref name="afterSequence"/> (0: from its start), then
+    /// its new entries as they happen, in sequence with no gap and no duplicate, across reconnections.
+    /// Ends after the conversation's CLOSED entry. Throws <see cref="RpcException"/> if the cluster
+    /// refuses to resume it (NOT_FOUND: no such conversation on this channel; OUT_OF_RANGE:
+    /// <paramref name="afterSequence"/> is beyond its last entry).
+    /// </summary>
+    public IAsyncEnumerable<TimelineEntry> ReadConversationAsync(string conversationId, ulong afterSequence = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(conversationId);
+        return ReadAsync(new EntrySubscription(conversationId, afterSequence, _options.ReadBufferCapacity), cancellationToken);
+    }
+
+    /// <summary>
+    /// Every entry this connection receives from now on, of every conversation it carries (those it
+    /// sent messages for or reads), in sequence per conversation with no gap and no duplicate, across
+    /// reconnections. A conversation starts at its first entry that arrives after this call; a
+    /// conversation whose message was acknowledged but whose entries had not arrived when a stream
+    /// broke is read again from its start.
+    /// </summary>
+    public IAsyncEnumerable<TimelineEntry> ReadAllAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync(new EntrySubscription(null, 0, _options.ReadBufferCapacity), cancellationToken);
+
+    /// <summary>Starts a conversation for the adapter's thread id without a message (unary).</summary>
+    public async Task<StartConversationResponse> StartConversationAsync(
+        string externalThreadId, CustomerIdentity customer, CancellationToken cancellationToken = default) =>
+        await Unary.StartConversationAsync(
+            new StartConversationRequest { ExternalThreadId = externalThreadId, Customer = customer }, deadline: Deadline(), cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Sends a message with the unary call, which returns the entries it produced (for webhook-style
+    /// adapters). Not resent after a failure: call again with the same id.
+    /// </summary>
+    public async Task<SendMessageResponse> PostMessageAsync(InboundMessage message, CancellationToken cancellationToken = default) =>
+        await Unary.SendMessageAsync(new SendMessageRequest { Message = message }, deadline: Deadline(), cancellationToken: cancellationToken);
+
+    /// <summary>One page of a conversation's transcript: at most <paramref name="maxEntries"/> (0: the server's 500) after <paramref name="afterSequence"/>.</summary>
+    public async Task<GetTranscriptResponse> GetTranscriptAsync(
+        ConversationAddress conversation, ulong afterSequence = 0, uint maxEntries = 0, CancellationToken cancellationToken = default) =>
+        await Unary.GetTranscriptAsync(
+            new GetTranscriptRequest { Conversation = conversation, AfterSequence = afterSequence, MaxEntries = maxEntries },
+            deadline: Deadline(),
+            cancellationToken: cancellationToken);
+
+    /// <summary>The whole transcript after <paramref name="afterSequence"/>, page by page.</summary>
+    public async IAsyncEnumerable<TimelineEntry> ReadTranscriptAsync(
+        ConversationAddress conversation, ulong afterSequence = 0, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var page = await GetTranscriptAsync(conversation, afterSequence, 0, cancellationToken);
+            foreach (var entry in page.Entries)
+            {
+                yield return entry;
+                afterSequence = entry.Sequence;
+            }
+
+            if (page.Entries.Count == 0 || afterSequence >= page.LastSequence)
+            {
+                yield break;
+            }
+
+            conversation = ConversationAddress.ForId(page.ConversationId);
+        }
+    }
+
+    /// <summary>Closes a conversation (the customer left); its readers end after the CLOSED entry.</summary>
+    public async Task<ConversationView> CloseConversationAsync(
+        ConversationAddress conversation, string reason = "", CancellationToken cancellationToken = default) =>
+        (await Unary.CloseConversationAsync(
+            new CloseConversationRequest { Conversation = conversation, Reason = reason }, deadline: Deadline(), cancellationToken: cancellationToken)).Conversation;
+
+    /// <summary>A conversation's state, owner and ledger.</summary>
+    public async Task<ConversationView> GetConversationAsync(ConversationAddress conversation, CancellationToken cancellationToken = default) =>
+        await Unary.GetConversationAsync(new GetConversationRequest { Conversation = conversation }, deadline: Deadline(), cancellationToken: cancellationToken);
+
+    /// <summary>Ends the stream. Pending sends throw <see cref="ObjectDisposedException"/>; readers end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_closing.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _closing.Cancel();
+        }
+
+        await _run.ConfigureAwait(false);
+        List<EntrySubscription> readers;
+        lock (_lock)
+        {
+            readers = [.. _subscriptions];
+        }
+
+        foreach (var reader in readers)
+        {
+            reader.Complete();
+        }
+
+        Report(ConnectionState.Closed, 0, null);
+        if (_ownsChannels)
+        {
+            foreach (var channel in _grpcChannels)
+            {
+                channel.Dispose();
+            }
+        }
+
+        _closing.Dispose();
+    }
+
+    private async IAsyncEnumerable<TimelineEntry> ReadAsync(EntrySubscription subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            ThrowIfUnusable();
+            _subscriptions.Add(subscription);
+        }
+
+        try
+        {
+            if (subscription.ConversationId is { } followed)
+            {
+                // Ask for the history and for the conversation's future entries on this connection.
+                await RequestResumeAsync(followed, subscription.DeliveredOf(followed), force: true);
+            }
+
+            var resumes = new List<(string ConversationId, ulong After)>();
+            while (true)
+            {
+                while (subscription.Reader.TryRead(out var entry))
+                {
+                    yield return entry;
+                }
+
+                subscription.CatchUp(resumes);
+                foreach (var (conversationId, after) in resumes)
+                {
+                    await RequestResumeAsync(conversationId, after, force: true);
+                }
+
+                resumes.Clear();
+                if (!await subscription.Reader.WaitToReadAsync(cancellationToken))
+                {
+                    yield break;
+                }
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _subscriptions.Remove(subscription);
+            }
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var attempt = 0;
+        while (!_closing.IsCancellationRequested)
+        {
+            var index = Volatile.Read(ref _addressIndex);
+            var call = _clients[index].Connect(cancellationToken: _closing.Token);
+            var stream = new LiveStream(call, ++Streams);
+            var opened = DateTime.UtcNow;
+            var heard = false;
+            Status status;
+            try
+            {
+                await call.ResponseHeadersAsync; // the silo accepted the stream
+                Report(ConnectionState.Connected, 0, null);
+                lock (_lock)
+                {
+                    _stream = stream;
+                }
+
+                await ReplayAsync(stream);
+                while (await call.ResponseStream.MoveNext(_closing.Token))
+                {
+                    heard = true;
+                    Dispatch(call.ResponseStream.Current);
+                }
+
+                status = call.GetStatus();
+            }
+            catch (RpcException ex)
+            {
+                status = ex.Status;
+            }
+            catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+            {
+                status = Status.DefaultCancelled;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or HttpRequestException)
+            {
+                status = new Status(StatusCode.Unavailable, ex.Message);
+            }
+            finally
+            {
+                lock (_lock)
+                {
+                    if (ReferenceEquals(_stream, stream))
+                    {
+                        _stream = null;
+                    }
+
+                    _resumesInFlight.Clear();
+                }
+
+                call.Dispose();
+            }
+
+            if (_closing.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (heard || DateTime.UtcNow - opened >= StableStream)
+            {
+                attempt = 0;
+            }
+
+            if (!IsTransient(status.StatusCode))
+            {
+                Fail($"The silo at {_grpcChannels[index].Target} refused the channel stream: {status.StatusCode} \"{status.Detail}\".", status);
+                return;
+            }
+
+            attempt++;
+            if (attempt > _options.Reconnect.MaxAttempts)
+            {
+                Fail(
+                    $"No silo kept a channel stream open after {_options.Reconnect.MaxAttempts} attempts in a row; the last, to {_grpcChannels[index].Target}, ended with {status.StatusCode} \"{status.Detail}\".",
+                    status);
+                return;
+            }
+
+            Volatile.Write(ref _addressIndex, (index + 1) % _clients.Length);
+            Report(ConnectionState.Reconnecting, attempt, status);
+            try
+            {
+                await Task.Delay(_options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble()), _closing.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>On a new stream: resume every conversation a reader follows, then resend every message still waiting for its ack.</summary>
+    private async Task ReplayAsync(LiveStream stream)
+    {
+        var points = new List<(string ConversationId, ulong After)>();
+        List<PendingFrame> unacknowledged;
+        lock (_lock)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                subscription.ResumePoints(points);
+            }
+
+            // Stale resumes of the old stream are superseded by these.
+            foreach (var id in _pending.Where(p => p.Value.Resume is not null).Select(p => p.Key).ToList())
+            {
+                _pending.Remove(id);
+            }
+
+            unacknowledged = [.. _pending.Values];
+        }
+
+        foreach (var group in points.GroupBy(p => p.ConversationId, StringComparer.Ordinal))
+        {
+            await RequestResumeAsync(group.Key, group.Min(p => p.After), force: true, stream);
+        }
+
+        foreach (var pending in unacknowledged)
+        {
+            await WriteAsync(stream, pending, _closing.Token);
+        }
+    }
+
+    private void Dispatch(ChannelDownstream frame)
+    {
+        if (frame.Ack is { } ack)
+        {
+            PendingFrame? pending;
+            List<EntrySubscription> readers;
+            lock (_lock)
+            {
+                _pending.Remove(ack.CorrelationId, out pending);
+                readers = pending?.Resume is null && ack.ConversationId.Length > 0 ? [.. _subscriptions] : [];
+            }
+
+            if (pending is null)
+            {
+                return; // the ack of a frame written twice (before and after a reconnect): answered already
+            }
+
+            if (pending.Resume is { } resume)
+            {
+                OnResumeAcknowledged(resume, ack);
+                return;
+            }
+
+            foreach (var reader in readers)
+            {
+                reader.NoteAcknowledged(ack.ConversationId);
+            }
+
+            pending.Ack.TrySetResult(ack);
+            return;
+        }
+
+        if (frame.Entry is { } entry)
+        {
+            var resumes = new List<(string ConversationId, ulong After)>();
+            lock (_lock)
+            {
+                foreach (var subscription in _subscriptions)
+                {
+                    subscription.Offer(entry, resumes);
+                }
+            }
+
+            foreach (var (conversationId, after) in resumes)
+            {
+                _ = RequestResumeAsync(conversationId, after, force: false);
+            }
+        }
+    }
+
+    private void OnResumeAcknowledged((string ConversationId, ulong After) resume, Ack ack)
+    {
+        lock (_lock)
+        {
+            if (_resumesInFlight.TryGetValue(resume.ConversationId, out var after) && after == resume.After)
+            {
+                _resumesInFlight.Remove(resume.ConversationId);
+            }
+        }
+
+        if (ack.Status != AckStatus.Rejected)
+        {
+            return;
+        }
+
+        if (IsRetryableRefusal(ack.Code))
+        {
+            _ = Task.Delay(RetryRefusedResumeAfter, _closing.Token)
+                .ContinueWith(_ => RequestResumeAsync(resume.ConversationId, resume.After, force: true), TaskScheduler.Default);
+            return;
+        }
+
+        // The conversation cannot be followed (unknown, or not this channel's): its readers end with the reason.
+        var refusal = new RpcException(new Status((StatusCode)ack.Code, ack.Detail));
+        lock (_lock)
+        {
+            foreach (var subscription in _subscriptions.Where(s => string.Equals(s.ConversationId, resume.ConversationId, StringComparison.Ordinal)))
+            {
+                subscription.Complete(refusal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks the cluster to deliver a conversation's entries after <paramref name="after"/> on this
+    /// connection. Unless forced, skipped when a resume from that point or earlier is already on its way.
+    /// </summary>
+    private async Task RequestResumeAsync(string conversationId, ulong after, bool force, LiveStream? on = null)
+    {
+        PendingFrame pending;
+        LiveStream? stream;
+        lock (_lock)
+        {
+            if (_closing.IsCancellationRequested || _failure is not null)
+            {
+                return;
+            }
+
+            if (!force && _resumesInFlight.TryGetValue(conversationId, out var inFlight) && inFlight <= after)
+            {
+                return;
+            }
+
+            _resumesInFlight[conversationId] = after;
+            var requestId = "resume-" + Interlocked.Increment(ref _resumeIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            pending = new PendingFrame(
+                new ChannelUpstream
+                {
+                    Resume = new ResumeRequest { Conversation = ConversationAddress.ForId(conversationId), AfterSequence = after, RequestId = requestId },
+                },
+                (conversationId, after),
+                0);
+            _pending[requestId] = pending;
+            stream = on ?? _stream;
+        }
+
+        if (stream is not null)
+        {
+            await WriteAsync(stream, pending, _closing.Token);
+        }
+
+        // No stream now: the next one resumes every followed conversation anyway.
+    }
+
+    /// <summary>Writes a frame once per stream; a failed write is left to the stream's reader, which sees the break and reconnects.</summary>
+    private async Task WriteAsync(LiveStream stream, PendingFrame pending, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            lock (_lock)
+            {
+                if (pending.WrittenOn == stream.Generation || !ReferenceEquals(_stream, stream))
+                {
+                    return;
+                }
+
+                pending.WrittenOn = stream.Generation;
+            }
+
+            pending.Writes++;
+            await stream.Call.RequestStream.WriteAsync(pending.Frame, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The stream is broken or ending: its reader notices, and the next stream sends this frame again.
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Fail(string message, Status status)
+    {
+        var failure = new ConnectionFailedException(message, status);
+        List<PendingFrame> pending;
+        List<EntrySubscription> readers;
+        lock (_lock)
+        {
+            _failure = failure;
+            pending = [.. _pending.Values];
+            _pending.Clear();
+            readers = [.. _subscriptions];
+        }
+
+        Report(ConnectionState.Failed, 0, status);
+        foreach (var frame in pending)
+        {
+            frame.Ack.TrySetException(failure);
+        }
+
+        foreach (var reader in readers)
+        {
+            reader.Complete(failure);
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
+        if (_failure is { } failure)
+        {
+            throw new ConnectionFailedException(failure.Message, failure.Status);
+        }
+    }
+
+    private void Report(ConnectionState state, int attempt, Status? status)
+    {
+        var change = new ConnectionStateChange(state, Address, attempt, status);
+        Volatile.Write(ref _state, change);
+        _options.OnStateChange?.Invoke(change);
+    }
+
+    private DateTime Deadline() => DateTime.UtcNow + _options.CallTimeout;
+
+    /// <summary>A stream that ended like this may work again on another try (a channel stream is never replaced, so ABORTED is a cut too).</summary>
+    private static bool IsTransient(StatusCode code) => ConnectionFailedException.IsTransient(code) || code == StatusCode.Aborted;
+
+    /// <summary>The ack codes the channel API says to retry with the same id.</summary>
+    private static bool IsRetryableRefusal(int code) => code is (int)StatusCode.Unavailable or (int)StatusCode.Aborted;
+
+    private sealed record LiveStream(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> Call, int Generation);
+
+    private sealed class PendingFrame((string ConversationId, ulong After)? resume, ChannelUpstream frame)
+    {
+        public PendingFrame(ChannelUpstream frame, (string ConversationId, ulong After)? resume, int writtenOn)
+            : this(resume, frame)
+        {
+            WrittenOn = writtenOn;
+        }
+
+        public ChannelUpstream Frame { get; } = frame;
+
+        /// <summary>For resume frames: the conversation and the point it resumes after.</summary>
+        public (string ConversationId, ulong After)? Resume { get; } = resume;
+
+        public TaskCompletionSource<Ack> Ack { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The stream generation this frame was last written on.</summary>
+        public int WrittenOn { get; set; }
+
+        public int Writes { get; set; }
+    }
+}
