@@ -20,6 +20,7 @@ public static class AgentClient
     /// <summary>The agent-id rule in words, for error messages.</summary>
     public const string AgentIdRule = "1 to 128 characters from letters, digits, '-', '_', '.' and '@'";
 
+    /// <summary>Whether <paramref name="agentId"/> follows <see cref="AgentIdRule"/>.</summary>
     public static bool IsValidAgentId(string? agentId) =>
         agentId is { Length: > 0 and <= MaxAgentIdLength } && !agentId.AsSpan().ContainsAnyExcept(AgentIdChars);
 
