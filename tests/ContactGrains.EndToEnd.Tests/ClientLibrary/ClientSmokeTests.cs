@@ -4,8 +4,8 @@ using ContactGrains.Protos.V1;
 namespace ContactGrains.EndToEnd.Tests.ClientLibrary;
 
 /// <summary>The client library's happy path against the real silo: a customer reaches the bot, then an agent.</summary>
-[Collection(SiloCollection.Name)]
-public sealed class ClientSmokeTests(SiloFixture silo)
+[Collection(ClientLibraryCollection.Name)]
+public sealed class ClientSmokeTests(ClientLibraryFixture silo)
 {
     [Fact]
     public async Task A_customer_asks_the_bot_then_a_human_and_an_agent_answers()
