@@ -101,6 +101,7 @@ public sealed class ChannelConnectionTests(ClientLibraryFixture silo)
         }
 
         Assert.Equal(Enumerable.Range(1, (int)last).Select(s => (ulong)s), read);
+        await connection.CloseConversationAsync(conversation, "test over", timeout.Token); // fifteen repeats may have queued it for a human
     }
 
     [Fact]
