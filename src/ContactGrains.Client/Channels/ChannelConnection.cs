@@ -454,7 +454,8 @@ public sealed class ChannelConnection : IAsyncDisposable
                 _pending.Remove(id);
             }
 
-            unacknowledged = [.. _pending.Values];
+            // In the order they were first sent, so a conversation's messages are stored in the order typed.
+            unacknowledged = [.. _pending.Values.OrderBy(p => p.Order)];
         }
 
         foreach (var group in points.GroupBy(p => p.ConversationId, StringComparer.Ordinal))
@@ -680,7 +681,12 @@ public sealed class ChannelConnection : IAsyncDisposable
             WrittenOn = writtenOn;
         }
 
+        private static long _sent;
+
         public ChannelUpstream Frame { get; } = frame;
+
+        /// <summary>When the frame was created, relative to the others.</summary>
+        public long Order { get; } = Interlocked.Increment(ref _sent);
 
         /// <summary>For resume frames: the conversation and the point it resumes after.</summary>
         public (string ConversationId, ulong After)? Resume { get; } = resume;
