@@ -103,10 +103,15 @@ internal sealed class TestDesk : IAsyncDisposable
         return feed.Reader;
     }
 
+    /// <summary>
+    /// Waits for a pending offer (the first that <paramref name="match"/>es, if given) that this desk's
+    /// reader has also recorded: the library updates its state before it hands the event to readers,
+    /// so a test that goes on to read <see cref="Events"/> or <see cref="OffersReceived"/> finds it there.
+    /// </summary>
     public async Task<Offer> WaitForOfferAsync(Func<Offer, bool>? match = null)
     {
         Offer? found = null;
-        await WaitUntilAsync(() => (found = PendingOffers().FirstOrDefault(o => match?.Invoke(o) ?? true)) is not null);
+        await WaitUntilAsync(() => (found = PendingOffers().FirstOrDefault(o => (match?.Invoke(o) ?? true) && Recorded(o))) is not null);
         return found!;
     }
 
@@ -192,6 +197,14 @@ internal sealed class TestDesk : IAsyncDisposable
             }
 
             _changes.Changed();
+        }
+    }
+
+    private bool Recorded(Offer offer)
+    {
+        lock (_lock)
+        {
+            return _offerIds.Contains(offer.OfferId);
         }
     }
 
