@@ -1,57 +1,70 @@
 using System.Collections.Concurrent;
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
 namespace ContactGrains.EndToEnd.Tests;
 
-/// <summary>A test adapter: one Connect stream, one writer, one reader that files every frame it receives.</summary>
+/// <summary>
+/// A test adapter on the client library: one <see cref="ChannelConnection"/>, and one reader of all
+/// its entries (<see cref="ChannelConnection.ReadAllAsync"/>) that files them per conversation for
+/// waits and assertions. The library does the acks, the sequencing and the resumes; this only keeps
+/// what it delivered. For frames the library would never send, see <see cref="RawChannelStream"/>.
+/// </summary>
 internal sealed class AdapterStream : IAsyncDisposable
 {
     private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
-    private readonly AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> _call;
-    private readonly Task _reader;
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<Ack>> _acks = new();
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<TimelineEntry>> _entries = new();
     private readonly Lock _lock = new();
-    private readonly List<(Func<bool> Condition, TaskCompletionSource Signal)> _waiters = [];
-    private readonly SemaphoreSlim _writeLock = new(1);
-    private readonly ChannelService.ChannelServiceClient _client;
+    private readonly Dictionary<string, List<TimelineEntry>> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<MessageAck>> _sends = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _conversations = new(StringComparer.Ordinal);
+    private readonly StateChanges _changes = new();
     private readonly bool _closeConversationsOnDispose;
-    private readonly ConcurrentDictionary<string, bool> _conversations = new();
+    private readonly Task _reader;
+    private Exception? _readFailure;
 
-    /// <param name="client">The channel client the stream (and <see cref="CloseConversationAsync"/>) uses.</param>
+    /// <param name="client">The adapter to connect as: its channel and gRPC channel.</param>
     /// <param name="closeConversationsOnDispose">
-    /// Close every conversation this stream was acknowledged for when disposed, so that none is left
-    /// waiting in a queue that a later test of the same silo uses.
+    /// Close every conversation a message of this adapter was stored in when disposed, so that none is
+    /// left waiting in a queue that a later test of the same silo uses.
     /// </param>
-    public AdapterStream(ChannelService.ChannelServiceClient client, bool closeConversationsOnDispose = false)
+    public AdapterStream(SiloChannelClient client, bool closeConversationsOnDispose = false)
     {
-        _client = client;
         _closeConversationsOnDispose = closeConversationsOnDispose;
-        _call = client.Connect();
-        _reader = Task.Run(ReadAsync);
+        Connection = ChannelConnection.Open(new ChannelConnectionOptions
+        {
+            Channel = client.Channel,
+            GrpcChannels = [client.GrpcChannel],
+            AckTimeout = SafetyTimeout,
+            CallTimeout = SafetyTimeout,
+        });
+
+        // Called here, not on another task: the reader is registered before the first message is sent.
+        _reader = ReadAsync();
     }
 
-    /// <summary>Frames received in arrival order, for order assertions.</summary>
-    public ConcurrentQueue<ChannelDownstream> Received { get; } = new();
+    /// <summary>The library connection, for what this helper does not wrap.</summary>
+    public ChannelConnection Connection { get; }
 
-    public async Task SendAsync(ChannelUpstream frame)
+    /// <summary>Sends one customer message and returns its ack, whether accepted, duplicate or rejected.</summary>
+    public async Task<MessageAck> SendMessageAsync(string messageId, ConversationAddress address, string text, CustomerIdentity? customer = null)
     {
-        await _writeLock.WaitAsync();
-        try
+        var send = Connection.SendAsync(messageId, address, text, customer);
+        _sends[messageId] = send;
+        var ack = await send;
+        if (ack.ConversationId.Length > 0)
         {
-            await _call.RequestStream.WriteAsync(frame);
+            _conversations.TryAdd(ack.ConversationId, true);
         }
-        finally
-        {
-            _writeLock.Release();
-        }
+
+        return ack;
     }
 
-    public Task SendMessageAsync(string messageId, ConversationAddress address, string text, CustomerIdentity? customer = null) =>
-        SendAsync(new ChannelUpstream { Message = new InboundMessage { MessageId = messageId, Conversation = address, Text = text, Customer = customer } });
-
-    public Task<Ack> AckAsync(string correlationId) => AckSource(correlationId).Task.WaitAsync(SafetyTimeout);
+    /// <summary>The ack of the latest message sent with <paramref name="messageId"/>.</summary>
+    public Task<MessageAck> AckAsync(string messageId) =>
+        _sends.TryGetValue(messageId, out var send)
+            ? send.WaitAsync(SafetyTimeout)
+            : throw new InvalidOperationException($"No message '{messageId}' was sent on this adapter.");
 
     /// <summary>
     /// A new customer who asks the bot <paramref name="question"/> (none: nothing) and then for a human,
@@ -70,9 +83,7 @@ internal sealed class AdapterStream : IAsyncDisposable
                 continue;
             }
 
-            var messageId = Addresses.Unique("m");
-            await SendMessageAsync(messageId, address, text, customer);
-            var ack = await AckAsync(messageId);
+            var ack = await SendMessageAsync(Addresses.Unique("m"), address, text, customer);
             if (ack.Status != AckStatus.Accepted)
             {
                 throw new InvalidOperationException($"'{text}' was not accepted: {ack}");
@@ -86,81 +97,29 @@ internal sealed class AdapterStream : IAsyncDisposable
         return conversationId!;
     }
 
-    /// <summary>Sends one customer message to an existing conversation and waits for its ack.</summary>
-    public async Task<Ack> SayAsync(string conversationId, string text)
-    {
-        var messageId = Addresses.Unique("m");
-        await SendMessageAsync(messageId, Addresses.Conversation(conversationId), text);
-        return await AckAsync(messageId);
-    }
+    /// <summary>Sends one customer message to an existing conversation and returns its ack.</summary>
+    public Task<MessageAck> SayAsync(string conversationId, string text) =>
+        SendMessageAsync(Addresses.Unique("m"), Addresses.Conversation(conversationId), text);
 
-    /// <summary>The customer's adapter closes the conversation (unary CloseConversation).</summary>
-    public async Task<ConversationView> CloseConversationAsync(string conversationId) =>
-        (await _client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(conversationId) })).Conversation;
+    /// <summary>The customer's adapter closes the conversation.</summary>
+    public Task<ConversationView> CloseConversationAsync(string conversationId) =>
+        Connection.CloseConversationAsync(Addresses.Conversation(conversationId));
 
-    public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId) =>
-        _entries.TryGetValue(conversationId, out var queue) ? [.. queue] : [];
-
-    public Task WaitForEntriesAsync(string conversationId, int count) => WaitUntilAsync(() => EntriesOf(conversationId).Count >= count);
-
-    public Task WaitUntilAsync(Func<bool> condition)
+    /// <summary>The entries the library delivered for a conversation: in sequence, each once.</summary>
+    public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId)
     {
         lock (_lock)
         {
-            if (condition())
-            {
-                return Task.CompletedTask;
-            }
-
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((condition, signal));
-            return signal.Task.WaitAsync(SafetyTimeout);
+            return _entries.TryGetValue(conversationId, out var entries) ? [.. entries] : [];
         }
     }
 
-    /// <summary>Half-closes and waits for the server to end the call; returns the call's status.</summary>
-    public async Task<Status> CompleteAsync()
-    {
-        await _call.RequestStream.CompleteAsync();
-        await _reader.WaitAsync(SafetyTimeout);
-        return _call.GetStatus();
-    }
+    public Task WaitForEntriesAsync(string conversationId, int count) => WaitUntilAsync(() => EntriesOf(conversationId).Count >= count);
 
-    private async Task ReadAsync()
-    {
-        try
-        {
-            await foreach (var frame in _call.ResponseStream.ReadAllAsync())
-            {
-                Received.Enqueue(frame);
-                if (frame.Ack is { } ack)
-                {
-                    if (ack.ConversationId.Length > 0)
-                    {
-                        _conversations.TryAdd(ack.ConversationId, true);
-                    }
-
-                    AckSource(ack.CorrelationId).TrySetResult(ack);
-                }
-                else
-                {
-                    _entries.GetOrAdd(frame.Entry.ConversationId, _ => new()).Enqueue(frame.Entry);
-                }
-
-                lock (_lock)
-                {
-                    _waiters.RemoveAll(w => w.Condition() && w.Signal.TrySetResult() is var _);
-                }
-            }
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
-        {
-            // Disposed by the test.
-        }
-    }
-
-    private TaskCompletionSource<Ack> AckSource(string correlationId) =>
-        _acks.GetOrAdd(correlationId, _ => new TaskCompletionSource<Ack>(TaskCreationOptions.RunContinuationsAsynchronously));
+    public Task WaitUntilAsync(Func<bool> condition) =>
+        _changes.WaitUntilAsync(
+            () => _readFailure is { } failure ? throw new InvalidOperationException("The adapter's connection failed.", failure) : condition(),
+            SafetyTimeout);
 
     public async ValueTask DisposeAsync()
     {
@@ -179,14 +138,36 @@ internal sealed class AdapterStream : IAsyncDisposable
             }
         }
 
-        _call.Dispose();
+        await Connection.DisposeAsync();
+        await _reader;
+    }
+
+    private async Task ReadAsync()
+    {
         try
         {
-            await _reader;
+            await foreach (var entry in Connection.ReadAllAsync())
+            {
+                lock (_lock)
+                {
+                    if (!_entries.TryGetValue(entry.ConversationId, out var entries))
+                    {
+                        _entries[entry.ConversationId] = entries = [];
+                    }
+
+                    entries.Add(entry);
+                }
+
+                _changes.Changed();
+            }
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is ConnectionFailedException or ObjectDisposedException)
         {
-            // Cancelled by disposal (or, if the reader was between two frames, found the call disposed).
+            _readFailure = ex;
+        }
+        finally
+        {
+            _changes.Changed();
         }
     }
 }

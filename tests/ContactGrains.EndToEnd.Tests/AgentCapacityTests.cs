@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -193,11 +194,11 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
     {
         foreach (var agent in agents)
         {
-            var status = await agent.Desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available }, deadline: Deadline());
+            var status = await agent.Desk.Connection.SetPresenceAsync(Presence.Available);
             Assert.Equal((agent.AgentId, 0u, 0u), (agent.AgentId, status.Assignments, status.PendingOffers));
             Assert.Empty(agent.Desk.Assignments());
             Assert.Empty(agent.Desk.PendingOffers());
-            Assert.All(agent.Desk.Notices, n => Assert.Equal(NoticeKind.Resolved, n.Kind));
+            Assert.All(agent.Desk.Notices, n => Assert.Equal(ConversationEndReason.Resolved, n.Reason));
         }
     }
 
@@ -259,16 +260,15 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
         {
             foreach (var topic in topics)
             {
-                var stats = await agents[0].Desk.Client.GetQueueStatsAsync(
-                    new GetQueueStatsRequest { Queue = new QueueAddress { Skill = topic.Skill, Language = Language } },
-                    deadline: DateTime.UtcNow.AddSeconds(5));
-                lines.AddRange(stats.Queues.Select(q => $"Queue {q.Queue}: {q.Waiting} waiting (longest {q.LongestWaitSeconds} s), "
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var stats = await agents[0].Desk.Connection.GetQueueStatsAsync(topic.Skill, Language, timeout.Token);
+                lines.AddRange(stats.Select(q => $"Queue {q.Queue}: {q.Waiting} waiting (longest {q.LongestWaitSeconds} s), "
                     + $"{q.AgentsAvailable} agents available, {q.AgentsBusy} busy, {q.Answered} answered."));
             }
         }
-        catch (RpcException ex)
+        catch (Exception ex) when (ex is RpcException or OperationCanceledException)
         {
-            lines.Add($"Queue statistics unavailable: {ex.Status}");
+            lines.Add($"Queue statistics unavailable: {ex.Message}");
         }
 
         return string.Join("\n", lines);
@@ -411,10 +411,9 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
             }
         }
 
-        private async Task<Ack> SendAsync(string messageId, ConversationAddress address, string text)
+        private async Task<MessageAck> SendAsync(string messageId, ConversationAddress address, string text)
         {
-            await adapter.SendMessageAsync(messageId, address, text, _customer).WaitAsync(run.Aborted);
-            var ack = await adapter.AckAsync(messageId).WaitAsync(run.Aborted);
+            var ack = await adapter.SendMessageAsync(messageId, address, text, _customer).WaitAsync(run.Aborted);
             if (ack.Status != AckStatus.Accepted)
             {
                 throw new InvalidOperationException($"'{text}' was not accepted: {ack.Status} (code {ack.Code}) {ack.Detail}");
@@ -436,7 +435,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
     {
         private const string AssignedMarker = "assigned";
         private readonly LoadRun _run;
-        private readonly ChannelReader<AgentEvent> _events;
+        private readonly ChannelReader<AgentDeskEvent> _events;
         private readonly Lock _gate = new();
 
         // Conversation id → the offer id held for it, or AssignedMarker once accepted.
@@ -510,54 +509,54 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
         }
 
         /// <summary>Updates what the agent holds from one event; returns the offers to accept.</summary>
-        private List<Offer> Observe(AgentEvent agentEvent)
+        private List<Offer> Observe(AgentDeskEvent agentEvent)
         {
             var toAccept = new List<Offer>();
             lock (_gate)
             {
-                switch (agentEvent.EventCase)
+                switch (agentEvent)
                 {
-                    case AgentEvent.EventOneofCase.Sync:
+                    case AgentDeskEvent.Synced synced:
                         // A re-sync replaces everything the desk knew.
                         Syncs++;
                         _held.Clear();
-                        foreach (var offer in agentEvent.Sync.Offers.Where(o => !_finished.Contains(o.Context.ConversationId)))
+                        foreach (var offer in synced.Sync.Offers.Where(o => !_finished.Contains(o.Context.ConversationId)))
                         {
                             _held[offer.Context.ConversationId] = offer.OfferId;
                             toAccept.Add(offer);
                         }
 
-                        foreach (var assignment in agentEvent.Sync.Assignments.Where(a => !_finished.Contains(a.ConversationId)))
+                        foreach (var assignment in synced.Sync.Assignments.Where(a => !_finished.Contains(a.ConversationId)))
                         {
                             _held[assignment.ConversationId] = AssignedMarker;
                         }
 
                         break;
-                    case AgentEvent.EventOneofCase.Offer:
+                    case AgentDeskEvent.OfferReceived received:
                         OffersSeen++;
-                        _held[agentEvent.Offer.Context.ConversationId] = agentEvent.Offer.OfferId;
-                        toAccept.Add(agentEvent.Offer);
+                        _held[received.Offer.Context.ConversationId] = received.Offer.OfferId;
+                        toAccept.Add(received.Offer);
                         break;
-                    case AgentEvent.EventOneofCase.OfferWithdrawn:
-                        _withdrawals.AddOrUpdate(agentEvent.OfferWithdrawn.Reason, 1, (_, n) => n + 1);
-                        ReleaseOffer(agentEvent.OfferWithdrawn.OfferId);
+                    case AgentDeskEvent.OfferWithdrawn withdrawn:
+                        _withdrawals.AddOrUpdate(withdrawn.Reason, 1, (_, n) => n + 1);
+                        ReleaseOffer(withdrawn.OfferId);
                         break;
-                    case AgentEvent.EventOneofCase.Assigned:
-                        if (!_finished.Contains(agentEvent.Assigned.ConversationId))
+                    case AgentDeskEvent.Assigned assigned:
+                        if (!_finished.Contains(assigned.Assignment.ConversationId))
                         {
-                            _held[agentEvent.Assigned.ConversationId] = AssignedMarker;
+                            _held[assigned.Assignment.ConversationId] = AssignedMarker;
                         }
 
                         break;
-                    case AgentEvent.EventOneofCase.Notice when agentEvent.Notice.Kind == NoticeKind.Resolved
-                        && _finished.Contains(agentEvent.Notice.ConversationId):
-                        // The confirmation of this desk's own resolve.
+                    case AgentDeskEvent.ConversationEnded ended when ended.Reason == ConversationEndReason.Resolved
+                        && _finished.Contains(ended.ConversationId):
+                        // This desk's own resolve (or the server's notice of it).
                         break;
-                    case AgentEvent.EventOneofCase.Notice:
-                        _held.Remove(agentEvent.Notice.ConversationId);
-                        _run.Problem($"Agent {AgentId} got an unexpected notice for {agentEvent.Notice.ConversationId}: {agentEvent.Notice.Kind} ({agentEvent.Notice.Detail}).");
+                    case AgentDeskEvent.ConversationEnded ended:
+                        _held.Remove(ended.ConversationId);
+                        _run.Problem($"Agent {AgentId} got an unexpected end of {ended.ConversationId}: {ended.Reason} ({ended.Detail}).");
                         break;
-                    case AgentEvent.EventOneofCase.Status when agentEvent.Status.Presence == Presence.Away:
+                    case AgentDeskEvent.StatusChanged { Status.Presence: Presence.Away }:
                         // Set away after missing offers: robust desks come straight back (and the report counts it).
                         Interlocked.Increment(ref _timesSetAway);
                         _ = RestoreAvailabilityAsync();
@@ -567,7 +566,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
                 PeakHeld = Math.Max(PeakHeld, _held.Count);
                 if (_held.Count > Capacity)
                 {
-                    _run.Problem($"Agent {AgentId} held {_held.Count} conversations at once after a {agentEvent.EventCase} event "
+                    _run.Problem($"Agent {AgentId} held {_held.Count} conversations at once after a {agentEvent.GetType().Name} event "
                         + $"(capacity {Capacity}): {string.Join(", ", _held.Select(h => $"{h.Key}={h.Value}"))}.");
                 }
             }
@@ -592,7 +591,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
             {
                 try
                 {
-                    await Desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId }, cancellationToken: _run.Aborted);
+                    await Desk.Connection.AcceptAsync(offer.OfferId, _run.Aborted);
                 }
                 catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
                 {
@@ -615,13 +614,11 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
                 _run.Accepted(conversationId, AgentId);
 
                 step = "reading its status";
-                var status = await Desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available }, cancellationToken: _run.Aborted);
+                var status = await Desk.Connection.SetPresenceAsync(Presence.Available, _run.Aborted);
                 CheckStatus(status, $"after accepting {conversationId}");
 
                 step = "answering";
-                await Desk.Client.SendMessageAsync(
-                    new AgentMessageRequest { ConversationId = conversationId, MessageId = conversationId + "-reply", Text = AgentReply },
-                    cancellationToken: _run.Aborted);
+                await Desk.Connection.SendAsync(conversationId, AgentReply, conversationId + "-reply", _run.Aborted);
 
                 step = "waiting for the customer's answer";
                 await Desk.WaitUntilAsync(() => Desk.EntriesOf(conversationId)
@@ -635,8 +632,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
                     _finished.Add(conversationId);
                 }
 
-                await Desk.Client.ResolveAsync(new ResolveRequest { ConversationId = conversationId, WrapUpCode = WrapUpCode }, cancellationToken: _run.Aborted);
-                Desk.Forget(conversationId);
+                await Desk.Connection.ResolveAsync(conversationId, WrapUpCode, cancellationToken: _run.Aborted);
                 _run.Resolved();
             }
             catch (Exception ex) when (_run.Aborted.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
@@ -658,7 +654,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
 
             try
             {
-                var status = await Desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available }, cancellationToken: _run.Aborted);
+                var status = await Desk.Connection.SetPresenceAsync(Presence.Available, _run.Aborted);
                 CheckStatus(status, "after coming back from away");
             }
             catch (Exception ex) when (_run.Aborted.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })

@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
@@ -21,17 +22,17 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         Assert.Equal("orders:en", declined.Queue);
 
         // Declined first, then the next agent signs in: signing in first could outlast the offer.
-        await first.Client.DeclineOfferAsync(new DeclineOfferRequest { OfferId = declined.OfferId });
+        await first.Connection.DeclineAsync(declined.OfferId);
         await using var second = await TestDesk.ConnectAsync(silo, Addresses.Unique("ben"), TestDesk.Profile("Ben", "orders:4", "en"));
 
         var next = await second.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         Assert.NotEqual(declined.OfferId, next.OfferId);
         Assert.Equal("orders:en", next.Queue);
-        var assignment = await second.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = next.OfferId });
+        var assignment = await second.Connection.AcceptAsync(next.OfferId);
         Assert.Equal(conversationId, assignment.ConversationId);
 
         // The decline gave the slot back and the conversation never came back to the agent who declined it.
-        var firstStatus = await first.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available });
+        var firstStatus = await first.Connection.SetPresenceAsync(Presence.Available);
         Assert.Equal(0u, firstStatus.PendingOffers);
         Assert.Equal(0u, firstStatus.Assignments);
         Assert.Single(first.OffersReceived, o => o.Context.ConversationId == conversationId);
@@ -55,7 +56,7 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
 
         var next = await second.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         Assert.NotEqual(missed.OfferId, next.OfferId);
-        var assignment = await second.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = next.OfferId });
+        var assignment = await second.Connection.AcceptAsync(next.OfferId);
         Assert.Equal(conversationId, assignment.ConversationId);
         Assert.Single(first.OffersReceived, o => o.Context.ConversationId == conversationId);
     }
@@ -85,17 +86,17 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         var stats = await desk.WaitForQueueStatsAsync("security", "en", s => s.Waiting == 3 && s.AgentsAvailable == 0);
         Assert.Equal(0u, stats.AgentsAvailable);
 
-        var available = await desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available });
+        var available = await desk.Connection.SetPresenceAsync(Presence.Available);
         Assert.Equal(Presence.Available, available.Presence);
         var offered = await desk.WaitForOfferAsync(o => o.Context.ConversationId == waiting);
 
         // On the stream, in order: away, then nothing offered until the agent said it was available.
         var events = desk.Events.ToList();
-        var awayAt = events.FindIndex(e => e.Status?.Presence == Presence.Away);
-        var availableAt = events.FindIndex(awayAt, e => e.Status?.Presence == Presence.Available);
+        var awayAt = events.FindIndex(e => e is AgentDeskEvent.StatusChanged { Status.Presence: Presence.Away });
+        var availableAt = events.FindIndex(Math.Max(awayAt, 0), e => e is AgentDeskEvent.StatusChanged { Status.Presence: Presence.Available });
         Assert.True(awayAt >= 0 && availableAt > awayAt, "the stream shows away, then available");
-        Assert.DoesNotContain(events[awayAt..availableAt], e => e.EventCase == AgentEvent.EventOneofCase.Offer);
-        Assert.Equal(offered.OfferId, events.Skip(availableAt).First(e => e.EventCase == AgentEvent.EventOneofCase.Offer).Offer.OfferId);
+        Assert.DoesNotContain(events[awayAt..availableAt], e => e is AgentDeskEvent.OfferReceived or AgentDeskEvent.Synced { Sync.Offers.Count: > 0 });
+        Assert.Equal(offered.OfferId, events.Skip(availableAt).OfType<AgentDeskEvent.OfferReceived>().First().Offer.OfferId);
 
         // The two it missed are not offered to it again (re-offer delay); the new one is.
         Assert.Equal([.. missed, waiting], desk.OffersReceived.Select(o => o.Context.ConversationId));
@@ -112,7 +113,7 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         Assert.Equal(WithdrawReason.TimedOut, (await desk.WaitForWithdrawalAsync(offer.OfferId)).Reason);
 
         var error = await Assert.ThrowsAsync<RpcException>(
-            () => desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId }).ResponseAsync);
+            () => desk.Connection.AcceptAsync(offer.OfferId));
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Contains(offer.OfferId, error.Status.Detail);
 
@@ -127,7 +128,7 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         await using var desk = await TestDesk.ConnectAsync(silo, Addresses.Unique("ann"), TestDesk.Profile("Ann", "general:3", "fr"));
 
         var error = await Assert.ThrowsAsync<RpcException>(
-            () => desk.Client.DeclineOfferAsync(new DeclineOfferRequest { OfferId = "no-such-offer" }).ResponseAsync);
+            () => desk.Connection.DeclineAsync("no-such-offer"));
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
         Assert.Contains("'no-such-offer' is not pending", error.Status.Detail);
     }
@@ -150,7 +151,7 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
         var nextMadeAt = next.ExpiresAt.ToDateTimeOffset() - AgentSiloFixture.OfferTimeout;
         Assert.True(nextMadeAt >= held.ExpiresAt.ToDateTimeOffset(),
             $"offer to {second.AgentId} made at {nextMadeAt:O}, before the offer to {first.AgentId} expired at {held.ExpiresAt.ToDateTimeOffset():O}");
-        await second.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = next.OfferId });
+        await second.Connection.AcceptAsync(next.OfferId);
         Assert.Single(first.OffersReceived, o => o.Context.ConversationId == conversationId);
         Assert.Single(second.OffersReceived, o => o.Context.ConversationId == conversationId);
     }
@@ -168,7 +169,7 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
 
         Assert.Equal(WithdrawReason.CustomerLeft, (await desk.WaitForWithdrawalAsync(offer.OfferId)).Reason);
         var error = await Assert.ThrowsAsync<RpcException>(
-            () => desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId }).ResponseAsync);
+            () => desk.Connection.AcceptAsync(offer.OfferId));
         Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
     }
 
@@ -185,10 +186,10 @@ public sealed class AgentOfferTests(AgentSiloFixture silo)
 
         await desk.WaitUntilAsync(() => desk.Notices.Any(n => n.ConversationId == conversationId));
         var notice = desk.Notices.Single(n => n.ConversationId == conversationId);
-        Assert.Equal(NoticeKind.CustomerLeft, notice.Kind);
+        Assert.Equal(ConversationEndReason.CustomerLeft, notice.Reason);
         Assert.Equal("The adapter closed the conversation.", notice.Detail);
         Assert.Empty(desk.Assignments());
-        var status = await desk.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available });
+        var status = await desk.Connection.SetPresenceAsync(Presence.Available);
         Assert.Equal(0u, status.Assignments);
     }
 }

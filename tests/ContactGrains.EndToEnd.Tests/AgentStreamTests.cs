@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
@@ -25,21 +26,20 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         var whileAway = await adapter.SayAsync(assigned, "Allô ?");
         await using var desk = await TestDesk.ConnectAsync(silo, agentId, profile: null);
 
-        var first = desk.Events.First();
-        Assert.Equal(AgentEvent.EventOneofCase.Sync, first.EventCase);
-        Assert.Equal([assigned], first.Sync.Assignments.Select(a => a.ConversationId));
+        var first = Assert.IsType<AgentDeskEvent.Synced>(desk.Events.First()).Sync;
+        Assert.Equal([assigned], first.Assignments.Select(a => a.ConversationId));
         // What the customer said while the stream was down is in the sync.
-        Assert.Equal("Allô ?", first.Sync.Assignments[0].Context.LastEntries.Single(e => e.Sequence == whileAway.Sequence).Message.Text);
-        Assert.Equal([offer.OfferId], first.Sync.Offers.Select(o => o.OfferId));
-        Assert.Equal(Presence.Available, first.Sync.Status.Presence);
-        Assert.True(first.Sync.Status.Connected);
+        Assert.Equal("Allô ?", first.Assignments[0].Context.LastEntries.Single(e => e.Sequence == whileAway.Sequence).Message.Text);
+        Assert.Equal([offer.OfferId], first.Offers.Select(o => o.OfferId));
+        Assert.Equal(Presence.Available, first.Status.Presence);
+        Assert.True(first.Status.Connected);
         // The server's own timings (this silo's are shortened), not the defaults.
         Assert.Equal(
             new AgentSettings { OfferTimeoutSeconds = 6, MissedOffersBeforeAway = 2, DisconnectGracePeriodSeconds = 5 },
-            first.Sync.Settings);
+            first.Settings);
 
         // The offer held through the drop can still be accepted.
-        var accepted = await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        var accepted = await desk.Connection.AcceptAsync(offer.OfferId);
         Assert.Equal(offered, accepted.ConversationId);
 
         // Customer to agent, over the new stream.
@@ -47,9 +47,9 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         await desk.WaitUntilAsync(() => desk.EntriesOf(assigned).Any(e => e.Message?.Text == "Vous êtes toujours là ?"));
 
         // Agent to customer.
-        var reply = await desk.Client.SendMessageAsync(new AgentMessageRequest { ConversationId = assigned, MessageId = "back-1", Text = "Oui, je suis là." });
-        await adapter.WaitUntilAsync(() => adapter.EntriesOf(assigned).Any(e => e.Sequence == reply.Entry.Sequence));
-        Assert.Equal("Oui, je suis là.", adapter.EntriesOf(assigned).Single(e => e.Sequence == reply.Entry.Sequence).Message.Text);
+        var reply = await desk.Connection.SendAsync(assigned, "Oui, je suis là.", "back-1");
+        await adapter.WaitUntilAsync(() => adapter.EntriesOf(assigned).Any(e => e.Sequence == reply.Sequence));
+        Assert.Equal("Oui, je suis là.", adapter.EntriesOf(assigned).Single(e => e.Sequence == reply.Sequence).Message.Text);
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         var conversationId = await adapter.AskForHumanAsync("Where is my parcel?");
         Assert.Equal("delivery:en", (await gone.AcceptOfferForAsync(conversationId)).Context.Queue);
         Assert.Equal(AckStatus.Accepted, (await adapter.SayAsync(conversationId, "It was due on Monday.")).Status);
-        await gone.Client.SendMessageAsync(new AgentMessageRequest { ConversationId = conversationId, MessageId = "gone-1", Text = "Let me check the carrier." });
+        await gone.Connection.SendAsync(conversationId, "Let me check the carrier.", "gone-1");
         var before = await silo.Client().GetTranscriptAsync(new GetTranscriptRequest { Conversation = Addresses.Conversation(conversationId) });
 
         await using var next = await TestDesk.ConnectAsync(silo, Addresses.Unique("ben"), TestDesk.Profile("Ben", "delivery:4", "en"));
@@ -83,8 +83,8 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         Assert.Equal(1u, queued[1].Status.QueuePosition);
         Assert.StartsWith("Your adviser was disconnected", queued[1].Status.Detail);
 
-        await next.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
-        var transcript = await next.Client.GetTranscriptAsync(new AgentTranscriptRequest { ConversationId = conversationId });
+        await next.Connection.AcceptAsync(offer.OfferId);
+        var transcript = await next.Connection.GetTranscriptAsync(conversationId);
         Assert.Equal(before.Entries, transcript.Entries.Take(before.Entries.Count));
         Assert.Equal(transcript.LastSequence, transcript.Entries[^1].Sequence);
 
@@ -109,7 +109,7 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
         Assert.Contains("replaced", first.EndStatus.Value.Detail);
 
         // The replaced stream's end does not disconnect the agent: the new stream is its stream.
-        var status = await second.Client.SetPresenceAsync(new SetPresenceRequest { Presence = Presence.Available });
+        var status = await second.Connection.SetPresenceAsync(Presence.Available);
         Assert.True(status.Connected);
         Assert.Null(second.EndStatus);
     }
@@ -117,9 +117,9 @@ public sealed class AgentStreamTests(AgentSiloFixture silo)
     [Fact]
     public async Task First_connect_without_a_profile_fails_with_failed_precondition()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => TestDesk.ConnectAsync(silo, Addresses.Unique("new"), profile: null));
+        var error = await Assert.ThrowsAsync<ConnectionFailedException>(() => TestDesk.ConnectAsync(silo, Addresses.Unique("new"), profile: null));
 
-        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, error.Status.StatusCode);
         Assert.Contains("needs a profile", error.Status.Detail);
     }
 }

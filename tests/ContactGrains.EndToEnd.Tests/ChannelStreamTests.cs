@@ -3,15 +3,22 @@ using Grpc.Core;
 
 namespace ContactGrains.EndToEnd.Tests;
 
+/// <summary>
+/// The server's side of the channel stream. Where a test checks what the server sends (each entry
+/// once, in order, from where a resume or a resend says) or sends frames the client library would
+/// never send, it uses a <see cref="RawChannelStream"/>: the library would hide a duplicate or fill a
+/// gap by itself. The other tests are adapters on the library (<see cref="AdapterStream"/>).
+/// </summary>
 [Collection(SiloCollection.Name)]
 public sealed class ChannelStreamTests(SiloFixture silo)
 {
+    /// <summary>Raw: counts the entry frames the server sent, checks their arrival order, and how the server ends the call.</summary>
     [Fact]
     public async Task One_stream_carries_100_conversations_each_answered_in_order_with_gap_free_sequences()
     {
         const int conversations = 100;
         const int turns = 3;
-        await using var adapter = new AdapterStream(silo.Client());
+        await using var adapter = new RawChannelStream(silo.Client());
         var run = Addresses.Unique("bulk");
         var threads = Enumerable.Range(0, conversations).Select(i => $"{run}-{i}").ToArray();
         (string Text, string Intent) Question(int conversation, int turn) =>
@@ -31,7 +38,7 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         {
             for (var turn = 0; turn < turns; turn++)
             {
-                var ack = await adapter.AckAsync($"{threads[i]}-m{turn}");
+                var ack = await adapter.FirstAckAsync($"{threads[i]}-m{turn}");
                 Assert.Equal(AckStatus.Accepted, ack.Status);
                 Assert.Equal((ulong)(2 + (turn * 2)), ack.Sequence);
                 conversationIds[i] = ack.ConversationId;
@@ -61,21 +68,23 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         var status = await adapter.CompleteAsync();
         Assert.Equal(StatusCode.OK, status.StatusCode);
         Assert.Equal(conversations * (1 + (turns * 2)), adapter.Received.Count(f => f.Entry is not null));
+        Assert.Equal(conversations * turns, adapter.Received.Count(f => f.Ack is not null));
     }
 
+    /// <summary>Raw: the two acks of the one id as the server sent them, and no entry delivered twice on the stream (the library would drop a second copy).</summary>
     [Fact]
     public async Task Resent_message_id_is_acknowledged_again_and_processed_once()
     {
-        await using var adapter = new AdapterStream(silo.Client());
+        await using var adapter = new RawChannelStream(silo.Client());
         var thread = Addresses.Unique("resend");
         var customer = Addresses.Customer(Addresses.Unique("c"));
 
         await adapter.SendMessageAsync("resend-1", Addresses.Thread(thread), "Where is my refund?", customer);
-        var first = await adapter.AckAsync("resend-1");
+        var first = await adapter.FirstAckAsync("resend-1");
         await adapter.WaitForEntriesAsync(first.ConversationId, 3);
         await adapter.SendMessageAsync("resend-1", Addresses.Thread(thread), "Where is my refund?", customer);
         await adapter.SendMessageAsync("resend-2", Addresses.Thread(thread), "How do I reset my password?", customer);
-        var second = await adapter.AckAsync("resend-2");
+        var second = await adapter.FirstAckAsync("resend-2");
 
         var duplicate = adapter.Received.Select(f => f.Ack).Where(a => a?.CorrelationId == "resend-1").ToList();
         Assert.Equal([AckStatus.Accepted, AckStatus.Duplicate], duplicate.Select(a => a.Status));
@@ -90,10 +99,11 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         Assert.Equal([1UL, 2UL, 3UL, 4UL, 5UL], adapter.EntriesOf(first.ConversationId).Select(e => e.Sequence));
     }
 
+    /// <summary>Raw on purpose: frames without an id or an address, which the library would never send.</summary>
     [Fact]
     public async Task Bad_frames_get_precise_rejections_and_the_stream_keeps_working()
     {
-        await using var adapter = new AdapterStream(silo.Client());
+        await using var adapter = new RawChannelStream(silo.Client());
         var thread = Addresses.Thread(Addresses.Unique("bad"));
         var customer = Addresses.Customer(Addresses.Unique("c"));
 
@@ -105,14 +115,14 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         await adapter.SendMessageAsync("no-customer", Addresses.Thread(Addresses.Unique("fresh")), "hello");
         await adapter.SendMessageAsync("good", thread, "Where is my parcel?", customer);
 
-        AssertRejected(await adapter.AckAsync("empty"), StatusCode.InvalidArgument, "text is empty");
-        AssertRejected(await adapter.AckAsync("unknown"), StatusCode.NotFound, "'no-such-conversation' was not found on channel 'webchat'");
-        AssertRejected(await adapter.AckAsync("oversize"), StatusCode.InvalidArgument, "5000 characters long; the limit is 4096");
-        AssertRejected(await adapter.AckAsync(""), StatusCode.InvalidArgument, "message_id is required");
-        AssertRejected(await adapter.AckAsync("no-address"), StatusCode.InvalidArgument, "conversation is required");
-        AssertRejected(await adapter.AckAsync("no-customer"), StatusCode.InvalidArgument, "customer.external_customer_id is required");
+        AssertRejected(await adapter.FirstAckAsync("empty"), StatusCode.InvalidArgument, "text is empty");
+        AssertRejected(await adapter.FirstAckAsync("unknown"), StatusCode.NotFound, "'no-such-conversation' was not found on channel 'webchat'");
+        AssertRejected(await adapter.FirstAckAsync("oversize"), StatusCode.InvalidArgument, "5000 characters long; the limit is 4096");
+        AssertRejected(await adapter.FirstAckAsync(""), StatusCode.InvalidArgument, "message_id is required");
+        AssertRejected(await adapter.FirstAckAsync("no-address"), StatusCode.InvalidArgument, "conversation is required");
+        AssertRejected(await adapter.FirstAckAsync("no-customer"), StatusCode.InvalidArgument, "customer.external_customer_id is required");
 
-        var good = await adapter.AckAsync("good");
+        var good = await adapter.FirstAckAsync("good");
         Assert.Equal(AckStatus.Accepted, good.Status);
         await adapter.WaitForEntriesAsync(good.ConversationId, 3);
         var entries = adapter.EntriesOf(good.ConversationId);
@@ -128,6 +138,7 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         }
     }
 
+    /// <summary>The first connection is the library's; the second writes its resume by hand (raw), to see exactly what the server sends after it.</summary>
     [Fact]
     public async Task Reconnecting_adapter_resumes_after_its_last_seen_sequence()
     {
@@ -142,9 +153,9 @@ public sealed class ChannelStreamTests(SiloFixture silo)
             await first.WaitForEntriesAsync(conversationId, 5);
         }
 
-        await using var second = new AdapterStream(silo.Client());
+        await using var second = new RawChannelStream(silo.Client());
         await second.SendAsync(new ChannelUpstream { Resume = new ResumeRequest { RequestId = "resume-1", Conversation = Addresses.Conversation(conversationId), AfterSequence = 3 } });
-        var ack = await second.AckAsync("resume-1");
+        var ack = await second.FirstAckAsync("resume-1");
         await second.WaitForEntriesAsync(conversationId, 2);
 
         Assert.Equal(AckStatus.Accepted, ack.Status);
@@ -159,6 +170,10 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         Assert.Equal(StatusKind.Closed, closed.Status.Kind);
     }
 
+    /// <summary>
+    /// The first connection is the library's. The resends are raw: the library resends by itself after
+    /// a reconnection and would hide a duplicate or fill a gap in what the server sends back.
+    /// </summary>
     [Fact]
     public async Task Resend_on_a_new_stream_is_a_duplicate_and_delivers_everything_from_that_message_and_the_opening_for_the_first()
     {
@@ -172,10 +187,10 @@ public sealed class ChannelStreamTests(SiloFixture silo)
             conversationId = (await first.AckAsync("lost-2")).ConversationId;
         }
 
-        // The adapter never saw those acks: it reconnects and resends the first message.
-        await using var second = new AdapterStream(silo.Client());
+        // As if the adapter never saw those acks: it reconnects and resends the first message.
+        await using var second = new RawChannelStream(silo.Client());
         await second.SendMessageAsync("lost-1", thread, "Where is my refund?", customer);
-        var ack = await second.AckAsync("lost-1");
+        var ack = await second.FirstAckAsync("lost-1");
         await second.WaitForEntriesAsync(conversationId, 5);
 
         // The first message: the opening (STARTED, #1) is owed too, or this connection would never see it.
@@ -185,13 +200,14 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         Assert.Equal("password_reset", second.EntriesOf(conversationId)[4].Message.Bot.Intent);
 
         // A later message: from that message on.
-        await using var third = new AdapterStream(silo.Client());
+        await using var third = new RawChannelStream(silo.Client());
         await third.SendMessageAsync("lost-2", thread, "How do I reset my password?", customer);
-        Assert.Equal(4UL, (await third.AckAsync("lost-2")).Sequence);
+        Assert.Equal(4UL, (await third.FirstAckAsync("lost-2")).Sequence);
         await third.WaitForEntriesAsync(conversationId, 2);
         Assert.Equal([4UL, 5UL], third.EntriesOf(conversationId).Select(e => e.Sequence));
     }
 
+    /// <summary>Through the library: reading a conversation from beyond its end is the resume the server refuses, and the reader fails with that refusal.</summary>
     [Fact]
     public async Task Resume_beyond_the_end_of_the_timeline_is_out_of_range()
     {
@@ -199,14 +215,20 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         await adapter.SendMessageAsync("oor-1", Addresses.Thread(Addresses.Unique("oor")), "Where is my refund?", Addresses.Customer(Addresses.Unique("c")));
         var conversationId = (await adapter.AckAsync("oor-1")).ConversationId;
 
-        await adapter.SendAsync(new ChannelUpstream { Resume = new ResumeRequest { RequestId = "too-far", Conversation = Addresses.Conversation(conversationId), AfterSequence = 99 } });
-        var ack = await adapter.AckAsync("too-far");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var entry in adapter.Connection.ReadConversationAsync(conversationId, afterSequence: 99, timeout.Token))
+            {
+                Assert.Fail($"No entry is after 99, yet #{entry.Sequence} was read.");
+            }
+        });
 
-        Assert.Equal(AckStatus.Rejected, ack.Status);
-        Assert.Equal((int)StatusCode.OutOfRange, ack.Code);
-        Assert.Contains("ends at 3", ack.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
+        Assert.Contains("ends at 3", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>Raw gRPC: the library always sends the channel header.</summary>
     [Fact]
     public async Task Stream_without_channel_header_is_unauthenticated()
     {

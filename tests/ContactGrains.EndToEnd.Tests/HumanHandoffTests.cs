@@ -38,7 +38,7 @@ public sealed class HumanHandoffTests(AgentSiloFixture silo)
         Assert.Contains("refund_status", offer.Context.BotSummary);
         Assert.Contains(offer.Context.LastEntries, e => e.Message?.Text == "Où en est mon remboursement ?");
 
-        var assignment = await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        var assignment = await desk.Connection.AcceptAsync(offer.OfferId);
         Assert.Equal(conversationId, assignment.ConversationId);
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.AgentJoined));
         Assert.Equal("Alice", adapter.EntriesOf(conversationId).Single(e => e.Status?.Kind == StatusKind.AgentJoined).Status.AgentName);
@@ -49,7 +49,7 @@ public sealed class HumanHandoffTests(AgentSiloFixture silo)
         for (var i = 1; i <= 5; i++)
         {
             var reply = $"Bonjour, réponse {i}";
-            await desk.Client.SendMessageAsync(new AgentMessageRequest { ConversationId = conversationId, MessageId = $"a{i}", Text = reply });
+            await desk.Connection.SendAsync(conversationId, reply, $"a{i}");
             fromAgent.Add(reply);
             var text = $"Merci, message {i}";
             await adapter.SendMessageAsync($"c{i}", Addresses.Conversation(conversationId), text);
@@ -68,7 +68,7 @@ public sealed class HumanHandoffTests(AgentSiloFixture silo)
         // The bot stayed silent while the agent owned the conversation.
         Assert.Equal(2, customerView.Count(e => e.Message?.Sender == SenderKind.Bot));
 
-        await desk.Client.ResolveAsync(new ResolveRequest { ConversationId = conversationId, WrapUpCode = "refund-explained" });
+        await desk.Connection.ResolveAsync(conversationId, "refund-explained");
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.Closed));
         var view = await silo.Client().GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(conversationId) });
         Assert.Equal(ConversationStatus.Closed, view.Status);
@@ -79,7 +79,7 @@ public sealed class HumanHandoffTests(AgentSiloFixture silo)
         Assert.Equal("billing:fr", view.Ledger[1].To.Id);
         Assert.Equal(agentId, view.Ledger[2].To.Id);
 
-        var status = await desk.Client.GetStatusAsync(new GetStatusRequest());
+        var status = await desk.Connection.GetStatusAsync();
         Assert.Equal(0u, status.Assignments);
         Assert.Equal(Presence.Available, status.Presence);
         Assert.True(status.Connected);

@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 
 namespace ContactGrains.EndToEnd.Tests;
@@ -67,7 +68,7 @@ public sealed class JudgementEndToEndTests(AgentSiloFixture silo)
 
             var offer = await desk.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
             AssertOfferCarries(handoff, offer, "general:en");
-            await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+            await desk.Connection.AcceptAsync(offer.OfferId);
         }
     }
 
@@ -226,11 +227,11 @@ public sealed class JudgementEndToEndTests(AgentSiloFixture silo)
 
         var offer = await desk.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         AssertOfferCarries(handoff, offer, "security:fr");
-        await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        await desk.Connection.AcceptAsync(offer.OfferId);
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.AgentJoined));
         Assert.Equal("Claire a rejoint la conversation.", Status(adapter.EntriesOf(conversationId), StatusKind.AgentJoined).Detail);
 
-        await desk.Client.ResolveAsync(new ResolveRequest { ConversationId = conversationId, WrapUpCode = "card-blocked" });
+        await desk.Connection.ResolveAsync(conversationId, "card-blocked");
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.Closed));
         var (closed, final) = await SettledAsync(adapter, conversationId);
         Assert.Equal("Votre conseiller a indiqué que votre demande est résolue.", Status(final, StatusKind.Resolved).Detail);
@@ -270,7 +271,7 @@ public sealed class JudgementEndToEndTests(AgentSiloFixture silo)
         AssertOfferCarries(queued.Ledger[1], offer, "orders:fr");
         Assert.Equal("un conseiller", offer.Context.HandoffSignals["human-request"]);
 
-        var assignment = await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        var assignment = await desk.Connection.AcceptAsync(offer.OfferId);
         Assert.Equal(conversationId, assignment.ConversationId);
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.AgentJoined));
         var (answered, _) = await SettledAsync(adapter, conversationId);
@@ -287,10 +288,10 @@ public sealed class JudgementEndToEndTests(AgentSiloFixture silo)
         var offer = await desk.WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
         Assert.Equal(["customer-asked-for-human"], offer.Context.HandoffReasonCodes);
         Assert.Equal("a human", offer.Context.HandoffSignals["human-request"]);
-        await desk.Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        await desk.Connection.AcceptAsync(offer.OfferId);
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.AgentJoined));
 
-        await desk.Client.HandBackToBotAsync(new HandBackRequest { ConversationId = conversationId, Note = "closure explained" });
+        await desk.Connection.HandBackAsync(conversationId, "closure explained");
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.BotResumed));
         await SayAsync(adapter, conversationId, "Where is my refund?");
 
@@ -321,7 +322,7 @@ public sealed class JudgementEndToEndTests(AgentSiloFixture silo)
         return ack.ConversationId;
     }
 
-    private static async Task<Ack> SayAsync(AdapterStream adapter, string conversationId, string text)
+    private static async Task<MessageAck> SayAsync(AdapterStream adapter, string conversationId, string text)
     {
         var ack = await adapter.SayAsync(conversationId, text);
         Assert.Equal(AckStatus.Accepted, ack.Status);

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using ContactGrains.Silo.Hosting;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -58,7 +59,8 @@ public class SiloFixture : IAsyncLifetime
         }
     }
 
-    public ChannelService.ChannelServiceClient Client(string channel = "webchat") => ChannelClient.Create(Channel, channel);
+    /// <summary>The channel API as adapter <paramref name="channel"/>: for unary calls, or to open an <see cref="AdapterStream"/> or a <see cref="RawChannelStream"/>.</summary>
+    public SiloChannelClient Client(string channel = "webchat") => new(Channel, channel);
 
     public AgentService.AgentServiceClient Agent(string agentId) => AgentClient.Create(Channel, agentId);
 
@@ -71,6 +73,22 @@ public class SiloFixture : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>
+/// The generated channel client, calling as adapter <see cref="Channel"/>, that also remembers its
+/// gRPC channel, so that an <see cref="AdapterStream"/> can open a library connection as the same adapter.
+/// </summary>
+public sealed class SiloChannelClient(GrpcChannel grpcChannel, string channel)
+    : ChannelService.ChannelServiceClient(grpcChannel.Intercept(metadata =>
+    {
+        metadata.Add(ChannelClient.ChannelHeader, channel);
+        return metadata;
+    }))
+{
+    public GrpcChannel GrpcChannel => grpcChannel;
+
+    public string Channel => channel;
 }
 
 [CollectionDefinition(Name)]

@@ -1,72 +1,71 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
 namespace ContactGrains.EndToEnd.Tests;
 
 /// <summary>
-/// A test agent desktop: one Connect stream whose events are filed as they arrive (offers,
-/// assignments, conversation entries, notices), with waits on conditions over them.
+/// A test agent desktop on the client library: one <see cref="AgentConnection"/>, and one reader of
+/// its events (<see cref="AgentConnection.ReadEventsAsync"/>) that keeps what tests assert on (the
+/// events, offers received, withdrawals, ended conversations) and wakes waits. Offers, assignments
+/// and entries are the library's <see cref="AgentDeskState"/>; the agent acts through <see cref="Connection"/>.
 /// </summary>
 internal sealed class TestDesk : IAsyncDisposable
 {
     private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
-    private readonly AsyncServerStreamingCall<AgentEvent> _call;
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly Task _reader;
     private readonly Lock _lock = new();
-    private readonly List<(Func<bool> Condition, TaskCompletionSource Signal)> _waiters = [];
-    private readonly Dictionary<string, Offer> _offers = [];
-    private readonly Dictionary<string, Assignment> _assignments = [];
-    private readonly Dictionary<string, SortedDictionary<ulong, TimelineEntry>> _entries = [];
-    private readonly List<ChannelWriter<AgentEvent>> _subscribers = [];
+    private readonly HashSet<string> _offerIds = new(StringComparer.Ordinal);
+    private readonly List<ChannelWriter<AgentDeskEvent>> _subscribers = [];
+    private readonly StateChanges _changes = new();
+    private readonly Task _reader;
 
-    private TestDesk(AgentService.AgentServiceClient client, string agentId, AgentProfile? profile)
+    private TestDesk(AgentConnection connection)
     {
-        Client = client;
-        AgentId = agentId;
-        _call = client.Connect(new ConnectRequest { Profile = profile }, cancellationToken: _cancel.Token);
-        _reader = Task.Run(ReadAsync);
+        Connection = connection;
+
+        // Called here, not on another task, so that the reader starts as close to the first sync as it can.
+        _reader = ReadAsync();
     }
 
-    public AgentService.AgentServiceClient Client { get; }
+    /// <summary>The library connection: the agent's actions (accept, send, transfer, resolve, ...) and its state.</summary>
+    public AgentConnection Connection { get; }
 
-    public string AgentId { get; }
+    public string AgentId => Connection.AgentId;
 
-    /// <summary>Every event in arrival order.</summary>
-    public ConcurrentQueue<AgentEvent> Events { get; } = new();
+    /// <summary>
+    /// Every event in order. The first is a <see cref="AgentDeskEvent.Synced"/>: the state when this desk
+    /// started reading, which is the first sync and whatever the stream brought since.
+    /// </summary>
+    public ConcurrentQueue<AgentDeskEvent> Events { get; } = new();
 
-    /// <summary>Offers ever received (also withdrawn ones), in arrival order.</summary>
+    /// <summary>Offers ever received (also withdrawn ones), each once, in the order this desk learned of them (an offer event or a sync).</summary>
     public ConcurrentQueue<Offer> OffersReceived { get; } = new();
 
-    public ConcurrentQueue<OfferWithdrawn> Withdrawals { get; } = new();
+    public ConcurrentQueue<AgentDeskEvent.OfferWithdrawn> Withdrawals { get; } = new();
 
-    public ConcurrentQueue<Notice> Notices { get; } = new();
+    /// <summary>Conversations that left the agent: the server's notices (customer left, returned to queue, resolved) and this desk's own resolves, transfers and hand-backs.</summary>
+    public ConcurrentQueue<AgentDeskEvent.ConversationEnded> Notices { get; } = new();
 
-    public int Syncs => Events.Count(e => e.EventCase == AgentEvent.EventOneofCase.Sync);
+    public int Syncs => Events.Count(e => e is AgentDeskEvent.Synced);
 
-    public AgentStatus? LastStatus { get; private set; }
+    public AgentStatus? LastStatus => Connection.State(s => s.Status);
 
-    /// <summary>Why the stream ended, once it has.</summary>
+    /// <summary>Why the connection gave up (e.g. ABORTED: another desktop took the agent), once it has.</summary>
     public Status? EndStatus { get; private set; }
 
     /// <summary>
-    /// Opens a desktop and waits for its first sync. If the server ends the stream before sending
-    /// one, throws an <see cref="RpcException"/> with the stream's status.
+    /// Opens a desktop and waits for its first sync. If the server refuses (e.g. a missing or invalid
+    /// profile), throws the library's <see cref="ConnectionFailedException"/> with the stream's status.
     /// </summary>
     public static async Task<TestDesk> ConnectAsync(SiloFixture silo, string agentId, AgentProfile? profile)
     {
-        var desk = new TestDesk(silo.Agent(agentId), agentId, profile);
-        await desk.WaitUntilAsync(() => desk.Syncs >= 1 || desk.EndStatus is not null);
-        if (desk.Syncs == 0)
-        {
-            var status = desk.EndStatus!.Value;
-            await desk.DisposeAsync();
-            throw new RpcException(status);
-        }
-
-        return desk;
+        using var timeout = new CancellationTokenSource(SafetyTimeout);
+        var connection = await AgentConnection.ConnectAsync(
+            new AgentConnectionOptions { AgentId = agentId, Profile = profile, GrpcChannels = [silo.Channel], CallTimeout = SafetyTimeout },
+            timeout.Token);
+        return new TestDesk(connection);
     }
 
     public static AgentProfile Profile(string name, string skills = "general:3", string languages = "en", uint capacity = 0)
@@ -82,39 +81,20 @@ internal sealed class TestDesk : IAsyncDisposable
         return profile;
     }
 
-    public IReadOnlyList<Offer> PendingOffers()
-    {
-        lock (_lock)
-        {
-            return [.. _offers.Values];
-        }
-    }
+    public IReadOnlyList<Offer> PendingOffers() => Connection.State(s => s.Offers);
 
-    public IReadOnlyList<Assignment> Assignments()
-    {
-        lock (_lock)
-        {
-            return [.. _assignments.Values];
-        }
-    }
+    public IReadOnlyList<Assignment> Assignments() => Connection.State(s => s.Assignments);
 
-    /// <summary>Entries of a conversation pushed to this desk (and those in its offers and assignments), by sequence.</summary>
-    public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId)
-    {
-        lock (_lock)
-        {
-            return _entries.TryGetValue(conversationId, out var entries) ? [.. entries.Values] : [];
-        }
-    }
+    /// <summary>The entries the desk knows of a conversation it is offered or has, by sequence.</summary>
+    public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId) => Connection.State(s => s.EntriesOf(conversationId));
 
     /// <summary>
-    /// Every event from now on, in arrival order, each passed on once the desk's own state includes
-    /// it (so <see cref="PendingOffers"/> and <see cref="EntriesOf"/> are at least that recent). Ends
-    /// when the stream does.
+    /// Every event from now on, in order, each passed on once the desk's state includes it (so
+    /// <see cref="PendingOffers"/> and <see cref="EntriesOf"/> are at least that recent). Ends when the connection does.
     /// </summary>
-    public ChannelReader<AgentEvent> Subscribe()
+    public ChannelReader<AgentDeskEvent> Subscribe()
     {
-        var feed = Channel.CreateUnbounded<AgentEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var feed = Channel.CreateUnbounded<AgentDeskEvent>(new UnboundedChannelOptions { SingleReader = true });
         lock (_lock)
         {
             _subscribers.Add(feed.Writer);
@@ -123,10 +103,15 @@ internal sealed class TestDesk : IAsyncDisposable
         return feed.Reader;
     }
 
+    /// <summary>
+    /// Waits for a pending offer (the first that <paramref name="match"/>es, if given) that this desk's
+    /// reader has also recorded: the library updates its state before it hands the event to readers,
+    /// so a test that goes on to read <see cref="Events"/> or <see cref="OffersReceived"/> finds it there.
+    /// </summary>
     public async Task<Offer> WaitForOfferAsync(Func<Offer, bool>? match = null)
     {
         Offer? found = null;
-        await WaitUntilAsync(() => (found = PendingOffers().FirstOrDefault(o => match?.Invoke(o) ?? true)) is not null);
+        await WaitUntilAsync(() => (found = PendingOffers().FirstOrDefault(o => (match?.Invoke(o) ?? true) && Recorded(o))) is not null);
         return found!;
     }
 
@@ -134,11 +119,11 @@ internal sealed class TestDesk : IAsyncDisposable
     public async Task<Assignment> AcceptOfferForAsync(string conversationId)
     {
         var offer = await WaitForOfferAsync(o => o.Context.ConversationId == conversationId);
-        return await Client.AcceptOfferAsync(new AcceptOfferRequest { OfferId = offer.OfferId });
+        return await Connection.AcceptAsync(offer.OfferId);
     }
 
     /// <summary>Waits until <paramref name="offerId"/> was withdrawn and returns the withdrawal.</summary>
-    public async Task<OfferWithdrawn> WaitForWithdrawalAsync(string offerId)
+    public async Task<AgentDeskEvent.OfferWithdrawn> WaitForWithdrawalAsync(string offerId)
     {
         await WaitUntilAsync(() => Withdrawals.Any(w => w.OfferId == offerId));
         return Withdrawals.Single(w => w.OfferId == offerId);
@@ -146,7 +131,7 @@ internal sealed class TestDesk : IAsyncDisposable
 
     /// <summary>The live figures of one queue, as this agent reads them.</summary>
     public async Task<QueueStats> QueueStatsAsync(string skill, string language) =>
-        (await Client.GetQueueStatsAsync(new GetQueueStatsRequest { Queue = new QueueAddress { Skill = skill, Language = language } })).Queues.Single();
+        (await Connection.GetQueueStatsAsync(skill, language)).Single();
 
     /// <summary>
     /// Reads a queue's figures until <paramref name="condition"/> holds (agents announce themselves to
@@ -168,144 +153,90 @@ internal sealed class TestDesk : IAsyncDisposable
         }
     }
 
-    public Task WaitUntilAsync(Func<bool> condition)
-    {
-        lock (_lock)
-        {
-            if (condition())
-            {
-                return Task.CompletedTask;
-            }
+    public Task WaitUntilAsync(Func<bool> condition) => _changes.WaitUntilAsync(condition, SafetyTimeout);
 
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((condition, signal));
-            return signal.Task.WaitAsync(SafetyTimeout);
-        }
-    }
-
-    /// <summary>Drops the stream as a crashed desktop or a lost network would (no goodbye).</summary>
+    /// <summary>Drops the stream as a crashed desktop or a lost network would (no goodbye): the server keeps the agent's work for its grace period.</summary>
     public async Task DropAsync()
     {
-        await _cancel.CancelAsync();
+        await Connection.DisposeAsync();
         await _reader;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await DropAsync();
-        _call.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await DropAsync();
 
     private async Task ReadAsync()
     {
         try
         {
-            await foreach (var agentEvent in _call.ResponseStream.ReadAllAsync())
+            await foreach (var desktopEvent in Connection.ReadEventsAsync())
             {
                 lock (_lock)
                 {
-                    Apply(agentEvent);
-                    Events.Enqueue(agentEvent);
-                    _waiters.RemoveAll(w => w.Condition() && w.Signal.TrySetResult() is var _);
+                    Record(desktopEvent);
                     foreach (var subscriber in _subscribers)
                     {
-                        subscriber.TryWrite(agentEvent);
+                        subscriber.TryWrite(desktopEvent);
                     }
                 }
-            }
 
-            EndStatus = _call.GetStatus();
+                _changes.Changed();
+            }
         }
-        catch (RpcException ex)
+        catch (ConnectionFailedException ex)
         {
             EndStatus = ex.Status;
         }
-
-        lock (_lock)
+        finally
         {
-            _waiters.RemoveAll(w => w.Condition() && w.Signal.TrySetResult() is var _);
-            foreach (var subscriber in _subscribers)
+            lock (_lock)
             {
-                subscriber.TryComplete();
+                foreach (var subscriber in _subscribers)
+                {
+                    subscriber.TryComplete();
+                }
             }
+
+            _changes.Changed();
         }
     }
 
-    private void Apply(AgentEvent agentEvent)
-    {
-        switch (agentEvent.EventCase)
-        {
-            case AgentEvent.EventOneofCase.Sync:
-                _offers.Clear();
-                _assignments.Clear();
-                LastStatus = agentEvent.Sync.Status;
-                foreach (var offer in agentEvent.Sync.Offers)
-                {
-                    AddOffer(offer);
-                }
-
-                foreach (var assignment in agentEvent.Sync.Assignments)
-                {
-                    AddAssignment(assignment);
-                }
-
-                break;
-            case AgentEvent.EventOneofCase.Offer:
-                OffersReceived.Enqueue(agentEvent.Offer);
-                AddOffer(agentEvent.Offer);
-                break;
-            case AgentEvent.EventOneofCase.OfferWithdrawn:
-                Withdrawals.Enqueue(agentEvent.OfferWithdrawn);
-                _offers.Remove(agentEvent.OfferWithdrawn.OfferId);
-                break;
-            case AgentEvent.EventOneofCase.Assigned:
-                _offers.Remove(_offers.Values.FirstOrDefault(o => o.Context.ConversationId == agentEvent.Assigned.ConversationId)?.OfferId ?? "");
-                AddAssignment(agentEvent.Assigned);
-                break;
-            case AgentEvent.EventOneofCase.Entries:
-                AddEntries(agentEvent.Entries.ConversationId, agentEvent.Entries.Entries);
-                break;
-            case AgentEvent.EventOneofCase.Notice:
-                Notices.Enqueue(agentEvent.Notice);
-                _assignments.Remove(agentEvent.Notice.ConversationId);
-                break;
-            case AgentEvent.EventOneofCase.Status:
-                LastStatus = agentEvent.Status;
-                break;
-        }
-    }
-
-    private void AddOffer(Offer offer)
-    {
-        _offers[offer.OfferId] = offer;
-        AddEntries(offer.Context.ConversationId, offer.Context.LastEntries);
-    }
-
-    private void AddAssignment(Assignment assignment)
-    {
-        _assignments[assignment.ConversationId] = assignment;
-        AddEntries(assignment.ConversationId, assignment.Context.LastEntries);
-    }
-
-    private void AddEntries(string conversationId, IEnumerable<TimelineEntry> entries)
-    {
-        if (!_entries.TryGetValue(conversationId, out var known))
-        {
-            _entries[conversationId] = known = [];
-        }
-
-        foreach (var entry in entries)
-        {
-            known[entry.Sequence] = entry;
-        }
-    }
-
-    /// <summary>Forgets a conversation's assignment locally after the agent resolved, transferred or handed it back.</summary>
-    public void Forget(string conversationId)
+    private bool Recorded(Offer offer)
     {
         lock (_lock)
         {
-            _assignments.Remove(conversationId);
+            return _offerIds.Contains(offer.OfferId);
+        }
+    }
+
+    private void Record(AgentDeskEvent desktopEvent)
+    {
+        Events.Enqueue(desktopEvent);
+        switch (desktopEvent)
+        {
+            case AgentDeskEvent.Synced synced:
+                foreach (var offer in synced.Sync.Offers)
+                {
+                    Received(offer);
+                }
+
+                break;
+            case AgentDeskEvent.OfferReceived received:
+                Received(received.Offer);
+                break;
+            case AgentDeskEvent.OfferWithdrawn withdrawn:
+                Withdrawals.Enqueue(withdrawn);
+                break;
+            case AgentDeskEvent.ConversationEnded ended:
+                Notices.Enqueue(ended);
+                break;
+        }
+
+        void Received(Offer offer)
+        {
+            if (_offerIds.Add(offer.OfferId))
+            {
+                OffersReceived.Enqueue(offer);
+            }
         }
     }
 }
