@@ -20,7 +20,7 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
         using var input = new TypedLines();
         var output = new ScreenWriter();
         using var stop = new CancellationTokenSource(SafetyTimeout);
-        var desk = new AgentDesk(options!, input, output).RunAsync(silo.Agent(agentId), stop.Token);
+        var desk = new AgentDesk(options!, input, output).RunAsync(stop.Token);
         await output.WaitForAsync("Type /help");
         // The timings shown are this silo's (shortened), as the server sent them.
         Assert.Contains("Offers wait 6 s for your answer (2 missed offers in a row set you away). If your connection drops, your conversations stay yours for 5 s.", output.Text);
