@@ -28,7 +28,7 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
 
         await using (connection)
         {
-            var desk = new DeskState(connection, view, options.Capacity);
+            var desk = new DeskState(connection, view, options);
             using var stopEvents = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var events = ShowEventsAsync(connection, desk, view, stopEvents.Token);
             try

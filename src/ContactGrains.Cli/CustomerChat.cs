@@ -19,11 +19,11 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
             {
                 if (change.State == ConnectionState.Reconnecting)
                 {
-                    output.WriteLine($"  ! connection lost ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting to {change.Address} (attempt {change.Attempt})…");
+                    output.WriteLine($"  ! {(change.Attempt == 1 ? "connection lost" : "reconnect failed")} ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting (attempt {change.Attempt})…");
                 }
                 else if (change.State == ConnectionState.Connected && reconnecting)
                 {
-                    output.WriteLine($"  reconnected to {change.Address}.");
+                    output.WriteLine("  reconnected.");
                 }
 
                 reconnecting = change.State == ConnectionState.Reconnecting;
@@ -33,7 +33,7 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
         var printer = PrintEntriesAsync(connection, stopReading.Token);
         var thread = ConversationAddress.ForThread(options.Thread);
         var customer = new CustomerIdentity { ExternalCustomerId = options.Customer, DisplayName = options.Name, Language = options.Language };
-        output.WriteLine($"Connected to {connection.Address} as channel '{options.Channel}', thread '{options.Thread}'. Type /quit to leave.");
+        output.WriteLine($"Connected to {string.Join(", ", options.Addresses)} as channel '{options.Channel}', thread '{options.Thread}'. Type /quit to leave.");
         try
         {
             while (await Task.Run(input.ReadLine, CancellationToken.None).WaitAsync(cancellationToken) is { } line && line.Trim() != "/quit")

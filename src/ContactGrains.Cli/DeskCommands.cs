@@ -132,7 +132,7 @@ internal sealed class DeskCommands(AgentConnection connection, DeskState desk, D
                 await TransferAsync(rest, cancellationToken);
                 break;
             case "/resolve" when SplitWord(rest) is ("", _):
-                view.Line($"Usage: /resolve CODE [note…], e.g. /resolve refund-issued Refund sent to the card.");
+                view.Line($"Usage: /resolve CODE [[note…]], e.g. /resolve refund-issued Refund sent to the card.");
                 break;
             case "/resolve" when desk.CurrentOrExplain() is { } id:
                 var (code, note) = SplitWord(rest);

@@ -9,7 +9,7 @@ namespace ContactGrains.Cli;
 /// and the changes the desk's own commands report themselves. Applies the connection's events.
 /// </summary>
 /// <remarks>One lock guards it; the event task and the command loop both go through it.</remarks>
-internal sealed class DeskState(AgentConnection connection, DeskView view, uint capacity)
+internal sealed class DeskState(AgentConnection connection, DeskView view, AgentOptions options)
 {
     private readonly Lock _gate = new();
 
@@ -62,7 +62,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, uint 
         .OrderBy(a => a.AssignedAt?.ToDateTimeOffset() ?? DateTimeOffset.MaxValue).ThenBy(a => a.ConversationId, StringComparer.Ordinal).ToList());
 
     public string StatusLine() => connection.State(s =>
-        $"{DeskView.DescribePresence(s.Status?.Presence)}, {DeskView.Count(s.Offers.Count, "pending offer")}, {DeskView.Count(s.Assignments.Count, "conversation")} (capacity {capacity})");
+        $"{DeskView.DescribePresence(s.Status?.Presence)}, {DeskView.Count(s.Offers.Count, "pending offer")}, {DeskView.Count(s.Assignments.Count, "conversation")} (capacity {options.Capacity})");
 
     public void List()
     {
@@ -241,7 +241,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, uint 
 
     private void OnSynced(AgentSync sync)
     {
-        var heading = !_signedIn ? $"Signed in to {connection.Address} as {connection.AgentId}" : _reconnecting ? $"Reconnected to {connection.Address}" : "Re-synced";
+        var heading = !_signedIn ? $"Signed in to {Url(connection.Address)} as {connection.AgentId}" : _reconnecting ? $"Reconnected to {Url(connection.Address)}" : "Re-synced";
         var assigned = sync.Assignments.Select(a => a.ConversationId).ToHashSet(StringComparer.Ordinal);
         var offered = sync.Offers.Select(o => o.Context?.ConversationId ?? "");
         foreach (var gone in _shown.Keys.Where(k => !assigned.Contains(k) && !offered.Contains(k)).ToList())
@@ -313,7 +313,8 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, uint 
         if (change.State == ConnectionState.Reconnecting)
         {
             _reconnecting = true;
-            view.Error($"event stream lost ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting to {change.Address} (attempt {change.Attempt})…");
+            var what = change.Attempt == 1 ? "event stream lost" : "reconnect failed";
+            view.Error($"{what} ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting to {Url(change.Address)} (attempt {change.Attempt})…");
         }
     }
 
@@ -347,6 +348,9 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, uint 
         view.Line(Current is not null ? (FormattableString)$"  current conversation is now {Tag(Current)}."
             : _announced.Count > 0 ? (FormattableString)$"  no current conversation: /use n (see /list)." : $"  no conversations left.");
     }
+
+    // The connection names a silo by its gRPC target (host:port): show the URL it was given.
+    private string Url(string target) => options.Addresses.FirstOrDefault(a => a.Contains(target, StringComparison.OrdinalIgnoreCase)) ?? target;
 
     private string Describe(Assignment assignment)
     {

@@ -63,7 +63,15 @@ internal sealed class DeskView
         var args = markup.GetArguments().Select(a => a is string s ? Clean(s) : a).ToArray();
         lock (_lock)
         {
-            _console.MarkupLineInterpolated(CultureInfo.InvariantCulture, FormattableStringFactory.Create(markup.Format, args));
+            try
+            {
+                _console.MarkupLineInterpolated(CultureInfo.InvariantCulture, FormattableStringFactory.Create(markup.Format, args));
+            }
+            catch (InvalidOperationException)
+            {
+                // A '[' in this program's own text that is not a style: show the line as plain text rather than lose the session.
+                _console.WriteLine(Clean(string.Format(CultureInfo.InvariantCulture, markup.Format, args)));
+            }
         }
     }
 

@@ -34,7 +34,7 @@ catch (Exception ex) when (ex is ConnectionFailedException or RpcException)
     var status = ex is ConnectionFailedException failed ? failed.Status : ((RpcException)ex).Status;
     Console.Error.WriteLine(status.StatusCode switch
     {
-        StatusCode.Unavailable => $"Cannot reach ContactGrains at {address}: {status.Detail}. Is the silo running (dotnet run --project src/ContactGrains.Silo)?",
+        StatusCode.Unavailable => $"Cannot reach ContactGrains at {address}: {status.Detail.TrimEnd('.')}. Is the silo running (dotnet run --project src/ContactGrains.Silo)?",
         StatusCode.Unimplemented => $"The silo at {address} does not serve this API ({status.Detail}): is it an older build?",
         _ => $"error: {ex.Message}",
     });
