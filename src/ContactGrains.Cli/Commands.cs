@@ -43,7 +43,7 @@ internal static class Commands
     {
         var address = AddressOption();
         var channel = Text("--channel", "NAME", "Channel to speak as (the adapter's name)", "webchat");
-        var thread = new Option<string?>("--thread") { HelpName = "ID", Description = "External thread id [default: a new one per run; give an earlier one to continue it]" };
+        var thread = NotEmpty(new Option<string?>("--thread") { HelpName = "ID", Description = "External thread id [default: a new one per run; give an earlier one to continue it]" });
         var customer = Text("--customer", "ID", "External customer id", $"terminal-{User}");
         var name = Text("--name", "NAME", "Customer display name", User);
         var language = Parsed("--language", "CODE", "Customer language: en, fr, …", "en", ParseLanguage);
@@ -99,7 +99,19 @@ internal static class Commands
     };
 
     private static Option<string> Text(string name, string helpName, string description, string defaultValue) =>
-        new(name) { HelpName = helpName, Description = description, DefaultValueFactory = _ => defaultValue };
+        NotEmpty(new Option<string>(name) { HelpName = helpName, Description = description, DefaultValueFactory = _ => defaultValue });
+
+    private static Option<T> NotEmpty<T>(Option<T> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value)))
+            {
+                result.AddError($"{option.Name} must not be empty.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>A text option checked by <paramref name="parse"/>, which returns the value to keep or the error to report.</summary>
     private static Option<string> Parsed(string name, string helpName, string description, string defaultValue, Func<string, (string? Value, string? Error)> parse)
