@@ -1,73 +1,43 @@
+using System.CommandLine;
 using ContactGrains.Cli;
+using ContactGrains.Client;
 using Grpc.Core;
 
-if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+var root = Commands.Root(Console.In, Console.Out);
+if (args.Length == 0)
 {
-    Console.WriteLine(CliOptions.Overview);
-    return args.Length == 0 ? 2 : 0;
-}
-
-if (args[0] is not ("chat" or "agent"))
-{
-    Console.Error.WriteLine($"Unknown command '{args[0]}'.\n{CliOptions.Overview}");
+    root.Parse(["--help"]).Invoke();
     return 2;
 }
 
-var agentMode = args[0] == "agent";
-var usage = agentMode ? AgentOptions.Usage : CliOptions.Usage;
-if (args[1..].Any(a => a is "-h" or "--help"))
+var result = root.Parse(args);
+if (result.Errors.Count > 0)
 {
-    Console.WriteLine(usage);
-    return 0;
-}
-
-string address;
-Func<CancellationToken, Task<int>> run;
-if (agentMode)
-{
-    var (options, error) = AgentOptions.Parse(args[1..]);
-    if (options is null)
+    // Precise errors on stderr, exit code 2 (a usage error), and where to read the options.
+    foreach (var error in result.Errors)
     {
-        Console.Error.WriteLine($"{error}\n{usage}");
-        return 2;
+        Console.Error.WriteLine($"error: {error.Message}");
     }
 
-    address = options.Address;
-    run = token => new AgentDesk(options, Console.In, Console.Out).RunAsync(token);
-}
-else
-{
-    var (options, error) = CliOptions.Parse(args[1..]);
-    if (options is null)
-    {
-        Console.Error.WriteLine($"{error}\n{usage}");
-        return 2;
-    }
-
-    address = options.Address;
-    run = token => new CustomerChat(options, Console.In, Console.Out).RunAsync(token);
+    var command = result.CommandResult.Command;
+    Console.Error.WriteLine($"Run 'contactgrains {(command is RootCommand ? "" : command.Name + " ")}--help' for the options.");
+    return 2;
 }
 
-using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+var address = result.GetValue<string[]>("--address") is { Length: > 0 } addresses ? string.Join(", ", addresses) : "";
 try
 {
-    return await run(cancel.Token);
+    return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
-catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable)
+catch (Exception ex) when (ex is ConnectionFailedException or RpcException)
 {
-    Console.Error.WriteLine($"Cannot reach ContactGrains at {address}: {ex.Status.Detail}. Is the silo running (dotnet run --project src/ContactGrains.Silo)?");
-    return 1;
-}
-catch (RpcException ex) when (ex.StatusCode is StatusCode.Unimplemented)
-{
-    Console.Error.WriteLine($"The silo at {address} does not serve this API ({ex.Status.Detail}): is it an older build?");
-    return 1;
-}
-catch (RpcException ex) when (agentMode)
-{
-    // The agent's first Connect was refused (an unknown skill or language, a bad profile, …).
-    Console.Error.WriteLine($"error: {ex.StatusCode}: {ex.Status.Detail}");
+    var status = ex is ConnectionFailedException failed ? failed.Status : ((RpcException)ex).Status;
+    Console.Error.WriteLine(status.StatusCode switch
+    {
+        StatusCode.Unavailable => $"Cannot reach ContactGrains at {address}: {status.Detail.TrimEnd('.')}. Is the silo running (dotnet run --project src/ContactGrains.Silo)?",
+        StatusCode.Unimplemented => $"The silo at {address} does not serve this API ({status.Detail}): is it an older build?",
+        _ => $"error: {ex.Message}",
+    });
     return 1;
 }
 catch (OperationCanceledException)

@@ -20,7 +20,7 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
         using var input = new TypedLines();
         var output = new ScreenWriter();
         using var stop = new CancellationTokenSource(SafetyTimeout);
-        var desk = new AgentDesk(options!, input, output).RunAsync(silo.Agent(agentId), stop.Token);
+        var desk = new AgentDesk(options!, input, output).RunAsync(stop.Token);
         await output.WaitForAsync("Type /help");
         // The timings shown are this silo's (shortened), as the server sent them.
         Assert.Contains("Offers wait 6 s for your answer (2 missed offers in a row set you away). If your connection drops, your conversations stay yours for 5 s.", output.Text);
@@ -50,6 +50,11 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
 
         await adapter.SendMessageAsync("m3", Addresses.Conversation(conversationId), "Thanks, it is new@example.com");
         await output.WaitForAsync("customer: Thanks, it is new@example.com");
+
+        // Customer text reaches the agent's terminal without its control characters, and markup-like brackets print as typed.
+        await adapter.SendMessageAsync("m4", Addresses.Conversation(conversationId), "Done \u001b[2J\u001b]0;title\u0007 [bold]ok[/]\r\u202Eenil");
+        await output.WaitForAsync("customer: Done \uFFFD[2J\uFFFD]0;title\uFFFD [bold]ok[/] \uFFFDenil");
+        Assert.DoesNotContain(output.Text, c => char.IsControl(c) && c != '\n');
 
         input.Type("/resolve email-updated");
         await adapter.WaitUntilAsync(() => adapter.EntriesOf(conversationId).Any(e => e.Status?.Kind == StatusKind.Closed));

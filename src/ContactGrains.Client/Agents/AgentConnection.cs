@@ -343,6 +343,7 @@ public sealed class AgentConnection : IAsyncDisposable
         var attempt = 0;
         DateTime? graceEnds = null;
         Status status = default;
+        var resendProfile = false;
         while (!_closing.IsCancellationRequested)
         {
             var index = Volatile.Read(ref _addressIndex);
@@ -353,7 +354,7 @@ public sealed class AgentConnection : IAsyncDisposable
             }
 
             using var call = _clients[index].Connect(
-                new ConnectRequest { Profile = synced ? null : _options.Profile }, cancellationToken: _closing.Token);
+                new ConnectRequest { Profile = synced && !resendProfile ? null : _options.Profile }, cancellationToken: _closing.Token);
             Streams++;
             var opened = DateTime.UtcNow;
             var heard = false;
@@ -403,6 +404,15 @@ public sealed class AgentConnection : IAsyncDisposable
                 return;
             }
 
+            // A stream opened without the profile is refused when the cluster lost the agent (a development
+            // silo restarted with in-memory storage): that is a first sign-in again, so send the profile, once.
+            if (status.StatusCode == StatusCode.FailedPrecondition && synced && !resendProfile && _options.Profile is not null)
+            {
+                resendProfile = true;
+                continue;
+            }
+
+            resendProfile = false;
             if (!ConnectionFailedException.IsTransient(status.StatusCode))
             {
                 Fail($"The silo at {_grpcChannels[index].Target} refused agent '{AgentId}': {status.StatusCode} \"{status.Detail}\".", status);

@@ -9,7 +9,8 @@ namespace ContactGrains.Client;
 /// </summary>
 public sealed class AgentDeskState
 {
-    private readonly Dictionary<string, Offer> _offers = new(StringComparer.Ordinal);
+    // Ordered: a Dictionary reuses a removed offer's slot, so its order is not the order of arrival.
+    private readonly OrderedDictionary<string, Offer> _offers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Assignment> _assignments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedList<ulong, TimelineEntry>> _entries = new(StringComparer.Ordinal);
 
