@@ -48,7 +48,8 @@ public static class WebChatText
     private static string[] ReadKeys()
     {
         // The neutral (English) set names every text; translations may lack some.
-        using var set = Resources.GetResourceSet(CultureInfo.InvariantCulture, createIfNotExists: true, tryParents: false)
+        // Not disposed: the set belongs to the ResourceManager's cache.
+        var set = Resources.GetResourceSet(CultureInfo.InvariantCulture, createIfNotExists: true, tryParents: false)
             ?? throw new InvalidOperationException("The web chat's English texts are not embedded.");
         return [.. set.Cast<DictionaryEntry>().Select(entry => (string)entry.Key).Order(StringComparer.Ordinal)];
     }
