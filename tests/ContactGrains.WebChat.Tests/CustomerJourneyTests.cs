@@ -38,6 +38,11 @@ public sealed class CustomerJourneyTests(WebChatFixture fixture)
         await chat.WaitForEntryAsync(e => e.Kind == "customer" && e.Text == "Great, thank you!", "the customer's reply");
         await chat.ScreenshotAsync("webchat-agent.png");
         await PageAssertions.AssertShowsExactlyAsync(chat, fixture, conversationId);
+
+        // The same conversation on a phone.
+        await chat.Page.SetViewportSizeAsync(390, 844);
+        await chat.ScreenshotAsync("webchat-mobile.png");
+        await chat.Page.SetViewportSizeAsync(1024, 820);
         var before = await chat.EntriesAsync();
 
         await chat.ReloadAsync();

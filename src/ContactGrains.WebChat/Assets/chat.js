@@ -22,7 +22,10 @@
 
   const shown = new Set(); // entry ids already on the page
   const pending = new Map(); // the page's message id -> its bubble, until the stream brings the stored message
-  const timeFormat = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
+  // The browser's own variant of the page's language (en-GB writes 13:05, en-US 1:05 PM).
+  const browserLanguage = navigator.language || lang;
+  const timeFormat = new Intl.DateTimeFormat(
+    browserLanguage.toLowerCase().startsWith(lang) ? browserLanguage : lang, { hour: '2-digit', minute: '2-digit' });
   const MaxAutomaticTries = 6;
   let lastEventId = null;
   let conversationId = null;
