@@ -35,6 +35,10 @@ public sealed class HttpApiTests(WebChatFixture fixture)
             await visitor.PostAsync("/api/messages", new StringContent("hello", Encoding.UTF8, "text/plain")),
             HttpStatusCode.UnsupportedMediaType, "bad-request", null);
 
+        await AssertProblemAsync(
+            await PostAsync(visitor, new { id = "m1", text = new string('a', 100_000) }),
+            HttpStatusCode.RequestEntityTooLarge, "bad-request", "The request could not be read.");
+
         // The same refusal in French, from the browser's Accept-Language.
         using var french = new HttpRequestMessage(HttpMethod.Post, "/api/messages") { Content = JsonContent.Create(new { id = "m1", text = "" }) };
         french.Headers.AcceptLanguage.ParseAdd("fr-FR,fr;q=0.9,en;q=0.5");

@@ -7,6 +7,7 @@ using ContactGrains.WebChat.Hosting;
 using ContactGrains.WebChat.Resources;
 using ContactGrains.WebChat.Sessions;
 using Grpc.Core;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.Extensions.Options;
 
@@ -107,6 +108,11 @@ public static class ChatEndpoints
         if (sessions.Find(context.Request) is not { } visitor)
         {
             return Problem(context, StatusCodes.Status401Unauthorized, "unknown-session", "ErrorUnknownSession");
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = MaxBodyBytes; // Kestrel's default (30 MB) is far beyond any message
         }
 
         SendRequest? request;

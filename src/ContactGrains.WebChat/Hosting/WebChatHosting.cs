@@ -3,6 +3,7 @@ using ContactGrains.WebChat.Cluster;
 using ContactGrains.WebChat.Resources;
 using ContactGrains.WebChat.Sessions;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Localization;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -79,6 +80,8 @@ public static class WebChatHosting
     /// <summary>Adds the middleware and maps the page, its files and the API.</summary>
     public static WebApplication MapWebChat(this WebApplication app)
     {
+        // Behind a TLS-terminating proxy on this machine, the session cookie is still marked Secure.
+        app.UseForwardedHeaders(new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedProto });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>
