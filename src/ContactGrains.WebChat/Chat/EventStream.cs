@@ -59,10 +59,17 @@ internal sealed class EventStream(
 
         // The browser's reconnection delay; writing it now also tells the page the stream is open.
         await WriteAsync("retry: 1500\n\n", cancellationToken);
+        var pause = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
+                if (pause)
+                {
+                    pause = false;
+                    await Task.Delay(RetryAfterTrouble, cancellationToken);
+                }
+
                 var current = await FindConversationAsync(cancellationToken);
                 if (current is null || IsFinished(current))
                 {
@@ -87,12 +94,12 @@ internal sealed class EventStream(
                 // storage): start over with the thread's current one; the page drops nothing it has.
                 logger.LogInformation("Visitor {Visitor}: conversation {Conversation} cannot be resumed ({Status}); following the thread's current one.", visitor.Id, _conversationId, ex.StatusCode);
                 (_conversationId, _sequence) = (null, 0);
-                await Task.Delay(RetryAfterTrouble, cancellationToken);
+                pause = true;
             }
             catch (Exception ex) when (ex is RpcException or ConnectionFailedException or ObjectDisposedException or TimeoutException)
             {
                 logger.LogDebug(ex, "Visitor {Visitor}: reading from the cluster failed; resuming after {Conversation}:{Sequence}.", visitor.Id, _conversationId, _sequence);
-                await Task.Delay(RetryAfterTrouble, cancellationToken);
+                pause = true;
             }
         }
     }

@@ -102,6 +102,7 @@ public static class WebChatHosting
         app.MapChat();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            _ = app.Services.GetRequiredService<ClusterLink>().Connection; // connect now: the first customer need not wait for it
             var options = app.Services.GetRequiredService<IOptions<WebChatOptions>>().Value;
             app.Logger.LogInformation(
                 "Web chat on {Urls}, speaking to the cluster at {Silos} as channel '{Channel}'.",

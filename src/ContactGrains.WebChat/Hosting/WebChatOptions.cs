@@ -37,7 +37,7 @@ public sealed class WebChatOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>How often a stream that waits for the customer's first message looks for it in the cluster (another instance may have sent it).</summary>
-    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan IdlePollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Returns why these settings cannot work, or null when they can.</summary>
     public string? Validate()
