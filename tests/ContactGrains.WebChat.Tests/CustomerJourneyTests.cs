@@ -93,6 +93,30 @@ public sealed class CustomerJourneyTests(WebChatFixture fixture)
     }
 
     [Fact]
+    public async Task Ending_the_chat_closes_it_and_the_next_message_starts_a_new_conversation_on_the_same_thread()
+    {
+        await using var chat = await fixture.Chromium.OpenChatAsync(fixture.WebChat.Address);
+        await chat.TypeAndSendAsync("Where is my refund?");
+        var first = await chat.WaitForEntryAsync(e => e.Kind == "bot", "the bot's answer");
+
+        await chat.Page.Locator("#end-chat").ClickAsync();
+        var closed = await chat.WaitForEntryAsync(e => e.Status == "closed", "the conversation closing");
+        Assert.StartsWith("This conversation is closed. Send a message to start a new one.", closed.Text, StringComparison.Ordinal);
+        Assert.True(await chat.Page.Locator("#end-chat").IsHiddenAsync());
+
+        await chat.TypeAndSendAsync("How do I return an item?");
+        var next = await chat.WaitForEntryAsync(e => e.Kind == "bot" && e.ConversationId != first.ConversationId, "an answer in a new conversation");
+        Assert.Equal(1, await chat.Page.Locator("#log .notice-divider").CountAsync());
+        await PageAssertions.AssertShowsExactlyAsync(chat, fixture, first.ConversationId);
+        await PageAssertions.AssertShowsExactlyAsync(chat, fixture, next.ConversationId);
+
+        // A reload shows the thread's current conversation.
+        await chat.ReloadAsync();
+        await chat.WaitForEntryAsync(e => e.Id == next.Id, "the new conversation after the reload");
+        Assert.All(await chat.EntriesAsync(), e => Assert.Equal(next.ConversationId, e.ConversationId));
+    }
+
+    [Fact]
     public async Task A_French_browser_gets_French_without_asking()
     {
         await using var chat = await fixture.Chromium.OpenChatAsync(fixture.WebChat.Address, locale: "fr-FR");

@@ -27,12 +27,12 @@ public sealed class Chromium : IAsyncDisposable
 
     public IBrowser Browser { get; }
 
-    public static async Task<Chromium> LaunchAsync()
+    public static async Task<Chromium> LaunchAsync(string executablePath = ExecutablePath)
     {
-        if (!File.Exists(ExecutablePath))
+        if (!File.Exists(executablePath))
         {
             throw new InvalidOperationException(
-                $"Debian's Chromium is not installed: {ExecutablePath} is missing. The web chat's browser tests drive the machine's own " +
+                $"Debian's Chromium is not installed: {executablePath} is missing. The web chat's browser tests drive the machine's own " +
                 "Chromium through Playwright (Playwright's browser download is not used): install it with " +
                 "'apt-get install -y chromium' (as root; .ci/run does this) and run the tests again.");
         }
@@ -42,7 +42,7 @@ public sealed class Chromium : IAsyncDisposable
         {
             var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
-                ExecutablePath = ExecutablePath,
+                ExecutablePath = executablePath,
                 Headless = true,
                 Args = Arguments,
                 Timeout = 60_000,
