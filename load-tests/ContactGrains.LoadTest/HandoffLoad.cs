@@ -29,7 +29,16 @@ internal static class HandoffLoad
         var run = Guid.NewGuid().ToString("N")[..8];
         Console.WriteLine($"handoff load: {options.Conversations} conversations wanting a human, {options.Agents} agents (capacity {Capacity}) at {options.Address} (stops after {options.MaxSeconds} s)");
 
-        var desks = await Task.WhenAll(Enumerable.Range(0, options.Agents).Select(i => Desk.ConnectAsync(grpc, $"load-{run}-{i}", callTimeout, deadline.Token)));
+        Desk[] desks;
+        try
+        {
+            desks = await Task.WhenAll(Enumerable.Range(0, options.Agents).Select(i => Desk.ConnectAsync(grpc, $"load-{run}-{i}", callTimeout, deadline.Token)));
+        }
+        catch (Exception ex) when (ex is ConnectionFailedException or OperationCanceledException)
+        {
+            Console.WriteLine($"result: FAILED (the agent desktops could not connect: {ex.Message})");
+            return 1;
+        }
 
         var cpuBefore = Stats.OwnCpuSeconds();
         var total = Stopwatch.StartNew();
@@ -81,7 +90,17 @@ internal static class HandoffLoad
         var cpu = Stats.OwnCpuSeconds() - cpuBefore;
         var resolved = desks.SelectMany(d => d.Resolved).ToList();
         var duplicates = resolved.GroupBy(c => c).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        var queue = (await desks[0].Connection.GetQueueStatsAsync("billing", "en", CancellationToken.None)).Single();
+        QueueStats? queue = null;
+        try
+        {
+            using var statsTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            queue = (await desks[0].Connection.GetQueueStatsAsync("billing", "en", statsTimeout.Token)).Single();
+        }
+        catch (RpcException ex)
+        {
+            problems.Enqueue($"queue statistics unavailable: {ex.StatusCode} {ex.Status.Detail}");
+        }
+
         foreach (var desk in desks)
         {
             await desk.DisposeAsync();
@@ -94,8 +113,12 @@ internal static class HandoffLoad
         Console.WriteLine($"speed to answer (queued → accepted): {Stats.Percentiles(speedToAnswer)}");
         Console.WriteLine($"accept call latency: {Stats.Percentiles(acceptLatency)}");
         Console.WriteLine($"most conversations held at once by one agent: {desks.Max(d => d.MaxHeld)} (capacity {Capacity}); offers missed: {desks.Sum(d => d.Missed)}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"queue billing:en: answered {queue.Answered}, waiting {queue.Waiting}, service level {(queue.HasServiceLevel ? $"{queue.ServiceLevel:P0}" : "n/a")} within {queue.ServiceLevelThresholdSeconds} s"));
+        if (queue is not null)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"queue billing:en: answered {queue.Answered}, waiting {queue.Waiting}, service level {(queue.HasServiceLevel ? $"{queue.ServiceLevel:P0}" : "n/a")} within {queue.ServiceLevelThresholdSeconds} s"));
+        }
+
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"load generator CPU: {cpu:F2} s ({(resolved.Count > 0 ? $"{cpu * 1_000 / resolved.Count:F2} ms per handoff" : "no handoffs")})"));
         if (desks.Sum(d => d.Reconnections) is > 0 and var reconnections)

@@ -144,8 +144,10 @@ internal static class LoadCommands
     public static async Task<int> RunAsync(string[] args)
     {
         var parse = Create().Parse(args);
-        if (parse.Action is ParseErrorAction)
+        if (parse.Action is ParseErrorAction errorAction)
         {
+            // Suggestions help with a misspelt command; for a command's options they only offer "-h".
+            errorAction.ShowTypoCorrections = parse.CommandResult.Command is RootCommand;
             await parse.InvokeAsync(new InvocationConfiguration { Output = Console.Error });
             return 2;
         }
