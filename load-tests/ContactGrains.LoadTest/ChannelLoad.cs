@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Threading.Channels;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
-using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace ContactGrains.LoadTest;
 
-/// <summary>Adapters under load: several Connect streams, each carrying its share of the conversations, all in flight at once.</summary>
+/// <summary>
+/// Adapters under load: several <see cref="ChannelConnection"/>s (one Connect stream each), each
+/// carrying its share of the conversations, all in flight at once.
+/// </summary>
 internal static class ChannelLoad
 {
     private static readonly string[] Questions =
@@ -18,19 +20,24 @@ internal static class ChannelLoad
         "When is my payment due?", "My card was charged twice", "Quels sont vos horaires d'ouverture ?",
     ];
 
-    public static async Task<int> RunAsync(LoadOptions options)
+    public static async Task<int> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.MaxSeconds));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
         using var grpc = ChannelClient.OpenChannel(options.Address);
-        var client = ChannelClient.Create(grpc, "loadtest");
         var run = Guid.NewGuid().ToString("N")[..8];
         var rssBefore = options.SiloPid is { } pid ? Stats.ResidentMiB(pid) : null;
+        var siloCpuBefore = options.SiloPid is { } pid2 ? Stats.CpuSeconds(pid2) : null;
 
         Console.WriteLine($"channel load: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} (stops after {options.MaxSeconds} s)");
+        var cpuBefore = Stats.OwnCpuSeconds();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
         var total = Stopwatch.StartNew();
         var results = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(s =>
-            RunStreamAsync(client, options, run, s, deadline.Token)));
+            RunStreamAsync(grpc, options, run, s, deadline.Token)));
         total.Stop();
+        var cpu = Stats.OwnCpuSeconds() - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
 
         var messages = results.Sum(r => r.Acked);
         var latencies = results.SelectMany(r => r.AckLatenciesMs).ToList();
@@ -39,10 +46,26 @@ internal static class ChannelLoad
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"acked {messages}/{expected} messages in {total.Elapsed.TotalSeconds:F2} s: {messages / total.Elapsed.TotalSeconds:F0} messages/s ({messages * 2 / total.Elapsed.TotalSeconds:F0} timeline entries/s out)"));
         Console.WriteLine($"ack latency: {Stats.Percentiles(latencies)}");
-        if (options.SiloPid is { } siloPid && Stats.ResidentMiB(siloPid) is { } rssAfter)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Stats.CpuLine("load generator CPU", cpu, messages)}, {(messages > 0 ? allocated / 1024.0 / messages : 0):F1} KiB allocated per message"));
+        if (results.Sum(r => r.Resent) is > 0 and var resent)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"silo resident memory: {rssBefore:F0} MiB before, {rssAfter:F0} MiB after ({(rssAfter - (rssBefore ?? 0)) * 1024 / options.Conversations:F1} KiB per conversation)"));
+            // The library retries what the cluster refused as retryable (UNAVAILABLE: overloaded) and resends after a broken stream.
+            Console.WriteLine($"messages sent more than once: {resent} (stream reconnections: {results.Sum(r => r.Reconnections)}; acknowledged as duplicates: {results.Sum(r => r.Duplicates)})");
+        }
+
+        if (options.SiloPid is { } siloPid)
+        {
+            if (Stats.CpuSeconds(siloPid) is { } siloCpuAfter && siloCpuBefore is { } before)
+            {
+                Console.WriteLine(Stats.CpuLine("silo CPU", siloCpuAfter - before, messages));
+            }
+
+            if (Stats.ResidentMiB(siloPid) is { } rssAfter)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"silo resident memory: {rssBefore:F0} MiB before, {rssAfter:F0} MiB after ({(rssAfter - (rssBefore ?? 0)) * 1024 / options.Conversations:F1} KiB per conversation)"));
+            }
         }
 
         foreach (var problem in problems.Take(10))
@@ -55,118 +78,149 @@ internal static class ChannelLoad
         return ok ? 0 : 1;
     }
 
-    private sealed record StreamResult(int Acked, List<double> AckLatenciesMs, List<string> Problems);
+    private sealed record StreamResult(int Acked, int Resent, int Duplicates, int Reconnections, List<double> AckLatenciesMs, List<string> Problems);
 
-    private static async Task<StreamResult> RunStreamAsync(ChannelService.ChannelServiceClient client, LoadOptions options, string run, int stream, CancellationToken cancellationToken)
+    /// <summary>
+    /// One adapter connection. Closed loop, like customers: each conversation asks its next question
+    /// once the previous one is acknowledged, and every conversation is in flight at once. A reader
+    /// of all the connection's entries checks that each conversation arrives whole, in order.
+    /// </summary>
+    private static async Task<StreamResult> RunStreamAsync(GrpcChannel grpc, LoadOptions options, string run, int stream, CancellationToken cancellationToken)
     {
         var threads = Enumerable.Range(0, options.Conversations).Where(i => i % options.Streams == stream).Select(i => $"{run}-{i}").ToArray();
-        var sentAt = new ConcurrentDictionary<string, long>();
-        var latencies = new List<double>(threads.Length * options.Turns);
-        var problems = new ConcurrentQueue<string>();
-        var entries = new Dictionary<string, List<ulong>>();
+        var entriesPerConversation = 1 + (2 * options.Turns);
         var expectedAcks = threads.Length * options.Turns;
-        var expectedEntries = threads.Length * (1 + (2 * options.Turns));
+        var expectedEntries = threads.Length * entriesPerConversation;
+        var problems = new ConcurrentQueue<string>();
+        var latencies = new double[expectedAcks];
         var acked = 0;
-        var receivedEntries = 0;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var resent = 0;
+        var duplicates = 0;
+        var reconnections = 0;
 
-        // Closed loop, like customers: each conversation asks its next question once the previous
-        // one is acknowledged. Every conversation is in flight at once; one writer owns the stream.
-        var toSend = Channel.CreateUnbounded<(int Thread, int Turn)>(new UnboundedChannelOptions { SingleReader = true });
-        for (var i = 0; i < threads.Length; i++)
+        await using var connection = ChannelConnection.Open(new ChannelConnectionOptions
         {
-            toSend.Writer.TryWrite((i, 0));
-        }
+            Channel = "loadtest",
+            GrpcChannels = [grpc],
 
-        using var call = client.Connect(cancellationToken: cancellationToken);
-        var reader = Task.Run(async () =>
-        {
-            await foreach (var frame in call.ResponseStream.ReadAllAsync(cancellationToken))
+            // The run's own deadline bounds every wait; the reader may hold all of this stream's
+            // entries, so none is dropped and read again (which would add load the old runs had not).
+            AckTimeout = TimeSpan.FromSeconds(options.MaxSeconds),
+            ReadBufferCapacity = Math.Max(expectedEntries, 1),
+            OnStateChange = change =>
             {
-                if (frame.Ack is { } ack)
+                if (change.State == ConnectionState.Reconnecting)
                 {
-                    if (sentAt.TryRemove(ack.CorrelationId, out var started))
-                    {
-                        latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    }
-
-                    if (ack.Status != AckStatus.Accepted)
-                    {
-                        problems.Enqueue($"{ack.CorrelationId}: {ack.Status} {ack.Code} {ack.Detail}");
-                    }
-
-                    acked++;
-                    var (thread, turn) = ParseMessageId(ack.CorrelationId);
-                    if (turn + 1 < options.Turns)
-                    {
-                        toSend.Writer.TryWrite((thread, turn + 1));
-                    }
+                    Interlocked.Increment(ref reconnections);
                 }
-                else
-                {
-                    if (!entries.TryGetValue(frame.Entry.ConversationId, out var sequences))
-                    {
-                        entries[frame.Entry.ConversationId] = sequences = [];
-                    }
+            },
+        });
 
-                    sequences.Add(frame.Entry.Sequence);
-                    receivedEntries++;
+        // Subscribes before the first message is sent (the reader runs synchronously up to its first wait).
+        var reader = new EntryCheck(expectedEntries);
+        var reading = reader.ReadAsync(connection, cancellationToken);
+
+        async Task ConverseAsync(int thread)
+        {
+            for (var turn = 0; turn < options.Turns; turn++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                MessageAck ack;
+                try
+                {
+                    // Unique across streams and runs, as adapters' message ids are.
+                    ack = await connection.SendAsync(
+                        new InboundMessage
+                        {
+                            MessageId = $"{threads[thread]}/{turn}",
+                            Conversation = ConversationAddress.ForThread(threads[thread]),
+                            Customer = new CustomerIdentity { ExternalCustomerId = threads[thread] },
+                            Text = Questions[(thread + turn) % Questions.Length],
+                        },
+                        cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return; // counted once for the stream below
+                }
+                catch (Exception ex) when (ex is TimeoutException or ConnectionFailedException)
+                {
+                    problems.Enqueue($"{threads[thread]}/{turn}: {ex.Message}");
+                    return;
                 }
 
-                if (acked == expectedAcks && receivedEntries >= expectedEntries)
+                latencies[(thread * options.Turns) + turn] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                Interlocked.Increment(ref acked);
+                if (ack.Attempts > 1)
                 {
-                    done.TrySetResult();
+                    Interlocked.Increment(ref resent);
+                }
+
+                if (ack.Status == AckStatus.Duplicate)
+                {
+                    Interlocked.Increment(ref duplicates); // resent after a reconnection, stored once
+                }
+                else if (ack.Status != AckStatus.Accepted)
+                {
+                    problems.Enqueue($"{ack.MessageId}: {ack.Status} {ack.Code} {ack.Detail}");
                 }
             }
-        }, cancellationToken);
-
-        var writer = Task.Run(async () =>
-        {
-            await foreach (var (thread, turn) in toSend.Reader.ReadAllAsync(cancellationToken))
-            {
-                // Unique across streams and runs, as adapters' message ids are.
-                var id = $"{threads[thread]}/{thread}/{turn}";
-                sentAt[id] = Stopwatch.GetTimestamp();
-                await call.RequestStream.WriteAsync(new ChannelUpstream
-                {
-                    Message = new InboundMessage
-                    {
-                        MessageId = id,
-                        Conversation = new ConversationAddress { ExternalThreadId = threads[thread] },
-                        Customer = new CustomerIdentity { ExternalCustomerId = threads[thread] },
-                        Text = Questions[(thread + turn) % Questions.Length],
-                    },
-                }, cancellationToken);
-            }
-        }, cancellationToken);
-
-        try
-        {
-            await done.Task.WaitAsync(cancellationToken);
-            toSend.Writer.TryComplete();
-            await writer;
-            await call.RequestStream.CompleteAsync();
-            await reader;
-        }
-        catch (OperationCanceledException)
-        {
-            problems.Enqueue($"stream {stream}: stopped at the time limit with {acked}/{expectedAcks} acks and {receivedEntries}/{expectedEntries} entries");
         }
 
-        foreach (var (conversation, sequences) in entries)
+        await Task.WhenAll(Enumerable.Range(0, threads.Length).Select(ConverseAsync));
+        await reading;
+        if (acked < expectedAcks || reader.Received < expectedEntries)
         {
-            if (sequences.Count != 1 + (2 * options.Turns) || !sequences.SequenceEqual(Enumerable.Range(1, sequences.Count).Select(s => (ulong)s)))
+            problems.Enqueue(cancellationToken.IsCancellationRequested
+                ? $"stream {stream}: stopped at the time limit with {acked}/{expectedAcks} acks and {reader.Received}/{expectedEntries} entries"
+                : $"stream {stream}: ended with {acked}/{expectedAcks} acks and {reader.Received}/{expectedEntries} entries");
+        }
+
+        foreach (var (conversation, sequences) in reader.Sequences)
+        {
+            if (sequences.Count != entriesPerConversation || !sequences.SequenceEqual(Enumerable.Range(1, sequences.Count).Select(s => (ulong)s)))
             {
                 problems.Enqueue($"conversation {conversation}: sequences {string.Join(',', sequences)}");
             }
         }
 
-        return new StreamResult(acked, latencies, [.. problems]);
+        var acknowledged = latencies.Where(l => l > 0).ToList();
+        return new StreamResult(acked, resent, duplicates, reconnections, acknowledged, [.. problems]);
     }
 
-    private static (int Thread, int Turn) ParseMessageId(string id)
+    /// <summary>Files each conversation's entries as the connection's reader passes them on.</summary>
+    private sealed class EntryCheck(int expected)
     {
-        var parts = id.Split('/');
-        return (int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture));
+        public Dictionary<string, List<ulong>> Sequences { get; } = new(StringComparer.Ordinal);
+
+        public int Received { get; private set; }
+
+        public async Task ReadAsync(ChannelConnection connection, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await foreach (var entry in connection.ReadAllAsync(cancellationToken))
+                {
+                    if (!Sequences.TryGetValue(entry.ConversationId, out var sequences))
+                    {
+                        Sequences[entry.ConversationId] = sequences = [];
+                    }
+
+                    sequences.Add(entry.Sequence);
+                    if (++Received == expected)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The time limit: what arrived is checked.
+            }
+            catch (ConnectionFailedException)
+            {
+                // Counted by the caller: fewer entries than expected.
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
+using Grpc.Core;
 
 namespace ContactGrains.LoadTest;
 
@@ -13,9 +14,10 @@ internal static class GrowthBenchmark
 {
     private const int Bucket = 100;
 
-    public static async Task<int> RunAsync(LoadOptions options)
+    public static async Task<int> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(options.MaxSeconds));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
         using var grpc = ChannelClient.OpenChannel(options.Address);
         var client = ChannelClient.Create(grpc, "growth");
         var thread = $"growth-{Guid.NewGuid():N}";
@@ -26,16 +28,28 @@ internal static class GrowthBenchmark
         for (var i = 0; i < messages; i++)
         {
             var started = Stopwatch.GetTimestamp();
-            var response = await client.SendMessageAsync(new SendMessageRequest
+            SendMessageResponse response;
+            try
             {
-                Message = new InboundMessage
-                {
-                    MessageId = $"{thread}-{i}",
-                    Conversation = new ConversationAddress { ExternalThreadId = thread },
-                    Customer = new CustomerIdentity { ExternalCustomerId = thread },
-                    Text = i % 2 == 0 ? "Where is my refund?" : "How do I reset my password?",
-                },
-            }, cancellationToken: deadline.Token);
+                response = await client.SendMessageAsync(
+                    new SendMessageRequest
+                    {
+                        Message = new InboundMessage
+                        {
+                            MessageId = $"{thread}-{i}",
+                            Conversation = new ConversationAddress { ExternalThreadId = thread },
+                            Customer = new CustomerIdentity { ExternalCustomerId = thread },
+                            Text = i % 2 == 0 ? "Where is my refund?" : "How do I reset my password?",
+                        },
+                    },
+                    cancellationToken: deadline.Token);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && deadline.IsCancellationRequested)
+            {
+                Console.WriteLine($"stopped at the time limit ({options.MaxSeconds} s) after {i} of {messages} messages");
+                return 1;
+            }
+
             bucket.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             if (response.Ack.Status != AckStatus.Accepted)
             {
