@@ -93,11 +93,12 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
 
         await ClusterTestFailure.WithDiagnosticsAsync(cluster, () => Seen(customer, ann), () => RunAsync(async () =>
         {
-            await ann.ConnectAsync(victim, StepLimit);
+            // The desktop knows every silo, the one to be killed first: when its stream breaks, its
+            // connection moves on to a survivor by itself, with backoff, within the grace period.
+            await ann.ConnectAsync([victim, survivors[1], survivors[0]], AgentDesk.SiloKillPolicy, StepLimit);
             var conversationId = await HandOverAsync(customer, ann);
             await ReportPlacementAsync(cluster, victim, ann.AgentId, conversationId, expected: placement);
 
-            var killedStream = ann.Current;
             await KillAsync(victim);
 
             // The customer writes while the desktop is away: the reconnect's sync, or a push to the
@@ -105,18 +106,30 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
             var whileAway = customer.SayAsync("Hello? Are you still there?", FailoverLimit);
 
             // The desktop sees its stream break, and reconnects to a survivor without its profile.
-            var ended = await killedStream.Ended.WaitAsync(StepLimit);
-            output.WriteLine($"{Now.TotalSeconds:0.000}s the desktop's stream to {victim.Name} ended: {ended.StatusCode} {ended.Detail}");
-            var stream = await ann.ConnectAsync(survivors[1], FailoverLimit);
-            output.WriteLine($"{Now.TotalSeconds:0.000}s the desktop is back on {survivors[1].Name} (stream {stream.Generation})");
+            var broke = await ann.WaitForAsync(e => e.Event is AgentDeskEvent.ConnectionChanged { Change.State: ConnectionState.Reconnecting or ConnectionState.Failed },
+                StepLimit, "the desktop to see its stream break");
+            var ended = ((AgentDeskEvent.ConnectionChanged)broke.Event).Change;
+            output.WriteLine($"{broke.At.TotalSeconds:0.000}s the desktop's stream to {victim.Name} ended: {ended.Status?.StatusCode} {ended.Status?.Detail}");
+            Assert.Equal(ConnectionState.Reconnecting, ended.State);
+            var back = await ann.WaitForAsync(
+                e => e.Event is AgentDeskEvent.ConnectionChanged { Change.State: ConnectionState.Connected or ConnectionState.Failed },
+                FailoverLimit, "the desktop to reconnect");
+            var reconnected = ((AgentDeskEvent.ConnectionChanged)back.Event).Change;
+            Assert.True(reconnected.State == ConnectionState.Connected, $"the desktop gave up: {reconnected.Status?.StatusCode} {reconnected.Status?.Detail}");
+            var backOn = Assert.Single(survivors, s => TestAdapter.IsAddressOf(reconnected.Address, s));
+            var stream = back.Stream;
+            output.WriteLine($"{back.At.TotalSeconds:0.000}s the desktop is back on {backOn.Name} (stream {stream}, {(back.At - broke.At).TotalSeconds:0.00}s after the break, "
+                + $"{ann.Connection.Streams} streams opened in all)");
 
-            var first = stream.Events.First();
-            Assert.Equal(AgentEvent.EventOneofCase.Sync, first.EventCase);
-            Assert.Equal([conversationId], first.Sync.Assignments.Select(a => a.ConversationId));
-            Assert.Empty(first.Sync.Offers);
-            Assert.Equal(Presence.Available, first.Sync.Status.Presence);
-            Assert.True(first.Sync.Status.Connected);
-            Assert.Equal(1u, first.Sync.Status.Assignments);
+            // The new stream starts with a sync: the agent kept the conversation, and nothing else.
+            var firstOfStream = await ann.WaitForAsync(e => e.Stream == stream && e.Event is not AgentDeskEvent.ConnectionChanged, StepLimit,
+                "the new stream's first event");
+            var first = Assert.IsType<AgentDeskEvent.Synced>(firstOfStream.Event).Sync;
+            Assert.Equal([conversationId], first.Assignments.Select(a => a.ConversationId));
+            Assert.Empty(first.Offers);
+            Assert.Equal(Presence.Available, first.Status.Presence);
+            Assert.True(first.Status.Connected);
+            Assert.Equal(1u, first.Status.Assignments);
 
             // What the customer wrote meanwhile reached the agent (in the sync or pushed after it).
             var away = await whileAway;
@@ -126,7 +139,8 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
             // The customer's next message is pushed to the new stream.
             var next = await customer.SayAsync("It was due on Monday, order 40021.", StepLimit);
             await Eventually.HoldsAsync(
-                () => stream.Events.Any(e => e.Entries?.ConversationId == conversationId && e.Entries.Entries.Any(x => x.Sequence == next.Sequence)),
+                () => ann.Events.Any(e => e.Stream == stream && e.Event is AgentDeskEvent.EntriesReceived r
+                    && r.ConversationId == conversationId && r.Entries.Any(x => x.Sequence == next.Sequence)),
                 StepLimit, () => $"the new stream to push the customer's message #{next.Sequence}");
 
             // The agent's reply reaches the customer.
@@ -135,7 +149,7 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
                 () => $"the customer to receive the agent's reply #{reply.Sequence}");
 
             // The conversation never left the agent: the reconnect came within the grace period.
-            Assert.All(stream.Events, e => Assert.NotEqual(AgentEvent.EventOneofCase.Notice, e.EventCase));
+            Assert.DoesNotContain(ann.Events, e => e.Stream >= stream && e.Event is AgentDeskEvent.ConversationEnded);
             var view = await ConversationAsync(customer, conversationId);
             Assert.Equal(["new-conversation", "customer-asked-for-human", "offer-accepted"], view.Ledger.Select(c => c.ReasonCode));
             Assert.Equal(new Owner { Kind = OwnerKind.Agent, Id = ann.AgentId }, view.Owner);
@@ -165,14 +179,17 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
 
         await ClusterTestFailure.WithDiagnosticsAsync(cluster, () => Seen(customer, ann, ben), () => RunAsync(async () =>
         {
-            await ann.ConnectAsync(victim, StepLimit);
+            // Ann's desktop knows only the silo to be killed and never reconnects: she never comes
+            // back. Ben's stream is on a survivor, which must not break either.
+            await ann.ConnectAsync([victim], ReconnectPolicy.None, StepLimit);
             var conversationId = await HandOverAsync(customer, ann);
-            await ben.ConnectAsync(survivors[1], StepLimit);
+            await ben.ConnectAsync([survivors[1]], ReconnectPolicy.None, StepLimit);
             await ReportPlacementAsync(cluster, victim, ann.AgentId, conversationId, expected: placement);
             var beforeKill = await TranscriptAsync(customer, conversationId);
 
             await KillAsync(victim);
-            await ann.Current.Ended.WaitAsync(StepLimit);
+            await ann.WaitForAsync(e => e.Event is AgentDeskEvent.ConnectionChanged { Change.State: ConnectionState.Failed }, StepLimit,
+                "ann's stream to end");
 
             // Ann's desktop never comes back. If her grain lived on the killed silo, it has no
             // activation left and nothing else calls it: her queues only listen to her. A customer
@@ -222,7 +239,7 @@ public sealed class AgentFailoverTests(ITestOutputHelper output)
 
             // Ben's view of the transcript is the customer's.
             var transcript = await TranscriptAsync(customer, conversationId);
-            var bens = await ben.CallAsync(c => c.GetTranscriptAsync(new AgentTranscriptRequest { ConversationId = conversationId }), StepLimit);
+            var bens = await ben.RetryUnavailableAsync(c => c.GetTranscriptAsync(conversationId), StepLimit);
             Assert.Equal(Entries.Describe(transcript), Entries.Describe(bens.Entries));
 
             // Ann went offline holding nothing.

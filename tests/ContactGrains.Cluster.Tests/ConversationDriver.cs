@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 
 namespace ContactGrains.Cluster.Tests;
@@ -13,23 +14,32 @@ internal sealed class SentMessage(string id, int number, int epoch)
     /// <summary>The adapter's epoch when this message was first sent.</summary>
     public int Epoch { get; } = epoch;
 
+    /// <summary>Sends by the driver (the library may write each more than once: <see cref="MessageAck.Attempts"/>).</summary>
     public int Attempts { get; set; }
 
-    /// <summary>The ACCEPTED or DUPLICATE ack that ended its resends; null while unacknowledged.</summary>
-    public Ack? Ack { get; set; }
+    /// <summary>The ACCEPTED or DUPLICATE ack that ended its sends; null while unacknowledged.</summary>
+    public MessageAck? Ack { get; set; }
 }
 
-/// <summary>Every ack a conversation received, with when its frame was sent and when the ack arrived.</summary>
-internal sealed record AckRecord(string CorrelationId, bool IsResume, int Generation, TimeSpan SentAt, TimeSpan ReceivedAt, Ack Ack)
+/// <summary>
+/// Every ack a conversation received: when it was sent and answered, and how many streams the
+/// adapter had opened by then (<see cref="TestAdapter.ConnectionCount"/>), so an ack with the same
+/// count at both ends, above 1, came over a stream opened after a reconnection.
+/// </summary>
+internal sealed record AckRecord(string CorrelationId, int ConnectionAtSend, int ConnectionAtAck, TimeSpan SentAt, TimeSpan ReceivedAt, MessageAck Ack)
 {
-    public bool IsUnavailable => Ack is { Status: AckStatus.Rejected, Code: (int)Grpc.Core.StatusCode.Unavailable };
+    public bool IsUnavailable => Ack is { Status: AckStatus.Rejected, Code: Grpc.Core.StatusCode.Unavailable };
+
+    /// <summary>The library wrote the message on more than one stream (it broke before the ack).</summary>
+    public bool WasResent => Ack.Attempts > 1;
 }
 
 /// <summary>
 /// One conversation of the <see cref="TestAdapter"/>, in a closed loop: it sends its next message
-/// (unique id) when the previous one is acknowledged. REJECTED UNAVAILABLE: resend the same id after
-/// a pause (ABORTED too: a concurrent write won). Stream broken: on the adapter's next connection, resume after the last sequence received,
-/// then resend the same id. Any other ack fails the run.
+/// (unique id) when the previous one is acknowledged. A broken stream is the library's business: it
+/// resumes the conversation and writes the message again on the next stream, and the ack comes from
+/// there. REJECTED UNAVAILABLE (or ABORTED: a concurrent write won), which the adapter's connection
+/// returns as it comes: the same id again after a pause. Any other ack fails the run.
 /// </summary>
 internal sealed class ConversationDriver(string threadId, string customerId)
 {
@@ -39,8 +49,6 @@ internal sealed class ConversationDriver(string threadId, string customerId)
     private readonly List<SentMessage> _messages = [];
     private readonly List<AckRecord> _acks = [];
     private int _acknowledged;
-    private int _generation;
-    private int _resumes;
     private string? _conversationId;
 
     public string ThreadId { get; } = threadId;
@@ -50,8 +58,6 @@ internal sealed class ConversationDriver(string threadId, string customerId)
     public string? ConversationId => Volatile.Read(ref _conversationId);
 
     public int Acknowledged => Volatile.Read(ref _acknowledged);
-
-    public int Resumes => Volatile.Read(ref _resumes);
 
     public IReadOnlyList<SentMessage> Messages
     {
@@ -116,92 +122,45 @@ internal sealed class ConversationDriver(string threadId, string customerId)
                 }
             }
 
-            var connection = await adapter.LiveConnectionAsync(cancellationToken);
-            try
+            pending.Attempts++;
+            var sentAt = adapter.Now;
+            var connectionAtSend = adapter.ConnectionCount;
+            var ack = await adapter.Connection.SendAsync(new InboundMessage
             {
-                if (ConversationId is { } conversationId && _generation != connection.Generation)
-                {
-                    // A new connection: first take the conversation over from where this adapter's
-                    // entries stopped, then resend what the old connection never acknowledged.
-                    var requestId = $"{ThreadId}-resume{_resumes + 1}-g{connection.Generation}";
-                    var resume = await SendAsync(adapter, connection, new ChannelUpstream
-                    {
-                        Resume = new ResumeRequest
-                        {
-                            Conversation = new ConversationAddress { ExternalThreadId = ThreadId },
-                            AfterSequence = (ulong)adapter.LastReceived(conversationId),
-                            RequestId = requestId,
-                        },
-                    }, requestId, isResume: true, cancellationToken);
-                    if (resume.Status == AckStatus.Accepted && resume.ConversationId == conversationId)
-                    {
-                        _generation = connection.Generation;
-                        Interlocked.Increment(ref _resumes);
-                    }
-                    else if (resume is { Status: AckStatus.Rejected, Code: (int)Grpc.Core.StatusCode.Unavailable or (int)Grpc.Core.StatusCode.Aborted })
-                    {
-                        await Task.Delay(RetryPause, cancellationToken);
-                        continue;
-                    }
-                    else
-                    {
-                        throw new InvalidOperationException($"Thread {ThreadId}: unexpected ack for resume {requestId}: {resume}");
-                    }
-                }
-
-                pending.Attempts++;
-                var ack = await SendAsync(adapter, connection, new ChannelUpstream
-                {
-                    Message = new InboundMessage
-                    {
-                        MessageId = pending.Id,
-                        Conversation = new ConversationAddress { ExternalThreadId = ThreadId },
-                        Customer = new CustomerIdentity { ExternalCustomerId = CustomerId, DisplayName = $"Customer {CustomerId}", Language = "en" },
-                        Text = SampleQuestions.All[pending.Number % SampleQuestions.All.Length].Text,
-                    },
-                }, pending.Id, isResume: false, cancellationToken);
-                switch (ack.Status)
-                {
-                    case AckStatus.Accepted or AckStatus.Duplicate:
-                        if (Interlocked.CompareExchange(ref _conversationId, ack.ConversationId, null) is { } known && known != ack.ConversationId)
-                        {
-                            throw new InvalidOperationException($"Thread {ThreadId}: message {pending.Id} landed in conversation {ack.ConversationId}, not {known}.");
-                        }
-
-                        _generation = connection.Generation;
-                        lock (_lock)
-                        {
-                            pending.Ack = ack;
-                        }
-
-                        Interlocked.Increment(ref _acknowledged);
-                        pending = null;
-                        break;
-
-                    case AckStatus.Rejected when ack.Code is (int)Grpc.Core.StatusCode.Unavailable or (int)Grpc.Core.StatusCode.Aborted:
-                        await Task.Delay(RetryPause, cancellationToken);
-                        break;
-
-                    default:
-                        throw new InvalidOperationException($"Thread {ThreadId}: unexpected ack for message {pending.Id}: {ack}");
-                }
+                MessageId = pending.Id,
+                Conversation = ConversationAddress.ForThread(ThreadId),
+                Customer = new CustomerIdentity { ExternalCustomerId = CustomerId, DisplayName = $"Customer {CustomerId}", Language = "en" },
+                Text = SampleQuestions.All[pending.Number % SampleQuestions.All.Length].Text,
+            }, cancellationToken);
+            lock (_lock)
+            {
+                _acks.Add(new AckRecord(pending.Id, connectionAtSend, adapter.ConnectionCount, sentAt, adapter.Now, ack));
             }
-            catch (StreamBrokenException)
+
+            switch (ack.Status)
             {
-                // The adapter reconnects; the next round resumes and resends the same id.
+                case AckStatus.Accepted or AckStatus.Duplicate:
+                    if (Interlocked.CompareExchange(ref _conversationId, ack.ConversationId, null) is { } known && known != ack.ConversationId)
+                    {
+                        throw new InvalidOperationException($"Thread {ThreadId}: message {pending.Id} landed in conversation {ack.ConversationId}, not {known}.");
+                    }
+
+                    lock (_lock)
+                    {
+                        pending.Ack = ack;
+                    }
+
+                    Interlocked.Increment(ref _acknowledged);
+                    pending = null;
+                    break;
+
+                case AckStatus.Rejected when ack.Code is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.Aborted:
+                    await Task.Delay(RetryPause, cancellationToken);
+                    break;
+
+                default:
+                    throw new InvalidOperationException($"Thread {ThreadId}: unexpected ack for message {pending.Id}: {ack}");
             }
         }
-    }
-
-    private async Task<Ack> SendAsync(TestAdapter adapter, AdapterConnection connection, ChannelUpstream frame, string correlationId, bool isResume, CancellationToken cancellationToken)
-    {
-        var sentAt = adapter.Now;
-        var ack = await connection.SendAsync(frame, correlationId, cancellationToken);
-        lock (_lock)
-        {
-            _acks.Add(new AckRecord(correlationId, isResume, connection.Generation, sentAt, adapter.Now, ack));
-        }
-
-        return ack;
     }
 }

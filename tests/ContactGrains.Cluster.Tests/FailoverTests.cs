@@ -1,4 +1,5 @@
 using System.Globalization;
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Xunit.Abstractions;
 
@@ -13,8 +14,8 @@ public sealed class FailoverTests(ITestOutputHelper output)
     private const int AcknowledgedBeforeKill = 2;
     private const int AcknowledgedAfterKill = 3;
 
-    /// <summary>Everything from the first message to the last assertion stops by then.</summary>
-    private static readonly TimeSpan SafetyLimit = TimeSpan.FromSeconds(120);
+    /// <summary>Everything from the first message to the last assertion stops by then (generous: the machine is shared).</summary>
+    private static readonly TimeSpan SafetyLimit = TimeSpan.FromSeconds(180);
 
     /// <summary>Pause between a conversation's ack and its next message: keeps two cores from saturating.</summary>
     private static readonly TimeSpan Think = TimeSpan.FromMilliseconds(200);
@@ -25,6 +26,9 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await using var postgres = await PostgresServer.StartAsync();
         await using var cluster = await SiloCluster.StartAsync(postgres, "failover", silos: 3);
         var adapterSilo = cluster.Silos[0];
+
+        // The management client (which silo hosts what) is up before the traffic starts: its start is not the traffic's time.
+        var management = (await cluster.ClientAsync()).GetGrain<IManagementGrain>(0);
         await using var adapter = new TestAdapter([.. cluster.Silos.Select(s => s.Address)], firstAddress: 0);
         var drivers = Enumerable.Range(1, Conversations)
             .Select(i => new ConversationDriver($"failover-thread-{i:D3}", $"failover-customer-{i:D3}"))
@@ -34,11 +38,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         await ClusterTestFailure.WithDiagnosticsAsync(cluster, adapter, async () =>
         {
-            await traffic.WaitUntilAsync(() => drivers.All(d => d.Acknowledged >= AcknowledgedBeforeKill), TimeSpan.FromSeconds(60),
+            await traffic.WaitUntilAsync(() => drivers.All(d => d.Acknowledged >= AcknowledgedBeforeKill), TimeSpan.FromSeconds(90),
                 $"every conversation to have {AcknowledgedBeforeKill} acknowledged messages");
+            output.WriteLine($"{adapter.Now.TotalSeconds:0.000}s every conversation has {AcknowledgedBeforeKill} acknowledged messages");
 
             // The victim: the silo hosting the most conversation activations, as the cluster reports them.
-            var management = (await cluster.ClientAsync()).GetGrain<IManagementGrain>(0);
             var statistics = await management.GetDetailedGrainStatistics();
             var perSilo = statistics
                 .Where(s => s.GrainType.Contains("ConversationGrain", StringComparison.Ordinal))
@@ -64,25 +68,32 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 $"every conversation to have {AcknowledgedAfterKill} acknowledged messages sent after the kill");
 
             Assert.All(survivors, s => Assert.True(s.SiloIsRunning, $"{s.Name} died after the kill"));
-            Assert.Empty(adapter.UnexpectedAcks);
+            Assert.Null(adapter.ReaderFailure);
+            Assert.NotEqual(ConnectionState.Failed, adapter.Connection.State.State);
             if (victim == adapterSilo)
             {
-                // The stream broke: the adapter moved to a survivor and every conversation resumed there.
-                Assert.True(adapter.Connections.Count >= 2, "the adapter never reconnected");
-                Assert.All(adapter.Connections.Skip(1), c => Assert.Contains(c.Address, survivors.Select(s => s.Address)));
-                Assert.All(drivers, d => Assert.True(d.Resumes >= 1, $"{d.ThreadId} never resumed"));
+                // The stream broke: the adapter moved to a survivor, and every conversation went on
+                // there: each has a message sent and acknowledged over a stream opened after the
+                // break (the entries' check below: read with no gap across the reconnection).
+                var connections = adapter.Connections;
+                Assert.True(connections.Count >= 2, "the adapter never reconnected");
+                Assert.All(connections.Skip(1), c => Assert.Contains(survivors, s => TestAdapter.IsAddressOf(c.Change.Address, s)));
+                Assert.All(drivers, d => Assert.True(
+                    d.Acks.Any(a => a.Ack.IsStored && a.ConnectionAtSend >= 2 && a.ConnectionAtAck == a.ConnectionAtSend),
+                    $"{d.ThreadId} has no message acknowledged over a stream opened after the reconnection"));
             }
             else
             {
-                // The stream's silo lived: the same stream carried on, nothing to resume.
+                // The stream's silo lived: the same stream carried on, nothing was written twice.
                 Assert.Single(adapter.Connections);
-                Assert.All(drivers, d => Assert.Equal(0, d.Resumes));
+                Assert.DoesNotContain(adapter.StateChanges, s => s.Change.State is ConnectionState.Reconnecting or ConnectionState.Failed);
+                Assert.All(drivers, d => Assert.All(d.Acks, a => Assert.Equal(1, a.Ack.Attempts)));
             }
 
             Assert.All(drivers, d => Assert.True(d.AcknowledgedSince(AfterKill) >= AcknowledgedAfterKill,
                 $"{d.ThreadId}: {d.AcknowledgedSince(AfterKill)} acknowledged after the kill"));
 
-            var reader = adapter.UnaryClient(survivors[0].Address);
+            var reader = ChannelClient.Create(survivors[0].Channel, TestAdapter.ChannelName);
             foreach (var driver in drivers)
             {
                 var conversationId = driver.ConversationId!;
@@ -102,7 +113,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 Assert.Equal(Enumerable.Range(1, (int)last).Select(i => (long)i), entries.Select(e => (long)e.Sequence));
             }
 
-            // The stream(s) deliver every entry exactly once, across the reconnect.
+            // The adapter's reader got every entry exactly once, in order, across the reconnect.
             var lastSequences = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var driver in drivers)
             {
@@ -110,7 +121,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             }
 
             await traffic.WaitUntilAsync(() => lastSequences.All(c => adapter.LastReceived(c.Key) >= c.Value), TimeSpan.FromSeconds(30),
-                () => "the adapter's stream to deliver every conversation's last entry; behind: " + string.Join(", ", lastSequences
+                () => "the adapter's reader to get every conversation's last entry; behind: " + string.Join(", ", lastSequences
                     .Where(c => adapter.LastReceived(c.Key) < c.Value)
                     .Select(c => $"{c.Key} received [{string.Join(' ', adapter.Received(c.Key))}] of {c.Value}, acks:\n  "
                         + string.Join("\n  ", drivers.Single(d => d.ConversationId == c.Key).Acks))));
@@ -127,10 +138,24 @@ public sealed class FailoverTests(ITestOutputHelper output)
             output.WriteLine(line);
         }
 
+        // How long the adapter was without a stream: from the break it noticed to the next accepted stream.
+        var states = adapter.StateChanges;
+        var broke = states.FirstOrDefault(s => s.At >= killedAt && s.Change.State == ConnectionState.Reconnecting);
+        if (broke.Change is not null)
+        {
+            var back = states.FirstOrDefault(s => s.At >= broke.At && s.Change.State == ConnectionState.Connected);
+            output.WriteLine(back.Change is null
+                ? string.Create(CultureInfo.InvariantCulture, $"The stream broke {(broke.At - killedAt).TotalSeconds:0.00}s after the kill and never came back")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"The stream broke {(broke.At - killedAt).TotalSeconds:0.00}s after the kill; reconnected to {back.Change.Address} {(back.At - broke.At).TotalSeconds:0.00}s later "
+                    + $"({states.Count(s => s.At >= broke.At && s.At <= back.At && s.Change.State == ConnectionState.Reconnecting)} attempt(s), {adapter.Connection.Streams} streams opened in all)"));
+        }
+
         var acks = drivers.SelectMany(d => d.Acks).ToList();
         var unavailable = acks.Where(a => a.IsUnavailable).ToList();
-        output.WriteLine($"Messages: {drivers.Sum(d => d.Messages.Count)} sent, {acks.Count(a => !a.IsResume)} message acks, " +
-            $"{acks.Count(a => a.IsResume)} resume acks ({drivers.Sum(d => d.Resumes)} accepted); adapter's silo killed: {adapterSiloKilled}");
+        output.WriteLine($"Messages: {drivers.Sum(d => d.Messages.Count)} sent, {acks.Count} acks, {acks.Sum(a => a.Ack.Attempts)} frames written; "
+            + $"{acks.Count(a => a.WasResent)} written again by the library on a new stream ({acks.Count(a => a.WasResent && a.Ack.Status == AckStatus.Duplicate)} of them DUPLICATE); "
+            + $"adapter's silo killed: {adapterSiloKilled}");
         output.WriteLine("Ack statuses after the kill: " + string.Join(", ", acks.Where(a => a.ReceivedAt >= killedAt)
             .GroupBy(a => a.IsUnavailable ? "REJECTED/UNAVAILABLE" : a.Ack.Status.ToString())
             .Select(g => $"{g.Key} {g.Count()}")));
@@ -142,7 +167,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         // How long each conversation waited, from the kill, for its first acknowledged message sent after it.
         var recovery = drivers
-            .Select(d => d.Acks.Where(a => !a.IsResume && a.Ack.Status is AckStatus.Accepted or AckStatus.Duplicate && a.SentAt >= killedAt)
+            .Select(d => d.Acks.Where(a => a.Ack.IsStored && a.SentAt >= killedAt)
                 .Min(a => a.ReceivedAt) - killedAt)
             .Order()
             .ToList();

@@ -2,46 +2,63 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
-using Grpc.Net.Client;
 
 namespace ContactGrains.Cluster.Tests;
 
 /// <summary>
-/// A channel adapter as a real one would be written: one Connect stream at a time, to one of the
-/// silos it knows. When the stream breaks it reconnects to the next address; each conversation
-/// then resumes from the last sequence it saw and resends what was not acknowledged
-/// (<see cref="ConversationDriver"/>). Every entry received, on every connection, is filed per
-/// conversation in arrival order.
+/// A channel adapter as a real one is written: one <see cref="ChannelConnection"/> that knows every
+/// silo. The library does the protocol (acks, resume after a reconnect, resend of what was not
+/// acknowledged, reconnect to the next address with backoff); this class only records what it
+/// reports: its state changes, stamped with <see cref="Now"/>, and every entry its
+/// <see cref="ChannelConnection.ReadAllAsync"/> reader gets, filed per conversation in the order read.
 /// </summary>
 internal sealed class TestAdapter : IAsyncDisposable
 {
     public const string ChannelName = "webchat";
 
-    /// <summary>Pause before reconnecting, so a dead address is not hammered.</summary>
-    private static readonly TimeSpan ReconnectPause = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// Sized for a silo kill: the next address is tried at once (about 0.1 s), and attempts go on
+    /// for well over half a minute (20, up to 2 s apart) before the adapter gives up.
+    /// </summary>
+    public static readonly ReconnectPolicy SiloKillPolicy = new()
+    {
+        MaxAttempts = 20,
+        InitialDelay = TimeSpan.FromMilliseconds(100),
+        MaxDelay = TimeSpan.FromSeconds(2),
+    };
 
-    private readonly IReadOnlyList<string> _addresses;
-    private readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _reconnect = new(1);
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<long>> _received = new(StringComparer.Ordinal);
-    private readonly List<AdapterConnection> _connections = [];
+    private readonly List<(TimeSpan At, ConnectionStateChange Change)> _states = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private AdapterConnection _current;
-    private int _addressIndex;
+    private readonly CancellationTokenSource _stopReading = new();
+    private readonly Task _reader;
+    private Exception? _readerFailure;
     private int _epoch;
 
+    /// <param name="addresses">Every silo; the connection starts on <paramref name="firstAddress"/> and moves to the next after a broken stream.</param>
+    /// <param name="firstAddress">The index of the silo to start on.</param>
     public TestAdapter(IReadOnlyList<string> addresses, int firstAddress = 0)
     {
-        _addresses = addresses;
-        foreach (var address in addresses)
+        Connection = ChannelConnection.Open(new ChannelConnectionOptions
         {
-            _channels[address] = ChannelClient.OpenChannel(address);
-        }
+            Channel = ChannelName,
+            Addresses = [.. addresses.Skip(firstAddress), .. addresses.Take(firstAddress)],
+            Reconnect = SiloKillPolicy,
 
-        _addressIndex = firstAddress;
-        _current = Open(1);
+            // Every ack reaches the driver, a retryable refusal too: the tests count and time them,
+            // and the driver sends the same id again (see ConversationDriver).
+            SendAttempts = 1,
+            ReadBufferCapacity = 8192,
+            OnStateChange = OnStateChange,
+        });
+
+        // Subscribes before returning (an async method runs synchronously up to its first pending
+        // await, and the reader registers on its first MoveNextAsync): no entry is sent before it.
+        _reader = ReadAsync();
     }
+
+    public ChannelConnection Connection { get; }
 
     /// <summary>Time since the adapter started; every event is stamped with it.</summary>
     public TimeSpan Now => _clock.Elapsed;
@@ -53,60 +70,41 @@ internal sealed class TestAdapter : IAsyncDisposable
         set => Volatile.Write(ref _epoch, value);
     }
 
-    public AdapterConnection Current => Volatile.Read(ref _current);
+    /// <summary>What happened to the adapter's connection, stamped with <see cref="Now"/>.</summary>
+    public ConcurrentQueue<string> Events { get; } = new();
 
-    /// <summary>Every connection this adapter opened, oldest first.</summary>
-    public IReadOnlyList<AdapterConnection> Connections
+    /// <summary>Every state change the connection reported, oldest first.</summary>
+    public IReadOnlyList<(TimeSpan At, ConnectionStateChange Change)> StateChanges
     {
         get
         {
             lock (_lock)
             {
-                return [.. _connections];
+                return [.. _states];
             }
         }
     }
 
-    /// <summary>What happened to the adapter's connections, stamped with <see cref="Now"/>.</summary>
-    public ConcurrentQueue<string> Events { get; } = new();
+    /// <summary>Every stream the silos accepted (a Connected state), oldest first: 1 until the first reconnection.</summary>
+    public IReadOnlyList<(TimeSpan At, ConnectionStateChange Change)> Connections =>
+        [.. StateChanges.Where(s => s.Change.State == ConnectionState.Connected)];
 
-    /// <summary>Acks that answered no frame in flight: must stay empty.</summary>
-    public ConcurrentQueue<Ack> UnexpectedAcks { get; } = new();
-
-    /// <summary>A unary client on one of the adapter's addresses.</summary>
-    public ChannelService.ChannelServiceClient UnaryClient(string address) => ChannelClient.Create(_channels[address], ChannelName);
-
-    /// <summary>The current connection, or a new one to the next address once it broke.</summary>
-    public async Task<AdapterConnection> LiveConnectionAsync(CancellationToken cancellationToken)
+    /// <summary>Streams accepted so far.</summary>
+    public int ConnectionCount
     {
-        var current = Current;
-        if (!current.IsBroken)
+        get
         {
-            return current;
-        }
-
-        await _reconnect.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_current.IsBroken)
+            lock (_lock)
             {
-                return _current;
+                return _states.Count(s => s.Change.State == ConnectionState.Connected);
             }
-
-            Events.Enqueue($"{Now.TotalSeconds:0.000}s connection {_current.Generation} to {_current.Address} broke: {_current.Broken.Result}");
-            await Task.Delay(ReconnectPause, cancellationToken);
-            _addressIndex = (_addressIndex + 1) % _addresses.Count;
-            var next = Open(_current.Generation + 1);
-            Volatile.Write(ref _current, next);
-            return next;
-        }
-        finally
-        {
-            _reconnect.Release();
         }
     }
 
-    /// <summary>Sequences received for a conversation, over all connections, in arrival order.</summary>
+    /// <summary>The reader's exception, if it ended with one (the connection failed): null while all is well.</summary>
+    public Exception? ReaderFailure => Volatile.Read(ref _readerFailure);
+
+    /// <summary>Sequences read for a conversation, over all streams, in the order read.</summary>
     public IReadOnlyList<long> Received(string conversationId)
     {
         lock (_lock)
@@ -115,7 +113,7 @@ internal sealed class TestAdapter : IAsyncDisposable
         }
     }
 
-    /// <summary>The last sequence received for a conversation (0: none): where a resume starts.</summary>
+    /// <summary>The last sequence read for a conversation (0: none).</summary>
     public long LastReceived(string conversationId)
     {
         lock (_lock)
@@ -124,44 +122,57 @@ internal sealed class TestAdapter : IAsyncDisposable
         }
     }
 
-    private AdapterConnection Open(int generation)
+    /// <summary>Whether a connection address (as <see cref="ConnectionStateChange.Address"/> gives it) is this silo's.</summary>
+    public static bool IsAddressOf(string connectionAddress, SiloProcess silo) =>
+        string.Equals(Authority(connectionAddress), Authority(silo.Address), StringComparison.OrdinalIgnoreCase);
+
+    private static string Authority(string address) => address.Contains("://", StringComparison.Ordinal) ? new Uri(address).Authority : address;
+
+    private void OnStateChange(ConnectionStateChange change)
     {
-        var address = _addresses[_addressIndex];
-        var connection = new AdapterConnection(generation, address, UnaryClient(address), OnEntry, OnUnexpectedAck);
+        var at = Now;
         lock (_lock)
         {
-            _connections.Add(connection);
+            _states.Add((at, change));
         }
 
-        Events.Enqueue($"{Now.TotalSeconds:0.000}s connection {generation} opened to {address}");
-        return connection;
+        var why = change.Status is { } status ? $" ({status.StatusCode}: {status.Detail})" : "";
+        Events.Enqueue($"{at.TotalSeconds:0.000}s {change.State} {change.Address}{(change.Attempt > 0 ? $" attempt {change.Attempt}" : "")}{why}");
     }
 
-    private void OnEntry(AdapterConnection connection, TimelineEntry entry)
+    private async Task ReadAsync()
     {
-        lock (_lock)
+        try
         {
-            if (!_received.TryGetValue(entry.ConversationId, out var sequences))
+            await foreach (var entry in Connection.ReadAllAsync(_stopReading.Token))
             {
-                _received[entry.ConversationId] = sequences = [];
-            }
+                lock (_lock)
+                {
+                    if (!_received.TryGetValue(entry.ConversationId, out var sequences))
+                    {
+                        _received[entry.ConversationId] = sequences = [];
+                    }
 
-            sequences.Add((long)entry.Sequence);
+                    sequences.Add((long)entry.Sequence);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopReading.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        catch (Exception ex)
+        {
+            Volatile.Write(ref _readerFailure, ex);
+            Events.Enqueue($"{Now.TotalSeconds:0.000}s the reader failed: {ex.GetType().Name}: {ex.Message}");
         }
     }
-
-    private void OnUnexpectedAck(AdapterConnection connection, Ack ack) => UnexpectedAcks.Enqueue(ack);
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connection in Connections)
-        {
-            await connection.DisposeAsync();
-        }
-
-        foreach (var channel in _channels.Values)
-        {
-            channel.Dispose();
-        }
+        await _stopReading.CancelAsync();
+        await Connection.DisposeAsync();
+        await _reader;
+        _stopReading.Dispose();
     }
 }

@@ -6,19 +6,21 @@ using ContactGrains.Protos.V1;
 namespace ContactGrains.Cluster.Tests;
 
 /// <summary>
-/// One customer on one thread, behind an adapter whose Connect stream stays on one silo (a
-/// survivor: the adapter's own failover is <see cref="FailoverTests"/>' subject, so a broken stream
-/// fails the test). A message is resent with the same id while it is REJECTED UNAVAILABLE (its
-/// conversation's silo just died) until acknowledged. Every entry the stream delivers is filed per
-/// conversation in arrival order.
+/// One customer on one thread, behind an adapter whose <see cref="ChannelConnection"/> stays on one
+/// silo (a survivor: the adapter's own failover is <see cref="FailoverTests"/>' subject, so it never
+/// reconnects and a broken stream fails the connection, and the test). A message is sent again with
+/// the same id while it is REJECTED UNAVAILABLE (its conversation's silo just died) until
+/// acknowledged. Every entry the connection's reader gets is filed per conversation in the order read.
 /// </summary>
 internal sealed class TestCustomer : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<TimelineEntry>> _received = new(StringComparer.Ordinal);
-    private readonly List<(string Id, string Text, Ack Ack)> _sent = [];
+    private readonly List<(string Id, string Text, MessageAck Ack)> _sent = [];
     private readonly Func<TimeSpan> _now;
-    private readonly AdapterConnection _connection;
+    private readonly ChannelConnection _connection;
+    private readonly CancellationTokenSource _stopReading = new();
+    private readonly Task _reader;
     private int _messages;
 
     public TestCustomer(SiloProcess silo, string threadId, string customerId, Func<TimeSpan> now)
@@ -27,8 +29,18 @@ internal sealed class TestCustomer : IAsyncDisposable
         CustomerId = customerId;
         Silo = silo;
         _now = now;
-        _connection = new AdapterConnection(1, silo.Address, ChannelClient.Create(silo.Channel, TestAdapter.ChannelName), OnEntry,
-            (_, ack) => Note($"unexpected ack {ack}"));
+        _connection = ChannelConnection.Open(new ChannelConnectionOptions
+        {
+            Channel = TestAdapter.ChannelName,
+            GrpcChannels = [silo.Channel],
+            Reconnect = ReconnectPolicy.None,
+            SendAttempts = 1, // every refusal is logged here, and the customer tries again
+            AckTimeout = TimeSpan.FromSeconds(90), // SayAsync's own timeout decides
+            OnStateChange = change => Note($"connection {change.State} {change.Address}{(change.Status is { } status ? $" ({status.StatusCode}: {status.Detail})" : "")}"),
+        });
+
+        // Subscribed before the constructor returns (see TestAdapter): every entry of the thread is read.
+        _reader = ReadAsync();
     }
 
     public string ThreadId { get; }
@@ -41,7 +53,7 @@ internal sealed class TestCustomer : IAsyncDisposable
     public ConcurrentQueue<string> Log { get; } = new();
 
     /// <summary>Acknowledged messages, in the order they were sent.</summary>
-    public IReadOnlyList<(string Id, string Text, Ack Ack)> Sent
+    public IReadOnlyList<(string Id, string Text, MessageAck Ack)> Sent
     {
         get
         {
@@ -53,25 +65,22 @@ internal sealed class TestCustomer : IAsyncDisposable
     }
 
     /// <summary>Sends one message on the thread and returns its ACCEPTED (or, for a resend, DUPLICATE) ack.</summary>
-    public async Task<Ack> SayAsync(string text, TimeSpan timeout)
+    public async Task<MessageAck> SayAsync(string text, TimeSpan timeout)
     {
         var id = $"{ThreadId}-m{Interlocked.Increment(ref _messages)}";
         var deadline = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
         {
             using var patience = new CancellationTokenSource(timeout - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            var ack = await _connection.SendAsync(new ChannelUpstream
+            var ack = await _connection.SendAsync(new InboundMessage
             {
-                Message = new InboundMessage
-                {
-                    MessageId = id,
-                    Conversation = new ConversationAddress { ExternalThreadId = ThreadId },
-                    Customer = new CustomerIdentity { ExternalCustomerId = CustomerId, DisplayName = "Sam", Language = "en" },
-                    Text = text,
-                },
-            }, id, patience.Token);
-            Note($"'{text}' ({id}, attempt {attempt}): {ack.Status}{(ack.Status == AckStatus.Rejected ? $" {(Grpc.Core.StatusCode)ack.Code} {ack.Detail}" : $" #{ack.Sequence}")}");
-            if (ack.Status is AckStatus.Accepted or AckStatus.Duplicate)
+                MessageId = id,
+                Conversation = ConversationAddress.ForThread(ThreadId),
+                Customer = new CustomerIdentity { ExternalCustomerId = CustomerId, DisplayName = "Sam", Language = "en" },
+                Text = text,
+            }, patience.Token);
+            Note($"'{text}' ({id}, attempt {attempt}): {ack.Status}{(ack.Status == AckStatus.Rejected ? $" {ack.Code} {ack.Detail}" : $" #{ack.Sequence}")}");
+            if (ack.IsStored)
             {
                 lock (_lock)
                 {
@@ -81,7 +90,7 @@ internal sealed class TestCustomer : IAsyncDisposable
                 return ack;
             }
 
-            if (ack is not { Status: AckStatus.Rejected, Code: (int)Grpc.Core.StatusCode.Unavailable } || deadline.Elapsed + ConversationDriver.RetryPause >= timeout)
+            if (ack is not { Status: AckStatus.Rejected, Code: Grpc.Core.StatusCode.Unavailable } || deadline.Elapsed + ConversationDriver.RetryPause >= timeout)
             {
                 throw new InvalidOperationException($"'{text}' ({id}) was not accepted within {timeout.TotalSeconds:0} s: {ack}");
             }
@@ -90,7 +99,7 @@ internal sealed class TestCustomer : IAsyncDisposable
         }
     }
 
-    /// <summary>Entries of a conversation the stream delivered, in arrival order.</summary>
+    /// <summary>Entries of a conversation the reader got, in the order read.</summary>
     public IReadOnlyList<TimelineEntry> Received(string conversationId)
     {
         lock (_lock)
@@ -99,24 +108,44 @@ internal sealed class TestCustomer : IAsyncDisposable
         }
     }
 
-    private void OnEntry(AdapterConnection connection, TimelineEntry entry)
+    private async Task ReadAsync()
     {
-        lock (_lock)
+        try
         {
-            if (!_received.TryGetValue(entry.ConversationId, out var entries))
+            await foreach (var entry in _connection.ReadAllAsync(_stopReading.Token))
             {
-                _received[entry.ConversationId] = entries = [];
+                lock (_lock)
+                {
+                    if (!_received.TryGetValue(entry.ConversationId, out var entries))
+                    {
+                        _received[entry.ConversationId] = entries = [];
+                    }
+
+                    entries.Add(entry);
+                }
+
+                Note($"received {Entries.Describe(entry)}");
             }
-
-            entries.Add(entry);
         }
-
-        Note($"received {Entries.Describe(entry)}");
+        catch (OperationCanceledException) when (_stopReading.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        catch (Exception ex)
+        {
+            Note($"the reader failed: {ex.GetType().Name}: {ex.Message}");
+        }
     }
 
     private void Note(string what) => Log.Enqueue($"{_now().TotalSeconds:0.000}s customer {CustomerId}: {what}");
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _stopReading.CancelAsync();
+        await _connection.DisposeAsync();
+        await _reader;
+        _stopReading.Dispose();
+    }
 }
 
 /// <summary>Timeline entries in one line each, for comparisons whose failure a person can read.</summary>

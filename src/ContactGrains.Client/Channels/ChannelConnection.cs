@@ -197,11 +197,12 @@ public sealed class ChannelConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every entry this connection receives from now on, of every conversation it carries (those it
-    /// sent messages for or reads), in sequence per conversation with no gap and no duplicate, across
-    /// reconnections. A conversation starts at its first entry that arrives after this call; a
-    /// conversation whose message was acknowledged but whose entries had not arrived when a stream
-    /// broke is read again from its start.
+    /// Every entry this connection receives once the enumeration has started (the reader registers on
+    /// the first <c>MoveNextAsync</c>, not when this method is called: start reading before sending),
+    /// of every conversation it carries (those it sent messages for or reads), in sequence per
+    /// conversation with no gap and no duplicate, across reconnections. A conversation starts at its
+    /// first entry that arrives after that; a conversation whose message was acknowledged but whose
+    /// entries had not arrived when a stream broke is read again from its start.
     /// </summary>
     public IAsyncEnumerable<TimelineEntry> ReadAllAsync(CancellationToken cancellationToken = default) =>
         ReadAsync(new EntrySubscription(null, 0, _options.ReadBufferCapacity), cancellationToken);
