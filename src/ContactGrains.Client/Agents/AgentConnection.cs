@@ -28,9 +28,7 @@ public sealed class AgentConnection : IAsyncDisposable
     private static readonly TimeSpan StableStream = TimeSpan.FromSeconds(30);
 
     private readonly AgentConnectionOptions _options;
-    private readonly GrpcChannel[] _grpcChannels;
-    private readonly bool _ownsChannels;
-    private readonly AgentService.AgentServiceClient[] _clients;
+    private readonly SiloEndpoints<AgentService.AgentServiceClient> _silos;
     private readonly Lock _lock = new();
     private readonly AgentDeskState _state = new();
     private readonly List<EventReader> _readers = [];
@@ -39,7 +37,6 @@ public sealed class AgentConnection : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _run;
     private ConnectionFailedException? _failure;
-    private int _addressIndex;
     private bool _synced;
     private long _messageIds;
 
@@ -52,21 +49,7 @@ public sealed class AgentConnection : IAsyncDisposable
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventBufferCapacity, 1);
         _options = options;
-        if (options.GrpcChannels is { Count: > 0 } channels)
-        {
-            _grpcChannels = [.. channels];
-        }
-        else if (options.Addresses.Count > 0)
-        {
-            _grpcChannels = [.. options.Addresses.Select(ChannelClient.OpenChannel)];
-            _ownsChannels = true;
-        }
-        else
-        {
-            throw new ArgumentException("Give at least one silo address (Addresses) or gRPC channel (GrpcChannels).", nameof(options));
-        }
-
-        _clients = [.. _grpcChannels.Select(channel => AgentClient.Create(channel, options.AgentId))];
+        _silos = new SiloEndpoints<AgentService.AgentServiceClient>(options.Addresses, options.GrpcChannels, channel => AgentClient.Create(channel, options.AgentId));
         _run = Task.Run(RunAsync);
     }
 
@@ -74,7 +57,7 @@ public sealed class AgentConnection : IAsyncDisposable
     public string AgentId => _options.AgentId;
 
     /// <summary>The address of the silo in use (or tried next).</summary>
-    public string Address => _grpcChannels[Volatile.Read(ref _addressIndex)].Target;
+    public string Address => _silos.Current;
 
     /// <summary>Streams opened so far.</summary>
     public int Streams { get; private set; }
@@ -83,7 +66,7 @@ public sealed class AgentConnection : IAsyncDisposable
     public Task Completion => _completion.Task;
 
     /// <summary>The unary API on the silo in use, for calls this class does not wrap.</summary>
-    public AgentService.AgentServiceClient Unary => _clients[Volatile.Read(ref _addressIndex)];
+    public AgentService.AgentServiceClient Unary => _silos.Client;
 
     /// <summary>
     /// Connects and waits for the agent's first sync. Throws <see cref="ConnectionFailedException"/> if
@@ -309,13 +292,7 @@ public sealed class AgentConnection : IAsyncDisposable
 
         _firstSync.TrySetException(new ObjectDisposedException(nameof(AgentConnection)));
         _completion.TrySetResult();
-        if (_ownsChannels)
-        {
-            foreach (var channel in _grpcChannels)
-            {
-                channel.Dispose();
-            }
-        }
+        _silos.Dispose();
     }
 
     private async Task LeaveAsync<T>(string conversationId, ConversationEndReason reason, Func<AgentService.AgentServiceClient, AsyncUnaryCall<T>> call)
@@ -346,14 +323,14 @@ public sealed class AgentConnection : IAsyncDisposable
         var resendProfile = false;
         while (!_closing.IsCancellationRequested)
         {
-            var index = Volatile.Read(ref _addressIndex);
+            var index = _silos.Index;
             bool synced;
             lock (_lock)
             {
                 synced = _synced;
             }
 
-            using var call = _clients[index].Connect(
+            using var call = _silos.ClientAt(index).Connect(
                 new ConnectRequest { Profile = synced && !resendProfile ? null : _options.Profile }, cancellationToken: _closing.Token);
             Streams++;
             var opened = DateTime.UtcNow;
@@ -415,7 +392,7 @@ public sealed class AgentConnection : IAsyncDisposable
             resendProfile = false;
             if (!ConnectionFailedException.IsTransient(status.StatusCode))
             {
-                Fail($"The silo at {_grpcChannels[index].Target} refused agent '{AgentId}': {status.StatusCode} \"{status.Detail}\".", status);
+                Fail($"The silo at {_silos.AddressAt(index)} refused agent '{AgentId}': {status.StatusCode} \"{status.Detail}\".", status);
                 return;
             }
 
@@ -425,12 +402,12 @@ public sealed class AgentConnection : IAsyncDisposable
             if (attempt > _options.Reconnect.MaxAttempts || (synced && DateTime.UtcNow >= graceEnds))
             {
                 Fail(
-                    $"Agent '{AgentId}' could not reconnect ({attempt - 1} attempts); the last, to {_grpcChannels[index].Target}, ended with {status.StatusCode} \"{status.Detail}\".",
+                    $"Agent '{AgentId}' could not reconnect ({attempt - 1} attempts); the last, to {_silos.AddressAt(index)}, ended with {status.StatusCode} \"{status.Detail}\".",
                     status);
                 return;
             }
 
-            Volatile.Write(ref _addressIndex, (index + 1) % _clients.Length);
+            _silos.MoveNext(index);
             Publish(new AgentDeskEvent.ConnectionChanged(new ConnectionStateChange(ConnectionState.Reconnecting, Address, attempt, status)), locked: false);
             try
             {

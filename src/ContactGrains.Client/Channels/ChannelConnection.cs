@@ -34,9 +34,7 @@ public sealed class ChannelConnection : IAsyncDisposable
     private static readonly TimeSpan StableStream = TimeSpan.FromSeconds(30);
 
     private readonly ChannelConnectionOptions _options;
-    private readonly GrpcChannel[] _grpcChannels;
-    private readonly bool _ownsChannels;
-    private readonly ChannelService.ChannelServiceClient[] _clients;
+    private readonly SiloEndpoints<ChannelService.ChannelServiceClient> _silos;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, PendingFrame> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _resumesInFlight = new(StringComparer.Ordinal);
@@ -46,7 +44,6 @@ public sealed class ChannelConnection : IAsyncDisposable
     private readonly Task _run;
     private LiveStream? _stream;
     private ConnectionFailedException? _failure;
-    private int _addressIndex;
     private long _resumeIds;
     private ConnectionStateChange _state;
 
@@ -56,21 +53,7 @@ public sealed class ChannelConnection : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReadBufferCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SendAttempts, 1);
         _options = options;
-        if (options.GrpcChannels is { Count: > 0 } channels)
-        {
-            _grpcChannels = [.. channels];
-        }
-        else if (options.Addresses.Count > 0)
-        {
-            _grpcChannels = [.. options.Addresses.Select(ChannelClient.OpenChannel)];
-            _ownsChannels = true;
-        }
-        else
-        {
-            throw new ArgumentException("Give at least one silo address (Addresses) or gRPC channel (GrpcChannels).", nameof(options));
-        }
-
-        _clients = [.. _grpcChannels.Select(channel => ChannelClient.Create(channel, options.Channel))];
+        _silos = new SiloEndpoints<ChannelService.ChannelServiceClient>(options.Addresses, options.GrpcChannels, channel => ChannelClient.Create(channel, options.Channel));
         _state = new ConnectionStateChange(ConnectionState.Connecting, Address, 0, null);
         _run = Task.Run(RunAsync);
     }
@@ -79,7 +62,7 @@ public sealed class ChannelConnection : IAsyncDisposable
     public string Channel => _options.Channel;
 
     /// <summary>The address of the silo in use (or tried next).</summary>
-    public string Address => _grpcChannels[Volatile.Read(ref _addressIndex)].Target;
+    public string Address => _silos.Current;
 
     /// <summary>The latest state change.</summary>
     public ConnectionStateChange State => Volatile.Read(ref _state);
@@ -88,7 +71,7 @@ public sealed class ChannelConnection : IAsyncDisposable
     public int Streams { get; private set; }
 
     /// <summary>The unary API on the silo in use, for calls this class does not wrap.</summary>
-    public ChannelService.ChannelServiceClient Unary => _clients[Volatile.Read(ref _addressIndex)];
+    public ChannelService.ChannelServiceClient Unary => _silos.Client;
 
     /// <summary>
     /// Opens a connection. It starts connecting at once and returns without waiting: a silo that is
@@ -286,13 +269,7 @@ public sealed class ChannelConnection : IAsyncDisposable
         }
 
         Report(ConnectionState.Closed, 0, null);
-        if (_ownsChannels)
-        {
-            foreach (var channel in _grpcChannels)
-            {
-                channel.Dispose();
-            }
-        }
+        _silos.Dispose();
 
         _closing.Dispose();
     }
@@ -348,8 +325,8 @@ public sealed class ChannelConnection : IAsyncDisposable
         var attempt = 0;
         while (!_closing.IsCancellationRequested)
         {
-            var index = Volatile.Read(ref _addressIndex);
-            var call = _clients[index].Connect(cancellationToken: _closing.Token);
+            var index = _silos.Index;
+            var call = _silos.ClientAt(index).Connect(cancellationToken: _closing.Token);
             var stream = new LiveStream(call, ++Streams);
             var opened = DateTime.UtcNow;
             var heard = false;
@@ -411,7 +388,7 @@ public sealed class ChannelConnection : IAsyncDisposable
 
             if (!IsTransient(status.StatusCode))
             {
-                Fail($"The silo at {_grpcChannels[index].Target} refused the channel stream: {status.StatusCode} \"{status.Detail}\".", status);
+                Fail($"The silo at {_silos.AddressAt(index)} refused the channel stream: {status.StatusCode} \"{status.Detail}\".", status);
                 return;
             }
 
@@ -419,12 +396,12 @@ public sealed class ChannelConnection : IAsyncDisposable
             if (attempt > _options.Reconnect.MaxAttempts)
             {
                 Fail(
-                    $"No silo kept a channel stream open after {_options.Reconnect.MaxAttempts} attempts in a row; the last, to {_grpcChannels[index].Target}, ended with {status.StatusCode} \"{status.Detail}\".",
+                    $"No silo kept a channel stream open after {_options.Reconnect.MaxAttempts} attempts in a row; the last, to {_silos.AddressAt(index)}, ended with {status.StatusCode} \"{status.Detail}\".",
                     status);
                 return;
             }
 
-            Volatile.Write(ref _addressIndex, (index + 1) % _clients.Length);
+            _silos.MoveNext(index);
             Report(ConnectionState.Reconnecting, attempt, status);
             try
             {
