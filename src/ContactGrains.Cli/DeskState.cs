@@ -241,7 +241,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
 
     private void OnSynced(AgentSync sync)
     {
-        var heading = !_signedIn ? $"Signed in to {Url(connection.Address)} as {connection.AgentId}" : _reconnecting ? $"Reconnected to {Url(connection.Address)}" : "Re-synced";
+        var heading = !_signedIn ? $"Signed in to {connection.Address} as {connection.AgentId}" : _reconnecting ? $"Reconnected to {connection.Address}" : "Re-synced";
         var assigned = sync.Assignments.Select(a => a.ConversationId).ToHashSet(StringComparer.Ordinal);
         var offered = sync.Offers.Select(o => o.Context?.ConversationId ?? "");
         foreach (var gone in _shown.Keys.Where(k => !assigned.Contains(k) && !offered.Contains(k)).ToList())
@@ -314,7 +314,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
         {
             _reconnecting = true;
             var what = change.Attempt == 1 ? "event stream lost" : "reconnect failed";
-            view.Error($"{what} ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting to {Url(change.Address)} (attempt {change.Attempt})…");
+            view.Error($"{what} ({change.Status?.StatusCode}: {change.Status?.Detail}); reconnecting to {change.Address} (attempt {change.Attempt})…");
         }
     }
 
@@ -350,8 +350,6 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
     }
 
     // The connection names a silo by its gRPC target (host:port): show the URL it was given.
-    private string Url(string target) => options.Addresses.FirstOrDefault(a => a.Contains(target, StringComparison.OrdinalIgnoreCase)) ?? target;
-
     private string Describe(Assignment assignment)
     {
         var number = Conversations().FindIndex(a => a.ConversationId == assignment.ConversationId) + 1;
