@@ -67,6 +67,42 @@ public sealed class AgentRecoveryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_heartbeat_after_a_silence_ends_the_grace_period_it_started_but_not_a_real_disconnect()
+    {
+        var (agent, desk) = await ConnectAsync("cid");
+        var conversation = await AskForHumanAsync();
+        await AcceptAsync(agent, desk, conversation);
+
+        // Silent for longer than the heartbeat timeout (a slow commit, a paused silo), then heard again
+        // on the same stream: the stream never dropped, so no grace period is running any more.
+        _clock.Advance(Routing.HeartbeatTimeout + TimeSpan.FromSeconds(1));
+        await EventuallyAsync(() => agent.GetStatus(), s => !s.Connected);
+        await agent.Heartbeat(desk.Reference);
+        await SettleAsync();
+        _clock.Advance(Routing.HeartbeatInterval); // the next watch
+        await EventuallyAsync(() => agent.GetStatus(), s => s.Connected);
+
+        // Beating on, it keeps its conversation well past what the grace period would have been.
+        for (var elapsed = TimeSpan.Zero; elapsed < Routing.DisconnectGracePeriod + Routing.HeartbeatTimeout; elapsed += Routing.HeartbeatInterval)
+        {
+            await agent.Heartbeat(desk.Reference);
+            _clock.Advance(Routing.HeartbeatInterval);
+            await Task.Delay(20);
+        }
+
+        var status = await agent.GetStatus();
+        Assert.True(status.Connected);
+        Assert.Equal(1, status.Assignments);
+
+        // A stream that really ended is not revived by a heartbeat that was still on its way.
+        await agent.Disconnected(desk.Reference);
+        await agent.Heartbeat(desk.Reference);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        await SettleAsync();
+        Assert.False((await agent.GetStatus()).Connected);
+    }
+
+    [Fact]
     public async Task An_offer_its_queue_forgot_is_dropped_after_its_deadline_and_is_not_a_missed_offer()
     {
         var (agent, desk) = await ConnectAsync("ben");

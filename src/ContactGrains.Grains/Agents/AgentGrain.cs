@@ -32,6 +32,10 @@ public sealed partial class AgentGrain(
     private readonly Guid _epoch = Guid.NewGuid();
     private long _sequence;
     private DateTimeOffset _lastHeartbeat;
+
+    // The grace period was started by silence, not by the stream ending: a heartbeat heard after it
+    // proves the stream alive after all (a slow commit or a paused silo delayed the beats).
+    private bool _silenceAssumed;
     private DateTimeOffset _lastAnnounced = DateTimeOffset.MinValue;
     private HashSet<string> _announcedQueues = new(StringComparer.Ordinal);
     private IGrainTimer? _watch;
@@ -85,7 +89,9 @@ public sealed partial class AgentGrain(
             await ReconcileAssignmentsAsync();
         });
 
-        _lastHeartbeat = now;
+        // The silence is measured from now, not from before the commit: a slow database is not a silent desktop.
+        _lastHeartbeat = time.GetUtcNow();
+        _silenceAssumed = false;
         if (previous is not null && !previous.Equals(observer))
         {
             // One desktop stream per agent: the older one is told to end.
@@ -123,9 +129,13 @@ public sealed partial class AgentGrain(
 
     public async Task Disconnected(IAgentObserver observer)
     {
-        if (observer.Equals(State.Observer) && State.DisconnectedAt is null)
+        if (observer.Equals(State.Observer))
         {
-            await StartGraceAsync(time.GetUtcNow());
+            _silenceAssumed = false; // ended for real: no late heartbeat brings it back
+            if (State.DisconnectedAt is null)
+            {
+                await StartGraceAsync(time.GetUtcNow());
+            }
         }
     }
 
@@ -406,10 +416,20 @@ public sealed partial class AgentGrain(
     private async Task WatchAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
+        if (_silenceAssumed && State.DisconnectedAt is { } assumedAt && _lastHeartbeat >= assumedAt)
+        {
+            // Heard again from the same stream: it never dropped.
+            _silenceAssumed = false;
+            await state.CommitAsync(this, logger, () => State.DisconnectedAt = null);
+            Announce(force: true);
+            LogHeardAgain(Id);
+        }
+
         if (Connected && now - _lastHeartbeat > Options.HeartbeatTimeout)
         {
             // The stream's silo may have died without telling: count the silence as the drop.
             await StartGraceAsync(now);
+            _silenceAssumed = true;
         }
 
         ForgetOffersNobodyExpires(now);
@@ -724,6 +744,9 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId}: a newer stream replaced the previous one")]
     private partial void LogStreamReplaced(string agentId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId}: its stream was silent, then heard again; the grace period is over")]
+    private partial void LogHeardAgain(string agentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} disconnected; grace period {GraceSeconds} s")]
     private partial void LogDisconnected(string agentId, double graceSeconds);
