@@ -20,13 +20,22 @@ public static class PostgreSqlSiloBuilderExtensions
     public const int DefaultCommandTimeoutSeconds = 5;
 
     /// <summary>
+    /// Connections a silo may hold, unless the connection string says otherwise. Npgsql's default
+    /// (100) is more than PostgreSQL lets an ordinary role open (100 slots, 3 reserved for
+    /// superusers): under load the pool would grow past the server's limit and every write beyond
+    /// it would be refused. 20 per silo leaves room for several silos, and more connections than a
+    /// few per database core only queue inside PostgreSQL instead of here.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 20;
+
+    /// <summary>
     /// Clustering, grain storage (provider <paramref name="storageName"/>) and reminders in the
     /// PostgreSQL database at <paramref name="connectionString"/>, whose schema
     /// <see cref="SchemaMigrator"/> created.
     /// </summary>
     public static ISiloBuilder UseContactGrainsPostgreSql(this ISiloBuilder silo, string connectionString, string storageName)
     {
-        connectionString = WithShortTimeouts(connectionString);
+        connectionString = WithSiloDefaults(connectionString);
         // A database failure in a grain on another silo must reach the caller as what it is (so it
         // maps to UNAVAILABLE), not as an exception Orleans refuses to serialize.
         silo.Services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
@@ -53,22 +62,40 @@ public static class PostgreSqlSiloBuilderExtensions
     }
 
     /// <summary>
-    /// A state write takes milliseconds; when the database is gone or hangs, a caller should hear so
-    /// in seconds, not after Npgsql's defaults (15 s to connect, 30 s per command). Timeouts the
-    /// connection string sets itself are kept.
+    /// The silo's connection settings, where the connection string does not set its own:
+    /// <list type="bullet">
+    /// <item>short timeouts: a state write takes milliseconds, so when the database is gone or hangs a
+    /// caller should hear so in seconds, not after Npgsql's defaults (15 s to connect, 30 s per command);</item>
+    /// <item>a pool within PostgreSQL's default connection limit (<see cref="DefaultMaxPoolSize"/>);</item>
+    /// <item>no <c>DISCARD ALL</c> when a connection returns to the pool: the providers' statements set
+    /// no session state, so resetting it would be one more round trip per transaction for nothing.</item>
+    /// </list>
     /// </summary>
-    public static string WithShortTimeouts(string connectionString)
+    public static string WithSiloDefaults(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (!given.ContainsKey("Timeout"))
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>()
+            .Select(key => key.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant())
+            .ToHashSet();
+        if (!given.Contains("TIMEOUT"))
         {
             builder.Timeout = DefaultConnectTimeoutSeconds;
         }
 
-        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        if (!given.Contains("COMMANDTIMEOUT"))
         {
             builder.CommandTimeout = DefaultCommandTimeoutSeconds;
+        }
+
+        if (!given.Contains("MAXIMUMPOOLSIZE") && !given.Contains("MAXPOOLSIZE")) // the spellings Npgsql accepts
+        {
+            builder.MaxPoolSize = DefaultMaxPoolSize;
+        }
+
+        if (!given.Contains("NORESETONCLOSE"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         return builder.ConnectionString;
