@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -39,9 +41,10 @@ public sealed class ChannelConnection : IAsyncDisposable
     private readonly Dictionary<string, PendingFrame> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ulong> _resumesInFlight = new(StringComparer.Ordinal);
     private readonly List<EntrySubscription> _subscriptions = [];
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly List<(string ConversationId, ulong After)> _gaps = [];
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _run;
+    private readonly Task _sweep;
     private LiveStream? _stream;
     private ConnectionFailedException? _failure;
     private long _resumeIds;
@@ -56,6 +59,7 @@ public sealed class ChannelConnection : IAsyncDisposable
         _silos = new SiloEndpoints<ChannelService.ChannelServiceClient>(options.Addresses, options.GrpcChannels, channel => ChannelClient.Create(channel, options.Channel));
         _state = new ConnectionStateChange(ConnectionState.Connecting, Address, 0, null);
         _run = Task.Run(RunAsync);
+        _sweep = Task.Run(SweepAsync);
     }
 
     /// <summary>The channel this connection speaks for.</summary>
@@ -99,13 +103,14 @@ public sealed class ChannelConnection : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentException.ThrowIfNullOrEmpty(message.MessageId, nameof(message) + "." + nameof(message.MessageId));
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
-        wait.CancelAfter(_options.AckTimeout);
+
+        // One deadline for every attempt, enforced by the sweep rather than a timer per message.
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.AckTimeout.TotalSeconds * Stopwatch.Frequency);
+        var frame = new ChannelUpstream { Message = message };
         var writes = 0;
         for (var attempt = 1; ; attempt++)
         {
-            var pending = new PendingFrame(new ChannelUpstream { Message = message }, null, 0);
-            LiveStream? stream;
+            var pending = new PendingFrame(frame, null, deadline);
             lock (_lock)
             {
                 ThrowIfUnusable();
@@ -114,34 +119,14 @@ public sealed class ChannelConnection : IAsyncDisposable
                     throw new InvalidOperationException($"Message '{message.MessageId}' is already waiting for its ack on this connection.");
                 }
 
-                stream = _stream;
+                // No stream now: the next one sends it with the others still waiting.
+                _stream?.Outbound.Writer.TryWrite(pending);
             }
 
+            Ack ack;
             try
             {
-                if (stream is not null)
-                {
-                    await WriteAsync(stream, pending, wait.Token);
-                }
-
-                var ack = await pending.Ack.Task.WaitAsync(wait.Token);
-                writes += pending.Writes;
-                if (ack.Status == AckStatus.Rejected && IsRetryableRefusal(ack.Code) && attempt < _options.SendAttempts)
-                {
-                    await Task.Delay(_options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble()), wait.Token);
-                    continue;
-                }
-
-                return MessageAck.From(ack, Math.Max(writes, 1));
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !_closing.IsCancellationRequested)
-            {
-                throw new TimeoutException(
-                    $"Message '{message.MessageId}' got no ack within {_options.AckTimeout.TotalSeconds:0.#} s (connection: {State.State} to {Address}).");
-            }
-            catch (OperationCanceledException) when (_closing.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new ObjectDisposedException(nameof(ChannelConnection), "The connection was disposed before the message was acknowledged.");
+                ack = await pending.Ack.Task.WaitAsync(cancellationToken);
             }
             finally
             {
@@ -153,6 +138,17 @@ public sealed class ChannelConnection : IAsyncDisposable
                     }
                 }
             }
+
+            writes += pending.Writes;
+            var pause = _options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble());
+            if (ack.Status == AckStatus.Rejected && IsRetryableRefusal(ack.Code) && attempt < _options.SendAttempts
+                && Stopwatch.GetTimestamp() + (long)(pause.TotalSeconds * Stopwatch.Frequency) < deadline)
+            {
+                await Task.Delay(pause, cancellationToken);
+                continue;
+            }
+
+            return MessageAck.From(ack, Math.Max(writes, 1));
         }
     }
 
@@ -257,10 +253,20 @@ public sealed class ChannelConnection : IAsyncDisposable
         }
 
         await _run.ConfigureAwait(false);
+        await _sweep.ConfigureAwait(false);
         List<EntrySubscription> readers;
+        List<PendingFrame> pending;
         lock (_lock)
         {
             readers = [.. _subscriptions];
+            pending = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        var disposed = new ObjectDisposedException(nameof(ChannelConnection), "The connection was disposed before the message was acknowledged.");
+        foreach (var frame in pending)
+        {
+            frame.Ack.TrySetException(disposed);
         }
 
         foreach (var reader in readers)
@@ -287,7 +293,7 @@ public sealed class ChannelConnection : IAsyncDisposable
             if (subscription.ConversationId is { } followed)
             {
                 // Ask for the history and for the conversation's future entries on this connection.
-                await RequestResumeAsync(followed, subscription.DeliveredOf(followed), force: true);
+                RequestResume(followed, subscription.DeliveredOf(followed), force: true);
             }
 
             var resumes = new List<(string ConversationId, ulong After)>();
@@ -301,7 +307,7 @@ public sealed class ChannelConnection : IAsyncDisposable
                 subscription.CatchUp(resumes);
                 foreach (var (conversationId, after) in resumes)
                 {
-                    await RequestResumeAsync(conversationId, after, force: true);
+                    RequestResume(conversationId, after, force: true);
                 }
 
                 resumes.Clear();
@@ -330,17 +336,14 @@ public sealed class ChannelConnection : IAsyncDisposable
             var stream = new LiveStream(call, ++Streams);
             var opened = DateTime.UtcNow;
             var heard = false;
+            Task? writing = null;
             Status status;
             try
             {
                 await call.ResponseHeadersAsync; // the silo accepted the stream
                 Report(ConnectionState.Connected, 0, null);
-                lock (_lock)
-                {
-                    _stream = stream;
-                }
-
-                await ReplayAsync(stream);
+                writing = WriteLoopAsync(stream);
+                Replay(stream);
                 while (await call.ResponseStream.MoveNext(_closing.Token))
                 {
                     heard = true;
@@ -373,7 +376,12 @@ public sealed class ChannelConnection : IAsyncDisposable
                     _resumesInFlight.Clear();
                 }
 
+                stream.Outbound.Writer.TryComplete();
                 call.Dispose();
+                if (writing is not null)
+                {
+                    await writing;
+                }
             }
 
             if (_closing.IsCancellationRequested)
@@ -414,11 +422,14 @@ public sealed class ChannelConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>On a new stream: resume every conversation a reader follows, then resend every message still waiting for its ack.</summary>
-    private async Task ReplayAsync(LiveStream stream)
+    /// <summary>
+    /// On a new stream: resume every conversation a reader follows, then resend every message still
+    /// waiting for its ack, in the order first sent. Done under the lock that sends take, and before
+    /// the stream is made current, so no new message can overtake an older one of its conversation.
+    /// </summary>
+    private void Replay(LiveStream stream)
     {
         var points = new List<(string ConversationId, ulong After)>();
-        List<PendingFrame> unacknowledged;
         lock (_lock)
         {
             foreach (var subscription in _subscriptions)
@@ -432,18 +443,82 @@ public sealed class ChannelConnection : IAsyncDisposable
                 _pending.Remove(id);
             }
 
-            // In the order they were first sent, so a conversation's messages are stored in the order typed.
-            unacknowledged = [.. _pending.Values.OrderBy(p => p.Order)];
-        }
+            var unacknowledged = _pending.Values.OrderBy(p => p.Order).ToList();
+            foreach (var group in points.GroupBy(p => p.ConversationId, StringComparer.Ordinal))
+            {
+                stream.Outbound.Writer.TryWrite(NewResume(group.Key, group.Min(p => p.After)));
+            }
 
-        foreach (var group in points.GroupBy(p => p.ConversationId, StringComparer.Ordinal))
-        {
-            await RequestResumeAsync(group.Key, group.Min(p => p.After), force: true, stream);
-        }
+            foreach (var pending in unacknowledged)
+            {
+                stream.Outbound.Writer.TryWrite(pending);
+            }
 
-        foreach (var pending in unacknowledged)
+            _stream = stream;
+        }
+    }
+
+    /// <summary>The stream's only writer (gRPC allows one write at a time): frames in the order queued, each once per stream.</summary>
+    private static async Task WriteLoopAsync(LiveStream stream)
+    {
+        await Task.Yield();
+        try
         {
-            await WriteAsync(stream, pending, _closing.Token);
+            while (await stream.Outbound.Reader.WaitToReadAsync())
+            {
+                while (stream.Outbound.Reader.TryRead(out var pending))
+                {
+                    if (pending.WrittenOn == stream.Generation || pending.Ack.Task.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    pending.WrittenOn = stream.Generation;
+                    pending.Writes++;
+                    await stream.Call.RequestStream.WriteAsync(pending.Frame, CancellationToken.None);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The stream is broken or ending. Ending the call makes sure its reader notices too; the
+            // next stream sends what is left.
+            stream.Call.Dispose();
+        }
+    }
+
+    /// <summary>Fails the messages whose ack is overdue, about four times per ack timeout.</summary>
+    private async Task SweepAsync()
+    {
+        var period = TimeSpan.FromTicks(Math.Clamp(_options.AckTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks, TimeSpan.FromSeconds(5).Ticks));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_closing.Token))
+            {
+                var now = Stopwatch.GetTimestamp();
+                List<PendingFrame>? overdue = null;
+                lock (_lock)
+                {
+                    foreach (var pending in _pending.Values)
+                    {
+                        if (pending.Resume is null && pending.Deadline < now)
+                        {
+                            (overdue ??= []).Add(pending);
+                        }
+                    }
+                }
+
+                foreach (var pending in overdue ?? [])
+                {
+                    pending.Ack.TrySetException(new TimeoutException(
+                        $"Message '{pending.Frame.Message.MessageId}' got no ack within {_options.AckTimeout.TotalSeconds:0.#} s (connection: {State.State} to {Address})."));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
         }
     }
 
@@ -452,11 +527,16 @@ public sealed class ChannelConnection : IAsyncDisposable
         if (frame.Ack is { } ack)
         {
             PendingFrame? pending;
-            List<EntrySubscription> readers;
             lock (_lock)
             {
                 _pending.Remove(ack.CorrelationId, out pending);
-                readers = pending?.Resume is null && ack.ConversationId.Length > 0 ? [.. _subscriptions] : [];
+                if (pending is { Resume: null } && ack.ConversationId.Length > 0)
+                {
+                    foreach (var reader in _subscriptions)
+                    {
+                        reader.NoteAcknowledged(ack.ConversationId);
+                    }
+                }
             }
 
             if (pending is null)
@@ -470,29 +550,25 @@ public sealed class ChannelConnection : IAsyncDisposable
                 return;
             }
 
-            foreach (var reader in readers)
-            {
-                reader.NoteAcknowledged(ack.ConversationId);
-            }
-
             pending.Ack.TrySetResult(ack);
             return;
         }
 
         if (frame.Entry is { } entry)
         {
-            var resumes = new List<(string ConversationId, ulong After)>();
+            // Only this stream's reader runs here, so one list serves every entry.
+            _gaps.Clear();
             lock (_lock)
             {
                 foreach (var subscription in _subscriptions)
                 {
-                    subscription.Offer(entry, resumes);
+                    subscription.Offer(entry, _gaps);
                 }
             }
 
-            foreach (var (conversationId, after) in resumes)
+            foreach (var (conversationId, after) in _gaps)
             {
-                _ = RequestResumeAsync(conversationId, after, force: false);
+                RequestResume(conversationId, after, force: false);
             }
         }
     }
@@ -515,7 +591,7 @@ public sealed class ChannelConnection : IAsyncDisposable
         if (IsRetryableRefusal(ack.Code))
         {
             _ = Task.Delay(RetryRefusedResumeAfter, _closing.Token)
-                .ContinueWith(_ => RequestResumeAsync(resume.ConversationId, resume.After, force: true), TaskScheduler.Default);
+                .ContinueWith(_ => RequestResume(resume.ConversationId, resume.After, force: true), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             return;
         }
 
@@ -534,10 +610,8 @@ public sealed class ChannelConnection : IAsyncDisposable
     /// Asks the cluster to deliver a conversation's entries after <paramref name="after"/> on this
     /// connection. Unless forced, skipped when a resume from that point or earlier is already on its way.
     /// </summary>
-    private async Task RequestResumeAsync(string conversationId, ulong after, bool force, LiveStream? on = null)
+    private void RequestResume(string conversationId, ulong after, bool force)
     {
-        PendingFrame pending;
-        LiveStream? stream;
         lock (_lock)
         {
             if (_closing.IsCancellationRequested || _failure is not null)
@@ -550,54 +624,22 @@ public sealed class ChannelConnection : IAsyncDisposable
                 return;
             }
 
-            _resumesInFlight[conversationId] = after;
-            var requestId = "resume-" + Interlocked.Increment(ref _resumeIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            pending = new PendingFrame(
-                new ChannelUpstream
-                {
-                    Resume = new ResumeRequest { Conversation = ConversationAddress.ForId(conversationId), AfterSequence = after, RequestId = requestId },
-                },
-                (conversationId, after),
-                0);
-            _pending[requestId] = pending;
-            stream = on ?? _stream;
+            // No stream now: the next one resumes every followed conversation anyway.
+            _stream?.Outbound.Writer.TryWrite(NewResume(conversationId, after));
         }
-
-        if (stream is not null)
-        {
-            await WriteAsync(stream, pending, _closing.Token);
-        }
-
-        // No stream now: the next one resumes every followed conversation anyway.
     }
 
-    /// <summary>Writes a frame once per stream; a failed write is left to the stream's reader, which sees the break and reconnects.</summary>
-    private async Task WriteAsync(LiveStream stream, PendingFrame pending, CancellationToken cancellationToken)
+    /// <summary>A resume frame, registered as in flight (call under the lock).</summary>
+    private PendingFrame NewResume(string conversationId, ulong after)
     {
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            lock (_lock)
-            {
-                if (pending.WrittenOn == stream.Generation || !ReferenceEquals(_stream, stream))
-                {
-                    return;
-                }
-
-                pending.WrittenOn = stream.Generation;
-            }
-
-            pending.Writes++;
-            await stream.Call.RequestStream.WriteAsync(pending.Frame, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The stream is broken or ending: its reader notices, and the next stream sends this frame again.
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        _resumesInFlight[conversationId] = after;
+        var requestId = "resume-" + (++_resumeIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var pending = new PendingFrame(
+            new ChannelUpstream { Resume = new ResumeRequest { Conversation = ConversationAddress.ForId(conversationId), AfterSequence = after, RequestId = requestId } },
+            (conversationId, after),
+            long.MaxValue);
+        _pending[requestId] = pending;
+        return pending;
     }
 
     private void Fail(string message, Status status)
@@ -649,29 +691,31 @@ public sealed class ChannelConnection : IAsyncDisposable
     /// <summary>The ack codes the channel API says to retry with the same id.</summary>
     private static bool IsRetryableRefusal(int code) => code is (int)StatusCode.Unavailable or (int)StatusCode.Aborted;
 
-    private sealed record LiveStream(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> Call, int Generation);
-
-    private sealed class PendingFrame((string ConversationId, ulong After)? resume, ChannelUpstream frame)
+    /// <summary>One stream and its outbound queue, drained by its one writer loop.</summary>
+    private sealed record LiveStream(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> Call, int Generation)
     {
-        public PendingFrame(ChannelUpstream frame, (string ConversationId, ulong After)? resume, int writtenOn)
-            : this(resume, frame)
-        {
-            WrittenOn = writtenOn;
-        }
+        public Channel<PendingFrame> Outbound { get; } = System.Threading.Channels.Channel.CreateUnbounded<PendingFrame>(new UnboundedChannelOptions { SingleReader = true });
+    }
 
-        private static long _sent;
+    /// <summary>A frame waiting for its ack: sent again on every new stream until it gets one.</summary>
+    private sealed class PendingFrame(ChannelUpstream frame, (string ConversationId, ulong After)? resume, long deadline)
+    {
+        private static long _created;
 
         public ChannelUpstream Frame { get; } = frame;
-
-        /// <summary>When the frame was created, relative to the others.</summary>
-        public long Order { get; } = Interlocked.Increment(ref _sent);
 
         /// <summary>For resume frames: the conversation and the point it resumes after.</summary>
         public (string ConversationId, ulong After)? Resume { get; } = resume;
 
+        /// <summary>When a message's ack is overdue (<see cref="Stopwatch"/> ticks).</summary>
+        public long Deadline { get; } = deadline;
+
+        /// <summary>When the frame was created, relative to the others: resends keep this order.</summary>
+        public long Order { get; } = Interlocked.Increment(ref _created);
+
         public TaskCompletionSource<Ack> Ack { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        /// <summary>The stream generation this frame was last written on.</summary>
+        /// <summary>The stream generation this frame was last written on (written by that stream's writer loop only).</summary>
         public int WrittenOn { get; set; }
 
         public int Writes { get; set; }

@@ -147,6 +147,27 @@ public sealed class ChannelConnectionTests(ClientLibraryFixture silo)
     }
 
     [Fact]
+    public async Task A_silo_that_accepts_but_never_answers_times_the_message_out_and_the_connection_stays_usable()
+    {
+        await using var server = await RefusingServer.StartSilentAsync();
+        await using var connection = ChannelConnection.Open(new ChannelConnectionOptions
+        {
+            Channel = "webchat",
+            Addresses = [server.Address],
+            AckTimeout = TimeSpan.FromMilliseconds(300),
+        });
+
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() =>
+            connection.SendAsync("m1", ConversationAddress.ForThread("t1"), "Hello", Addresses.Customer("c1")));
+        Assert.Contains("'m1'", timeout.Message);
+
+        // The same id may be sent again (the first try is no longer waiting).
+        await Assert.ThrowsAsync<TimeoutException>(() =>
+            connection.SendAsync("m1", ConversationAddress.ForThread("t1"), "Hello", Addresses.Customer("c1")));
+        Assert.Equal(ConnectionState.Connected, connection.State.State);
+    }
+
+    [Fact]
     public async Task A_refusal_fails_the_connection_at_once_without_retrying()
     {
         await using var connection = ChannelConnection.Open(new ChannelConnectionOptions { Channel = "Web Chat!", GrpcChannels = [silo.Channel], Reconnect = Quick });

@@ -21,7 +21,25 @@ internal sealed class RefusingServer : IAsyncDisposable
 
     public int Calls => Volatile.Read(ref _calls);
 
-    public static async Task<RefusingServer> StartAsync(Grpc.Core.StatusCode status, string detail)
+    public static Task<RefusingServer> StartAsync(Grpc.Core.StatusCode status, string detail) =>
+        StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/grpc";
+            context.Response.AppendTrailer("grpc-status", ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            context.Response.AppendTrailer("grpc-message", detail);
+            await context.Response.Body.FlushAsync();
+        });
+
+    /// <summary>A server that accepts every call (sends its headers) and then never answers, as a hung silo would.</summary>
+    public static Task<RefusingServer> StartSilentAsync() =>
+        StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        });
+
+    private static async Task<RefusingServer> StartAsync(RequestDelegate answer)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
@@ -30,10 +48,7 @@ internal sealed class RefusingServer : IAsyncDisposable
         app.Run(async context =>
         {
             Interlocked.Increment(ref server._calls);
-            context.Response.ContentType = "application/grpc";
-            context.Response.AppendTrailer("grpc-status", ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
-            context.Response.AppendTrailer("grpc-message", detail);
-            await context.Response.Body.FlushAsync();
+            await answer(context);
         });
         await app.StartAsync();
         return server;
