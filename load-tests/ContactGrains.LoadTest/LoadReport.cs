@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ContactGrains.LoadTest;
+
+/// <summary>
+/// What one run measured, for people (Markdown) and scripts (JSON): its settings, its figures, its
+/// latency distributions and its problems. Every command fills one and writes it with <c>--report</c>.
+/// </summary>
+internal sealed class LoadReport(string command)
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public string Command { get; } = command;
+
+    public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The run's settings, as given on the command line (name to value).</summary>
+    public Dictionary<string, string> Settings { get; } = [];
+
+    /// <summary>Measured figures in the order they were added (e.g. "messages/s").</summary>
+    public List<Figure> Figures { get; } = [];
+
+    /// <summary>Latency distributions by name (e.g. "ack").</summary>
+    public Dictionary<string, LatencySummary> Latencies { get; } = [];
+
+    public List<string> Problems { get; } = [];
+
+    public bool Passed { get; set; }
+
+    public void Add(string name, double value, string unit) => Figures.Add(new Figure(name, value, unit));
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        var invariant = CultureInfo.InvariantCulture;
+        text.Append(invariant, $"# contactgrains-load {Command}\n\n");
+        text.Append(invariant, $"Started {StartedAt:yyyy-MM-dd HH:mm:ss} UTC. Result: **{(Passed ? "passed" : "FAILED")}**.\n\n");
+        if (Settings.Count > 0)
+        {
+            text.Append("| Setting | Value |\n| --- | --- |\n");
+            foreach (var (name, value) in Settings)
+            {
+                text.Append(invariant, $"| {name} | {value} |\n");
+            }
+
+            text.Append('\n');
+        }
+
+        if (Figures.Count > 0)
+        {
+            text.Append("| Figure | Value |\n| --- | --- |\n");
+            foreach (var figure in Figures)
+            {
+                text.Append(invariant, $"| {figure.Name} | {figure.Value:#,0.##} {figure.Unit} |\n");
+            }
+
+            text.Append('\n');
+        }
+
+        if (Latencies.Count > 0)
+        {
+            text.Append("| Latency | Samples | p50 | p90 | p95 | p99 | p99.9 | max |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            foreach (var (name, l) in Latencies)
+            {
+                text.Append(invariant, $"| {name} | {l.Count:#,0} | {l.P50Ms:F2} ms | {l.P90Ms:F2} ms | {l.P95Ms:F2} ms | {l.P99Ms:F2} ms | {l.P999Ms:F2} ms | {l.MaxMs:F2} ms |\n");
+            }
+
+            text.Append('\n');
+        }
+
+        foreach (var problem in Problems)
+        {
+            text.Append(invariant, $"- problem: {problem}\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Writes <c>{command}-{time}.json</c> and <c>.md</c> into <paramref name="directory"/> and returns their paths.</summary>
+    public (string Json, string Markdown) Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var stem = Path.Combine(directory, $"{Command}-{StartedAt:yyyyMMdd-HHmmss}");
+        File.WriteAllText(stem + ".json", ToJson());
+        File.WriteAllText(stem + ".md", ToMarkdown());
+        return (stem + ".json", stem + ".md");
+    }
+
+    public sealed record Figure(string Name, double Value, string Unit);
+}
