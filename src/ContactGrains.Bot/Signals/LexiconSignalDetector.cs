@@ -40,12 +40,12 @@ public sealed class LexiconSignalDetector : ISignalDetector
         var (request, cue, remainder) = ReadHumanRequest(clauses, all, lexicon);
         var (anger, angerCues) = ReadAnger(text, all, lexicon);
         var (topic, topicCue) = ReadSensitiveTopic(clauses, lexicon);
-        var saysItDidNotHelp = lexicon.DidNotHelp.Any(p => p.Find(all, 0) is not null);
+        var saysItDidNotHelp = FindsAny(lexicon.DidNotHelp, all);
         var smallTalk = all.Length <= 8 && all.All(lexicon.SmallTalk.Contains);
-        var prefersHumans = clauses.Any(c => lexicon.PrefersHumans.Any(p => p.Find(c, 0) is not null));
+        var prefersHumans = clauses.Any(c => FindsAny(lexicon.PrefersHumans, c));
         var stakes = lexicon.HighStakes.Select(p => p.Find(all, 0) is { } hit ? string.Join(' ', all[hit.Start..hit.End]) : null).FirstOrDefault(c => c is not null);
         remainder ??= clauses.Count > 1 ? string.Join(' ', clauses.Skip(1).SelectMany(c => c)) : null;
-        var asksIfBot = lexicon.AsksIfBot.Any(p => p.Find(all, 0) is not null);
+        var asksIfBot = FindsAny(lexicon.AsksIfBot, all);
         return new TurnSignals(request, cue, anger, angerCues, topic, topicCue, saysItDidNotHelp, smallTalk, prefersHumans,
             lexicon.Terms(all), remainder, stakes, asksIfBot);
     }
@@ -79,7 +79,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
     {
         // "agent", "human please", "un conseiller svp": a message that is little more than a human noun.
         var meaningful = all.Where(t => !lexicon.FillerWords.Contains(t)).ToArray();
-        if (meaningful.Length == 1 && lexicon.HumanNouns.Any(n => n.Find(meaningful, 0) is not null))
+        if (meaningful.Length == 1 && FindsAny(lexicon.HumanNouns, meaningful))
         {
             return (HumanRequest.Explicit, meaningful[0], null);
         }
@@ -143,7 +143,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
                 }
 
                 var window = clause[Math.Max(0, hit.Start - RequestFrameReach)..hit.Start];
-                if (lexicon.RequestFrames.Any(f => f.Find(window, 0) is not null))
+                if (FindsAny(lexicon.RequestFrames, window))
                 {
                     yield return hit;
                 }
@@ -154,7 +154,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
     private static bool IsNegated(string[] clause, int mentionStart, Compiled lexicon)
     {
         var before = clause[..mentionStart];
-        if (lexicon.NegationExceptions.Any(e => e.Find(before, 0) is not null))
+        if (FindsAny(lexicon.NegationExceptions, before))
         {
             return false; // "why can't I talk to a person?" asks for one
         }
@@ -195,7 +195,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
 
         void Add(string cue, SignalPhrase[] phrases, double weight)
         {
-            if (phrases.Any(p => p.Find(all, 0) is not null))
+            if (FindsAny(phrases, all))
             {
                 cues.Add(cue);
                 score += weight;
@@ -287,8 +287,22 @@ public sealed class LexiconSignalDetector : ISignalDetector
 
     private static bool IsNegatedTightly(string[] clause, int start, Compiled lexicon)
     {
-        var before = clause[Math.Max(0, start - 3)..start];
-        return lexicon.Negations.Any(n => n.Find(before, 0) is not null);
+        var from = Math.Max(0, start - 3);
+        return FindsAny(lexicon.Negations, clause.AsSpan(from, start - from));
+    }
+
+    // A loop rather than Any with a lambda: this runs for every phrase list on every message.
+    private static bool FindsAny(SignalPhrase[] phrases, ReadOnlySpan<string> words)
+    {
+        foreach (var phrase in phrases)
+        {
+            if (phrase.Find(words, 0) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A lexicon with its phrases parsed once.</summary>

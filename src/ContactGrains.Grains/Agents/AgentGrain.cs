@@ -274,7 +274,7 @@ public sealed partial class AgentGrain(
                 throw new RequestRejectedException(RejectionCode.InvalidArgument, "An agent cannot transfer a conversation to itself.");
             }
 
-            var other = await GrainFactory.GetGrain<IAgentGrain>(named).GetStatus();
+            var other = await GrainFactory.Get<IAgentGrain>(named).GetStatus();
             if (other.Presence != AgentPresence.Available || !other.Connected)
             {
                 throw new RequestRejectedException(RejectionCode.FailedPrecondition,
@@ -727,9 +727,9 @@ public sealed partial class AgentGrain(
             : throw new RequestRejectedException(RejectionCode.PermissionDenied, $"Conversation '{conversationId}' is not assigned to agent '{Id}'.");
     }
 
-    private IConversationGrain Conversation(string conversationId) => GrainFactory.GetGrain<IConversationGrain>(conversationId);
+    private IConversationGrain Conversation(string conversationId) => GrainFactory.Get<IConversationGrain>(conversationId);
 
-    private IQueueGrain Queue(string key) => GrainFactory.GetGrain<IQueueGrain>(key);
+    private IQueueGrain Queue(string key) => GrainFactory.Get<IQueueGrain>(key);
 
     private sealed class HeldOffer(OfferRequest request)
     {

@@ -60,7 +60,7 @@ public sealed partial class ConversationGrain(
         var customerKey = GrainKeys.Customer(command.Channel, command.Customer.ExternalCustomerId);
 
         // Idempotent on the customer's side, so a retry after a failure below is safe.
-        var profile = await GrainFactory.GetGrain<ICustomerGrain>(customerKey).ConversationStarted(Id, command.Customer, now);
+        var profile = await GrainFactory.Get<ICustomerGrain>(customerKey).ConversationStarted(Id, command.Customer, now);
 
         await CommitAsync(() =>
         {
@@ -178,7 +178,7 @@ public sealed partial class ConversationGrain(
         while (page.Count < count && next <= State.SealedThrough)
         {
             // Older entries: read the sealed segment that holds the next one.
-            var segment = await GrainFactory.GetGrain<IConversationSegmentGrain>(GrainKeys.Segment(Id, (next - 1) / SegmentSize)).Read();
+            var segment = await GrainFactory.Get<IConversationSegmentGrain>(GrainKeys.Segment(Id, (next - 1) / SegmentSize)).Read();
             var from = (int)((next - 1) % SegmentSize);
             if (segment.Length != SegmentSize)
             {
@@ -277,7 +277,7 @@ public sealed partial class ConversationGrain(
         }
 
         // Also on a repeated close: a retry after this call failed must still reach the customer.
-        await GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, State.Ledger[^1].ReasonCode, State.ClosedAt ?? now);
+        await GrainFactory.Get<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, State.Ledger[^1].ReasonCode, State.ClosedAt ?? now);
         return Snapshot();
     }
 
@@ -312,7 +312,7 @@ public sealed partial class ConversationGrain(
         {
             var index = State.SealedThrough / SegmentSize;
             var block = State.RecentEntries.GetRange(0, SegmentSize).ToImmutableArray();
-            await GrainFactory.GetGrain<IConversationSegmentGrain>(GrainKeys.Segment(Id, index)).Seal(block);
+            await GrainFactory.Get<IConversationSegmentGrain>(GrainKeys.Segment(Id, index)).Seal(block);
             State.RecentEntries.RemoveRange(0, SegmentSize);
             State.SealedThrough += SegmentSize;
         }
@@ -370,7 +370,7 @@ public sealed partial class ConversationGrain(
         if (signals.PrefersHumans && !State.CustomerPrefersHumans)
         {
             // Remembered for the customer's next conversations too.
-            await GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey).PrefersHumans(now);
+            await GrainFactory.Get<ICustomerGrain>(State.CustomerKey).PrefersHumans(now);
             State.CustomerPrefersHumans = true;
         }
 
@@ -423,7 +423,7 @@ public sealed partial class ConversationGrain(
             State.IntentsAnswered.Add(intent);
 
             // For the customer's later conversations (repeat contacts); best effort, nobody waits on it.
-            var customer = GrainFactory.GetGrain<ICustomerGrain>(State.CustomerKey);
+            var customer = GrainFactory.Get<ICustomerGrain>(State.CustomerKey);
             _ = customer.IntentAnswered(Id, intent, now).ContinueWith(
                 t => LogIntentNotRecorded(t.Exception!, Id, intent), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
         }
@@ -653,9 +653,9 @@ public sealed partial class ConversationGrain(
         }
     }
 
-    private IQueueGrain Queue(string key) => GrainFactory.GetGrain<IQueueGrain>(key);
+    private IQueueGrain Queue(string key) => GrainFactory.Get<IQueueGrain>(key);
 
-    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+    private IAgentGrain Agent(string agentId) => GrainFactory.Get<IAgentGrain>(agentId);
 
     private TimelineEntry Append(ChatMessageBody message, DateTimeOffset now) => Append(new TimelineEntry(Id, State.LastSequence + 1, now, message, null));
 

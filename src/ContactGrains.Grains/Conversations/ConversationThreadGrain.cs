@@ -38,7 +38,7 @@ public sealed class ConversationThreadGrain(
             }
 
             // The caller says it is closed; believe the conversation, not the caller.
-            var snapshot = await GrainFactory.GetGrain<IConversationGrain>(current).GetSnapshot();
+            var snapshot = await GrainFactory.Get<IConversationGrain>(current).GetSnapshot();
             if (snapshot.Status == ConversationStatus.Open)
             {
                 return new ThreadConversation(current, Created: false);
@@ -66,7 +66,7 @@ public sealed class ConversationThreadGrain(
 
         var (channel, threadId) = ParseKey(this.GetPrimaryKeyString());
         var id = State.CurrentConversationId!;
-        await GrainFactory.GetGrain<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
+        await GrainFactory.Get<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
 
         // Only a stored "started" makes the conversation the thread's: if this write fails, the
         // activation forgets it too, and the retry starts (idempotently) the same conversation again.

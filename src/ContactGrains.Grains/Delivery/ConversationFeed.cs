@@ -206,7 +206,7 @@ public sealed partial class ConversationFeed : IConversationObserver, IAsyncDisp
             // A gap: an entry was pushed out of order, dropped, or produced while this connection
             // was not the conversation's target. Read it back from the grain.
             LogGap(_channel, conversationId, cursor.Delivered + 1, cursor.KnownLast);
-            var page = await _grains.GetGrain<IConversationGrain>(conversationId)
+            var page = await _grains.Get<IConversationGrain>(conversationId)
                 .GetTimeline(_channel, cursor.Delivered, ConversationLimits.MaxPageSize).ConfigureAwait(false);
             if (page.Rejection is not null || page.Entries.IsEmpty)
             {

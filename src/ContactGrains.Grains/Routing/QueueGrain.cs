@@ -291,7 +291,7 @@ public sealed partial class QueueGrain(
             {
                 (waiting.ToldPosition, waiting.ToldAt) = (position, now);
                 var placement = new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(waiting.Channel), now), SignedIn());
-                _ = GrainFactory.GetGrain<IConversationGrain>(waiting.ConversationId).OnQueuePlaceChanged(placement);
+                _ = GrainFactory.Get<IConversationGrain>(waiting.ConversationId).OnQueuePlaceChanged(placement);
             }
         }
     }
@@ -411,7 +411,7 @@ public sealed partial class QueueGrain(
         var (skill, language) = GrainKeys.SplitQueue(Key);
         var reads = catalog.Skills
             .Where(other => other != skill)
-            .Select(other => GrainFactory.GetGrain<IQueueGrain>(GrainKeys.Queue(other, language)).GetRoster());
+            .Select(other => GrainFactory.Get<IQueueGrain>(GrainKeys.Queue(other, language)).GetRoster());
         try
         {
             var rosters = await Task.WhenAll(reads);
@@ -452,7 +452,7 @@ public sealed partial class QueueGrain(
     private static bool IsAvailable(RosterEntry agent) =>
         agent.Presence == AgentPresence.Available && agent.Connected && agent.HasFreeSlot;
 
-    private IAgentGrain Agent(string agentId) => GrainFactory.GetGrain<IAgentGrain>(agentId);
+    private IAgentGrain Agent(string agentId) => GrainFactory.Get<IAgentGrain>(agentId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} waits (priority {Priority}, {ReasonCode})")]
     private partial void LogEnqueued(string queue, string conversationId, int priority, string reasonCode);

@@ -1,4 +1,5 @@
 using ContactGrains.Contracts;
+using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Silo.Channels;
@@ -151,13 +152,13 @@ internal sealed class AgentGrpcService(
                 : catalog.Languages.Select(language => GrainKeys.Queue(request.Queue.Skill, language));
         }
 
-        var stats = await Task.WhenAll(keys.Select(key => grains.GetGrain<IQueueGrain>(key).GetStats()));
+        var stats = await Task.WhenAll(keys.Select(key => grains.Get<IQueueGrain>(key).GetStats()));
         var response = new Proto.GetQueueStatsResponse();
         response.Queues.Add(stats.Select(AgentMapping.ToProto));
         return response;
     }
 
-    private IAgentGrain Agent(ServerCallContext context) => grains.GetGrain<IAgentGrain>(AgentIdentity.Require(context));
+    private IAgentGrain Agent(ServerCallContext context) => grains.Get<IAgentGrain>(AgentIdentity.Require(context));
 
     private static string? CheckNote(string note) =>
         note.Length > MaxNoteLength ? $"note is {note.Length} characters long; the limit is {MaxNoteLength}." : null;

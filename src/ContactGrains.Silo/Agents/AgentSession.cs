@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using ContactGrains.Contracts;
+using ContactGrains.Grains;
 using ContactGrains.Grains.Routing;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
@@ -45,7 +46,7 @@ internal sealed partial class AgentSession(
         AgentProfile? profile, IServerStreamWriter<Proto.AgentEvent> responses, CancellationToken cancellationToken, CancellationToken siloStopping)
     {
         var reference = grains.CreateObjectReference<IAgentObserver>(this);
-        var agent = grains.GetGrain<IAgentGrain>(agentId);
+        var agent = grains.Get<IAgentGrain>(agentId);
         using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, siloStopping);
         Task heartbeats = Task.CompletedTask;
         try

@@ -1,4 +1,5 @@
 using ContactGrains.Contracts;
+using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
 using Proto = ContactGrains.Protos.V1;
 
@@ -58,7 +59,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
         }
 
         var customer = ChannelMapping.ToDomain(message.Customer);
-        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, threadId));
+        var thread = grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, threadId));
         var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
         if (current is null)
         {
@@ -92,7 +93,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
         }
 
         var customer = ChannelMapping.ToDomain(request.Customer);
-        var thread = grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
+        var thread = grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
         var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
         if (current is null)
         {
@@ -126,7 +127,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
                     return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
                 }
 
-                var id = await grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find(cancellationToken);
+                var id = await grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find(cancellationToken);
                 return id is null
                     ? (null, new Rejection(RejectionCode.NotFound, $"Thread '{address.ExternalThreadId}' has no conversation on channel '{channel}'."))
                     : (Conversation(id), null);
@@ -137,7 +138,7 @@ public sealed class ConversationRouter(IGrainFactory grains)
         }
     }
 
-    private IConversationGrain Conversation(string id) => grains.GetGrain<IConversationGrain>(id);
+    private IConversationGrain Conversation(string id) => grains.Get<IConversationGrain>(id);
 
     // An absent customer is fine (the thread may know them); a present one must be valid.
     private static string? CheckCustomer(Proto.CustomerIdentity? customer) =>

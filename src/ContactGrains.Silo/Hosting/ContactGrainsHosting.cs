@@ -145,7 +145,7 @@ public static partial class ContactGrainsHosting
             else
             {
                 silo.UseLocalhostClustering(options.Cluster.SiloPort, options.Cluster.GatewayPort, serviceId: options.Cluster.ServiceId, clusterId: options.Cluster.ClusterId)
-                    .AddContactGrainsMemoryStorage()
+                    .AddContactGrainsInProcessStorage()
                     .UseInMemoryReminderService();
             }
         });
