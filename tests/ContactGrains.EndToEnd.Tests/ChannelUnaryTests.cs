@@ -85,6 +85,29 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
     }
 
     [Fact]
+    public async Task A_thread_the_silo_has_already_routed_moves_to_a_new_conversation_once_its_conversation_is_closed()
+    {
+        var threadId = Addresses.Unique("sms-thread");
+        var customer = Addresses.Customer(Addresses.Unique("+33"));
+        Task<SendMessageResponse> SendAsync(string text) => Client.SendMessageAsync(new SendMessageRequest
+        {
+            Message = new InboundMessage { MessageId = Addresses.Unique("m"), Conversation = Addresses.Thread(threadId), Customer = customer, Text = text },
+        }).ResponseAsync;
+
+        var first = await SendAsync("Where is my refund?");
+        var again = await SendAsync("How do I reset my password?");
+        await Client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(first.Ack.ConversationId) });
+        var afterClose = await SendAsync("I want to cancel my order");
+        var next = await SendAsync("Can I get a copy of my invoice?");
+
+        Assert.Equal(first.Ack.ConversationId, again.Ack.ConversationId);
+        Assert.Equal(AckStatus.Accepted, afterClose.Ack.Status);
+        Assert.NotEqual(first.Ack.ConversationId, afterClose.Ack.ConversationId);
+        Assert.Equal(afterClose.Ack.ConversationId, next.Ack.ConversationId);
+        Assert.Equal(AckStatus.Accepted, next.Ack.Status);
+    }
+
+    [Fact]
     public async Task Starting_a_thread_whose_conversation_is_closed_starts_a_new_one()
     {
         var threadId = Addresses.Unique("sms-thread");

@@ -9,7 +9,7 @@ namespace ContactGrains.Silo.Channels;
 /// Resolves conversation addresses (id, or channel thread) and drives the conversation grains.
 /// Shared by the streaming and the unary channel APIs so both behave identically.
 /// </summary>
-public sealed class ConversationRouter(IGrainFactory grains)
+public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory threads)
 {
     /// <summary>Validates, routes and stores one customer message.</summary>
     public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
@@ -59,24 +59,37 @@ public sealed class ConversationRouter(IGrainFactory grains)
         }
 
         var customer = ChannelMapping.ToDomain(message.Customer);
-        var thread = grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, threadId));
-        var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
-        if (current is null)
+        var threadKey = GrainKeys.Thread(channel, threadId);
+        var thread = grains.Get<IConversationThreadGrain>(threadKey);
+        var currentId = threads.Find(threadKey);
+        if (currentId is null)
         {
-            return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
+            var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
+            if (current is null)
+            {
+                return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
+            }
+
+            currentId = current.ConversationId;
+            threads.Remember(threadKey, currentId);
         }
 
-        var result = await Conversation(current.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
+        var result = await Conversation(currentId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
         if (result.Rejection?.Code != RejectionCode.Closed)
         {
             return result;
         }
 
         // The thread's conversation was closed: a new message on the thread starts the next one.
-        var next = await thread.GetOrStart(customer, knownClosedId: current.ConversationId, cancellationToken);
-        return next is null
-            ? InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId))
-            : await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
+        threads.Forget(threadKey, currentId);
+        var next = await thread.GetOrStart(customer, knownClosedId: currentId, cancellationToken);
+        if (next is null)
+        {
+            return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
+        }
+
+        threads.Remember(threadKey, next.ConversationId);
+        return await Conversation(next.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
     }
 
     /// <summary>Starts the conversation of a thread, or finds its open one.</summary>

@@ -153,6 +153,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        builder.Services.AddSingleton<ThreadDirectory>();
         builder.Services.AddSingleton<ConversationRouter>();
         return true;
     }
