@@ -19,6 +19,9 @@ public sealed class ConversationThreadState
 /// Maps an adapter thread to its current conversation. A thread outlives its conversations: once
 /// one is closed, the next message on the thread starts a new one.
 /// </summary>
+// Called when a conversation starts, and when a silo's router does not know the thread yet (see
+// ThreadDirectory): an idle activation is dropped after 2 minutes (Orleans' default, 15).
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class ConversationThreadGrain(
     [PersistentState("thread", StorageNames.Default)] IPersistentState<ConversationThreadState> state,
     ILogger<ConversationThreadGrain> logger)

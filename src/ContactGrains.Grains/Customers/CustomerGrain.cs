@@ -19,6 +19,9 @@ public sealed class CustomerState
 }
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
+// Called when a conversation starts, ends or answers a new intent, not per message: an idle
+// activation is dropped after 2 minutes (Orleans' default, 15) so idle conversations cost less memory.
+[CollectionAgeLimit(Minutes = 2)]
 public sealed class CustomerGrain(
     [PersistentState("customer", StorageNames.Default)] IPersistentState<CustomerState> state,
     ILogger<CustomerGrain> logger)
