@@ -16,26 +16,53 @@ public sealed class ThreadDirectory(int capacity = ThreadDirectory.DefaultCapaci
 
     private readonly ConcurrentDictionary<string, string> _conversations = new(StringComparer.Ordinal);
 
+    // Counted here: ConcurrentDictionary.Count takes every lock of the dictionary.
+    private int _count;
+
     public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), "The capacity must be positive.");
 
-    public int Count => _conversations.Count;
+    public int Count => Volatile.Read(ref _count);
 
     public string? Find(string threadKey) => _conversations.TryGetValue(threadKey, out var id) ? id : null;
 
     public void Remember(string threadKey, string conversationId)
     {
-        if (_conversations.Count >= Capacity && !_conversations.ContainsKey(threadKey))
+        if (!_conversations.ContainsKey(threadKey) && Count >= Capacity)
         {
-            foreach (var key in _conversations.Keys.Take(Math.Max(1, Capacity / 10)))
-            {
-                _conversations.TryRemove(key, out _);
-            }
+            ForgetSome(Math.Max(1, Capacity / 10));
         }
 
-        _conversations[threadKey] = conversationId;
+        var added = false;
+        _conversations.AddOrUpdate(threadKey, _ => { added = true; return conversationId; }, (_, _) => { added = false; return conversationId; });
+        if (added)
+        {
+            Interlocked.Increment(ref _count);
+        }
     }
 
     /// <summary>Forgets <paramref name="threadKey"/> if it still names <paramref name="conversationId"/>.</summary>
-    public void Forget(string threadKey, string conversationId) =>
-        _conversations.TryRemove(KeyValuePair.Create(threadKey, conversationId));
+    public void Forget(string threadKey, string conversationId)
+    {
+        if (_conversations.TryRemove(KeyValuePair.Create(threadKey, conversationId)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private void ForgetSome(int howMany)
+    {
+        // The dictionary's enumerator takes no lock and tolerates removals while it runs.
+        foreach (var (key, _) in _conversations)
+        {
+            if (howMany-- <= 0)
+            {
+                return;
+            }
+
+            if (_conversations.TryRemove(key, out _))
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+    }
 }
