@@ -1,0 +1,365 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using ContactGrains.Client;
+using ContactGrains.Protos.V1;
+using Grpc.Net.Client;
+
+namespace ContactGrains.LoadTest;
+
+/// <summary>
+/// The streams of one channel run and what they counted, shared by the closed loop, the open loop
+/// and soak: several <see cref="ChannelConnection"/>s (one Connect stream each), conversation n on
+/// stream n mod streams, each with a reader that checks every conversation's entries arrive in order
+/// with no gap.
+/// </summary>
+internal sealed class ChannelRun : IAsyncDisposable
+{
+    private static readonly string[] Questions =
+    [
+        "Where is my refund?", "How do I reset my password?", "I want to cancel my order",
+        "Can I get a copy of my invoice?", "Je voudrais changer mon adresse de livraison",
+        "When is my payment due?", "My card was charged twice", "Quels sont vos horaires d'ouverture ?",
+    ];
+
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+    private readonly RunStream[] _streams;
+    private readonly CancellationToken _deadline;
+    private int _acked;
+    private int _resent;
+    private int _duplicates;
+    private int _reconnections;
+    private long _sent;
+    private long _lastSentTimestamp;
+    private long _openLoopStart;
+
+    private ChannelRun(GrpcChannel grpc, int streams, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline)
+    {
+        _deadline = deadline;
+        _streams = new RunStream[streams];
+        for (var s = 0; s < streams; s++)
+        {
+            var connection = ChannelConnection.Open(new ChannelConnectionOptions
+            {
+                Channel = "loadtest",
+                GrpcChannels = [grpc],
+
+                // The run's own deadline bounds every wait.
+                AckTimeout = ackTimeout,
+                ReadBufferCapacity = Math.Max(readBufferCapacity, 1),
+                OnStateChange = change =>
+                {
+                    if (change.State == ConnectionState.Reconnecting)
+                    {
+                        Interlocked.Increment(ref _reconnections);
+                    }
+                },
+            });
+
+            // Subscribes before the first message is sent (the reader runs synchronously up to its first wait).
+            var reader = new EntryCheck(Problems);
+            _streams[s] = new RunStream(connection, reader, reader.ReadAsync(connection, deadline));
+        }
+    }
+
+    public int Acked => Volatile.Read(ref _acked);
+
+    public int Resent => Volatile.Read(ref _resent);
+
+    public int Duplicates => Volatile.Read(ref _duplicates);
+
+    public int Reconnections => Volatile.Read(ref _reconnections);
+
+    public ConcurrentQueue<string> Problems { get; } = new();
+
+    /// <summary>
+    /// Opens <paramref name="streams"/> connections. <paramref name="readBufferCapacity"/>: entries each
+    /// stream's reader may hold, enough that none is dropped and read again (which would add load of its own).
+    /// </summary>
+    public static ChannelRun Open(GrpcChannel grpc, int streams, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline) =>
+        new(grpc, streams, readBufferCapacity, ackTimeout, deadline);
+
+    /// <summary>
+    /// Closed loop, like customers: every conversation is in flight at once and asks its next question
+    /// once the previous one is acknowledged. Ack latency is from <c>SendAsync</c> to its ack.
+    /// </summary>
+    public Task ClosedLoopAsync(int conversations, int turns, LatencyHistogram ackLatency)
+    {
+        async Task ConverseAsync(long conversation)
+        {
+            for (var turn = 0; turn < turns; turn++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                if (!await SendAsync(conversation, turn))
+                {
+                    return;
+                }
+
+                ackLatency.RecordSince(started);
+            }
+        }
+
+        return Task.WhenAll(Enumerable.Range(0, conversations).Select(c => ConverseAsync(c)));
+    }
+
+    /// <summary>
+    /// Open loop: issues <paramref name="messages"/> on <paramref name="schedule"/>, whether or not
+    /// earlier ones were acknowledged, until the deadline. A conversation's turn waits for the
+    /// previous turn's ack; its latency counts from the intended send time into
+    /// <paramref name="fromIntended"/> (so that wait is not omitted) and from the actual send into
+    /// <paramref name="fromSent"/>. Returns the number of messages issued.
+    /// </summary>
+    public async Task<long> OpenLoopAsync(ArrivalSchedule schedule, long messages, LatencyHistogram fromIntended, LatencyHistogram fromSent)
+    {
+        var start = _openLoopStart = Stopwatch.GetTimestamp();
+        var ticksToTimestamp = Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond;
+        var lastTurns = new Task<bool>?[schedule.OpenConversations];
+        var finishedConversations = new List<Task<bool>>();
+
+        async Task<bool> TurnAsync(Task<bool>? previous, long conversation, int turn, long intended)
+        {
+            if (previous is not null && !await previous)
+            {
+                return false; // the conversation broke off: counted as unacknowledged
+            }
+
+            var sent = Stopwatch.GetTimestamp();
+            NoteSent(sent);
+            if (!await SendAsync(conversation, turn))
+            {
+                return false;
+            }
+
+            var acked = Stopwatch.GetTimestamp();
+            fromIntended.Record(intended, acked);
+            fromSent.Record(sent, acked);
+            return true;
+        }
+
+        long issued = 0;
+        while (issued < messages && !_deadline.IsCancellationRequested)
+        {
+            var due = Math.Min(messages, schedule.DueBy(Stopwatch.GetElapsedTime(start)));
+            for (; issued < due; issued++)
+            {
+                var (conversation, turn) = schedule.MessageAt(issued);
+                var slot = schedule.SlotOf(issued);
+                if (turn == 0 && lastTurns[slot] is { } previousConversation)
+                {
+                    finishedConversations.Add(previousConversation);
+                }
+
+                var intended = start + (long)(schedule.DueAt(issued).Ticks * ticksToTimestamp);
+                lastTurns[slot] = TurnAsync(turn == 0 ? null : lastTurns[slot], conversation, turn, intended);
+            }
+
+            if (issued < messages)
+            {
+                var wait = schedule.DueAt(issued) - Stopwatch.GetElapsedTime(start);
+                if (wait > TimeSpan.Zero)
+                {
+                    try
+                    {
+                        await Task.Delay(wait, _deadline);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        await Task.WhenAll(finishedConversations.Concat(lastTurns.OfType<Task<bool>>()));
+        return issued;
+    }
+
+    /// <summary>
+    /// The open loop's rate messages actually went out at, first to last (0 before two were sent): below the
+    /// requested rate when the generator could not keep up or turns waited for slow acks.
+    /// </summary>
+    public double AchievedSendRate()
+    {
+        var sent = Interlocked.Read(ref _sent);
+        var seconds = Stopwatch.GetElapsedTime(_openLoopStart, Interlocked.Read(ref _lastSentTimestamp)).TotalSeconds;
+        return sent > 1 && seconds > 0 ? (sent - 1) / seconds : 0;
+    }
+
+    /// <summary>
+    /// Waits for every entry the stored messages should have produced (start, question, answer) or
+    /// the deadline, then files what is missing. <paramref name="entriesPerConversation"/>: each
+    /// conversation's exact count, when every conversation was meant to finish.
+    /// </summary>
+    public async Task FinishAsync(long plannedMessages, int? entriesPerConversation)
+    {
+        foreach (var stream in _streams)
+        {
+            stream.Reader.Expect(stream.ExpectedEntries);
+        }
+
+        await Task.WhenAll(_streams.Select(s => s.Reading));
+        var expected = _streams.Sum(s => s.ExpectedEntries);
+        var received = _streams.Sum(s => s.Reader.Received);
+        if (Acked < plannedMessages || received < expected)
+        {
+            Problems.Enqueue(_deadline.IsCancellationRequested
+                ? $"stopped at the time limit with {Acked}/{plannedMessages} acks and {received}/{expected} entries"
+                : $"ended with {Acked}/{plannedMessages} acks and {received}/{expected} entries");
+        }
+
+        if (entriesPerConversation is { } perConversation)
+        {
+            foreach (var stream in _streams)
+            {
+                stream.Reader.CheckCounts(perConversation);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stream in _streams)
+        {
+            await stream.Connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Sends one turn and counts its ack; false when no ack came (time limit, lost connection).</summary>
+    private async Task<bool> SendAsync(long conversation, int turn)
+    {
+        var stream = _streams[conversation % _streams.Length];
+        var thread = $"{_run}-{conversation}";
+        MessageAck ack;
+        try
+        {
+            // Unique across streams and runs, as adapters' message ids are.
+            ack = await stream.Connection.SendAsync(
+                new InboundMessage
+                {
+                    MessageId = $"{thread}/{turn}",
+                    Conversation = ConversationAddress.ForThread(thread),
+                    Customer = new CustomerIdentity { ExternalCustomerId = thread },
+                    Text = Questions[(conversation + turn) % Questions.Length],
+                },
+                _deadline);
+        }
+        catch (OperationCanceledException) when (_deadline.IsCancellationRequested)
+        {
+            return false; // counted once for the run by FinishAsync
+        }
+        catch (Exception ex) when (ex is TimeoutException or ConnectionFailedException)
+        {
+            Problems.Enqueue($"{thread}/{turn}: {ex.Message}");
+            return false;
+        }
+
+        Interlocked.Increment(ref _acked);
+        if (ack.Attempts > 1)
+        {
+            Interlocked.Increment(ref _resent);
+        }
+
+        if (ack.Status == AckStatus.Duplicate)
+        {
+            Interlocked.Increment(ref _duplicates); // resent after a reconnection, stored once
+        }
+        else if (ack.Status != AckStatus.Accepted)
+        {
+            Problems.Enqueue($"{ack.MessageId}: {ack.Status} {ack.Code} {ack.Detail}");
+            return true;
+        }
+
+        // A stored question brings the question and the bot's answer, and the first also the conversation's start.
+        Interlocked.Add(ref stream.ExpectedEntries, turn == 0 ? 3 : 2);
+        return true;
+    }
+
+    private void NoteSent(long timestamp)
+    {
+        Interlocked.Increment(ref _sent);
+
+        // Sends from many tasks: keep the latest.
+        var last = Interlocked.Read(ref _lastSentTimestamp);
+        while (timestamp > last)
+        {
+            var seen = Interlocked.CompareExchange(ref _lastSentTimestamp, timestamp, last);
+            if (seen == last)
+            {
+                break;
+            }
+
+            last = seen;
+        }
+    }
+
+    private sealed class RunStream(ChannelConnection connection, EntryCheck reader, Task reading)
+    {
+        public int ExpectedEntries;
+
+        public ChannelConnection Connection { get; } = connection;
+
+        public EntryCheck Reader { get; } = reader;
+
+        public Task Reading { get; } = reading;
+    }
+
+    /// <summary>Checks each conversation's entries as the connection's reader passes them on: in sequence, no gap, no repeat.</summary>
+    private sealed class EntryCheck(ConcurrentQueue<string> problems)
+    {
+        // Constant size per conversation, however long the run: the last sequence and the count.
+        private readonly Dictionary<string, (ulong Last, int Count)> _conversations = new(StringComparer.Ordinal);
+        private readonly CancellationTokenSource _done = new();
+        private int _received;
+        private int _expected = int.MaxValue;
+
+        public int Received => Volatile.Read(ref _received);
+
+        public async Task ReadAsync(ChannelConnection connection, CancellationToken deadline)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(deadline, _done.Token);
+            try
+            {
+                await foreach (var entry in connection.ReadAllAsync(stop.Token))
+                {
+                    _conversations.TryGetValue(entry.ConversationId, out var seen);
+                    if (entry.Sequence != seen.Last + 1)
+                    {
+                        problems.Enqueue($"conversation {entry.ConversationId}: entry {entry.Sequence} after {seen.Last}");
+                    }
+
+                    _conversations[entry.ConversationId] = (entry.Sequence, seen.Count + 1);
+                    if (Interlocked.Increment(ref _received) >= Volatile.Read(ref _expected))
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                // The time limit, or every expected entry arrived: what arrived is checked.
+            }
+            catch (ConnectionFailedException)
+            {
+                // Counted by FinishAsync: fewer entries than expected.
+            }
+        }
+
+        /// <summary>Sets how many entries to wait for, once every message has its ack; stops the reader if they are in.</summary>
+        public void Expect(int entries)
+        {
+            Volatile.Write(ref _expected, entries);
+            if (Received >= entries)
+            {
+                _done.Cancel();
+            }
+        }
+
+        /// <summary>After the reader ended: every conversation has <paramref name="entries"/> entries.</summary>
+        public void CheckCounts(int entries)
+        {
+            foreach (var (conversation, seen) in _conversations.Where(c => c.Value.Count != entries))
+            {
+                problems.Enqueue($"conversation {conversation}: {seen.Count} entries, not {entries}");
+            }
+        }
+    }
+}
