@@ -159,7 +159,8 @@ internal sealed class ChannelRun : IAsyncDisposable
                 {
                     try
                     {
-                        await Task.Delay(wait, _deadline);
+                        // Rounded up to whole milliseconds: Task.Delay truncates, and a 0 ms delay would spin the loop.
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _deadline);
                     }
                     catch (OperationCanceledException)
                     {

@@ -45,5 +45,5 @@ internal static class ProgressView
 
     private static Text Render(ProgressSnapshot snapshot, double messagesPerSecond, TimeSpan elapsed) =>
         new(string.Create(CultureInfo.InvariantCulture,
-            $"acked {snapshot.Acked:#,0}/{snapshot.Expected:#,0}  {messagesPerSecond:#,0} messages/s  p99 so far {snapshot.P99Ms:F1} ms  {elapsed.TotalSeconds:F0} s"));
+            $"acked {snapshot.Acked:#,0}/{snapshot.Expected:#,0}  {messagesPerSecond:#,0} messages/s  p99 so far {snapshot.P99Ms:F1} ms  {elapsed.TotalSeconds:F1} s"));
 }

@@ -109,12 +109,12 @@ internal static class SoakLoad
                 await Task.WhenAny(soaking, Task.Delay(wait));
             }
 
-            var full = !soaking.IsCompleted || Stopwatch.GetElapsedTime(start) >= end;
             var now = Stopwatch.GetElapsedTime(start);
             var acked = (long)run.Acked;
             var latency = fromIntended.TakeInterval();
             var siloCpu = siloPid is { } id ? Stats.CpuSeconds(id) : null;
             var seconds = (now - previous.At).TotalSeconds;
+            var full = SoakSample.IsFull(seconds, every.TotalSeconds);
             if (full || acked > previous.Acked)
             {
                 samples.Add(new SoakSample(
@@ -133,7 +133,7 @@ internal static class SoakLoad
     }
 
     private static string Describe(SoakSample s) => string.Create(CultureInfo.InvariantCulture,
-        $"interval {s.Index}{(s.Full ? "" : " (cut short)")}: {s.Seconds:F1} s to {s.EndSeconds:F1} s, {s.MessagesPerSecond:F0} messages/s, p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms{(s.SiloRssMiB is { } rss ? $", silo RSS {rss:F0} MiB" : "")}{(s.SiloCpuSeconds is { } cpu ? $", silo CPU {cpu:F2} s" : "")}");
+        $"interval {s.Index}{(s.Full ? "" : " (cut short)")}: {s.StartSeconds:F1} s to {s.EndSeconds:F1} s, {s.MessagesPerSecond:F0} messages/s, p50 {s.P50Ms:F2} ms, p99 {s.P99Ms:F2} ms{(s.SiloRssMiB is { } rss ? $", silo RSS {rss:F0} MiB" : "")}{(s.SiloCpuSeconds is { } cpu ? $", silo CPU {cpu:F2} s" : "")}");
 
     private static string Ratio(double? ratio) => ratio is { } value ? value.ToString("F2", CultureInfo.InvariantCulture) : "n/a";
 }

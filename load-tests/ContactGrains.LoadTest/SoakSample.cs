@@ -3,11 +3,20 @@ namespace ContactGrains.LoadTest;
 /// <summary>
 /// One soak interval: acks and their latency (from the intended send time) in the interval, and
 /// the silo's memory at its end and CPU time during it when its process id is known. Full is false
-/// for the last, shorter interval cut by the end of the run.
+/// for the last, shorter interval cut by the end of the run (see <see cref="IsFull"/>).
 /// </summary>
 internal sealed record SoakSample(
     int Index, double EndSeconds, double Seconds, bool Full, long Acked, double MessagesPerSecond,
-    double P50Ms, double P99Ms, double? SiloRssMiB, double? SiloCpuSeconds);
+    double P50Ms, double P99Ms, double? SiloRssMiB, double? SiloCpuSeconds)
+{
+    public double StartSeconds => EndSeconds - Seconds;
+
+    /// <summary>
+    /// Whether an interval of <paramref name="seconds"/> counts as a whole period: within a tenth of
+    /// it, because a run whose duration is a whole number of periods ends a hair before the last boundary.
+    /// </summary>
+    public static bool IsFull(double seconds, double periodSeconds) => seconds >= periodSeconds * 0.9;
+}
 
 /// <summary>How the last full interval compares with the first: a ratio above 1 means worse.</summary>
 internal sealed record SoakDrift(int FirstSample, int LastSample, double? P99Ratio, double? RssRatio)
