@@ -34,14 +34,14 @@ internal static class ChannelLoad
             : $"channel load: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} (stops after {options.MaxSeconds} s)");
 
         var costs = RunCosts.Start(options.SiloPid);
-        await using var run = ChannelRun.Open(grpc, options.Streams, stream * entriesPerConversation, TimeSpan.FromSeconds(options.MaxSeconds), deadline.Token);
+        await using var run = ChannelRun.Open(grpc, options.Streams, options.Turns, stream * entriesPerConversation, TimeSpan.FromSeconds(options.MaxSeconds), deadline.Token);
         var ackLatency = new LatencyHistogram();
         var fromSent = new LatencyHistogram();
         Task work = options.Rate is { } messagesPerSecond
             ? run.OpenLoopAsync(new ArrivalSchedule(messagesPerSecond, options.Conversations, options.Turns), expected, ackLatency, fromSent)
             : run.ClosedLoopAsync(options.Conversations, options.Turns, ackLatency);
         await ProgressView.ShowWhileAsync(
-            FinishAsync(work, run, expected, entriesPerConversation),
+            FinishAsync(work, run, expected),
             () => new ProgressSnapshot(run.Acked, expected, ackLatency.PercentileMs(99)));
         costs.Stop();
 
@@ -67,10 +67,10 @@ internal static class ChannelLoad
         return Summary.Write(report, run, costs, expected, options.Conversations, lines, options.ReportDirectory);
     }
 
-    private static async Task<bool> FinishAsync(Task work, ChannelRun run, int expected, int entriesPerConversation)
+    private static async Task<bool> FinishAsync(Task work, ChannelRun run, int expected)
     {
         await work;
-        await run.FinishAsync(expected, entriesPerConversation);
+        await run.FinishAsync(expected, everyConversationComplete: true);
         return true;
     }
 }

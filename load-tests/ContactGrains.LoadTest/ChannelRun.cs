@@ -32,7 +32,7 @@ internal sealed class ChannelRun : IAsyncDisposable
     private long _lastSentTimestamp;
     private long _openLoopStart;
 
-    private ChannelRun(GrpcChannel grpc, int streams, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline)
+    private ChannelRun(GrpcChannel grpc, int streams, int turns, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline)
     {
         _deadline = deadline;
         _streams = new RunStream[streams];
@@ -56,7 +56,7 @@ internal sealed class ChannelRun : IAsyncDisposable
             });
 
             // Subscribes before the first message is sent (the reader runs synchronously up to its first wait).
-            var reader = new EntryCheck(Problems);
+            var reader = new EntryCheck(Problems, 1 + (2 * turns));
             _streams[s] = new RunStream(connection, reader, reader.ReadAsync(connection, deadline));
         }
     }
@@ -72,11 +72,12 @@ internal sealed class ChannelRun : IAsyncDisposable
     public ConcurrentQueue<string> Problems { get; } = new();
 
     /// <summary>
-    /// Opens <paramref name="streams"/> connections. <paramref name="readBufferCapacity"/>: entries each
-    /// stream's reader may hold, enough that none is dropped and read again (which would add load of its own).
+    /// Opens <paramref name="streams"/> connections for conversations of <paramref name="turns"/> turns.
+    /// <paramref name="readBufferCapacity"/>: entries each stream's reader may hold, enough that none is
+    /// dropped and read again (which would add load of its own).
     /// </summary>
-    public static ChannelRun Open(GrpcChannel grpc, int streams, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline) =>
-        new(grpc, streams, readBufferCapacity, ackTimeout, deadline);
+    public static ChannelRun Open(GrpcChannel grpc, int streams, int turns, int readBufferCapacity, TimeSpan ackTimeout, CancellationToken deadline) =>
+        new(grpc, streams, turns, readBufferCapacity, ackTimeout, deadline);
 
     /// <summary>
     /// Closed loop, like customers: every conversation is in flight at once and asks its next question
@@ -113,26 +114,35 @@ internal sealed class ChannelRun : IAsyncDisposable
         var start = _openLoopStart = Stopwatch.GetTimestamp();
         var ticksToTimestamp = Stopwatch.Frequency / (double)TimeSpan.TicksPerSecond;
         var lastTurns = new Task<bool>?[schedule.OpenConversations];
-        var finishedConversations = new List<Task<bool>>();
+
+        // Counts turns in flight instead of keeping every finished conversation's task: a soak's memory stays flat.
+        var inFlight = new InFlight();
 
         async Task<bool> TurnAsync(Task<bool>? previous, long conversation, int turn, long intended)
         {
-            if (previous is not null && !await previous)
+            try
             {
-                return false; // the conversation broke off: counted as unacknowledged
-            }
+                if (previous is not null && !await previous)
+                {
+                    return false; // the conversation broke off: counted as unacknowledged
+                }
 
-            var sent = Stopwatch.GetTimestamp();
-            NoteSent(sent);
-            if (!await SendAsync(conversation, turn))
+                var sent = Stopwatch.GetTimestamp();
+                NoteSent(sent);
+                if (!await SendAsync(conversation, turn))
+                {
+                    return false;
+                }
+
+                var acked = Stopwatch.GetTimestamp();
+                fromIntended.Record(intended, acked);
+                fromSent.Record(sent, acked);
+                return true;
+            }
+            finally
             {
-                return false;
+                inFlight.Leave();
             }
-
-            var acked = Stopwatch.GetTimestamp();
-            fromIntended.Record(intended, acked);
-            fromSent.Record(sent, acked);
-            return true;
         }
 
         long issued = 0;
@@ -143,12 +153,8 @@ internal sealed class ChannelRun : IAsyncDisposable
             {
                 var (conversation, turn) = schedule.MessageAt(issued);
                 var slot = schedule.SlotOf(issued);
-                if (turn == 0 && lastTurns[slot] is { } previousConversation)
-                {
-                    finishedConversations.Add(previousConversation);
-                }
-
                 var intended = start + (long)(schedule.DueAt(issued).Ticks * ticksToTimestamp);
+                inFlight.Enter();
                 lastTurns[slot] = TurnAsync(turn == 0 ? null : lastTurns[slot], conversation, turn, intended);
             }
 
@@ -170,7 +176,8 @@ internal sealed class ChannelRun : IAsyncDisposable
             }
         }
 
-        await Task.WhenAll(finishedConversations.Concat(lastTurns.OfType<Task<bool>>()));
+        inFlight.Leave();
+        await inFlight.AllLeft;
         return issued;
     }
 
@@ -187,10 +194,10 @@ internal sealed class ChannelRun : IAsyncDisposable
 
     /// <summary>
     /// Waits for every entry the stored messages should have produced (start, question, answer) or
-    /// the deadline, then files what is missing. <paramref name="entriesPerConversation"/>: each
-    /// conversation's exact count, when every conversation was meant to finish.
+    /// the deadline, then files what is missing. <paramref name="everyConversationComplete"/>: every
+    /// conversation was meant to ask all its turns (not so when a soak's schedule ends).
     /// </summary>
-    public async Task FinishAsync(long plannedMessages, int? entriesPerConversation)
+    public async Task FinishAsync(long plannedMessages, bool everyConversationComplete)
     {
         foreach (var stream in _streams)
         {
@@ -207,11 +214,11 @@ internal sealed class ChannelRun : IAsyncDisposable
                 : $"ended with {Acked}/{plannedMessages} acks and {received}/{expected} entries");
         }
 
-        if (entriesPerConversation is { } perConversation)
+        if (everyConversationComplete)
         {
             foreach (var stream in _streams)
             {
-                stream.Reader.CheckCounts(perConversation);
+                stream.Reader.ReportIncomplete();
             }
         }
     }
@@ -303,10 +310,33 @@ internal sealed class ChannelRun : IAsyncDisposable
         public Task Reading { get; } = reading;
     }
 
-    /// <summary>Checks each conversation's entries as the connection's reader passes them on: in sequence, no gap, no repeat.</summary>
-    private sealed class EntryCheck(ConcurrentQueue<string> problems)
+    /// <summary>
+    /// One in the open loop's count per turn issued, and one for the dispatcher until it is done:
+    /// <see cref="AllLeft"/> completes when the count reaches zero.
+    /// </summary>
+    private sealed class InFlight
     {
-        // Constant size per conversation, however long the run: the last sequence and the count.
+        private readonly TaskCompletionSource _allLeft = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private long _count = 1;
+
+        public Task AllLeft => _allLeft.Task;
+
+        public void Enter() => Interlocked.Increment(ref _count);
+
+        public void Leave()
+        {
+            if (Interlocked.Decrement(ref _count) == 0)
+            {
+                _allLeft.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Checks each conversation's entries as the connection's reader passes them on: in sequence, no gap, no repeat.</summary>
+    private sealed class EntryCheck(ConcurrentQueue<string> problems, int entriesPerConversation)
+    {
+        // Only conversations still open: a complete one is dropped, so a soak's memory stays flat. An
+        // entry after that starts over at "after 0" and is filed as a problem.
         private readonly Dictionary<string, (ulong Last, int Count)> _conversations = new(StringComparer.Ordinal);
         private readonly CancellationTokenSource _done = new();
         private int _received;
@@ -327,7 +357,15 @@ internal sealed class ChannelRun : IAsyncDisposable
                         problems.Enqueue($"conversation {entry.ConversationId}: entry {entry.Sequence} after {seen.Last}");
                     }
 
-                    _conversations[entry.ConversationId] = (entry.Sequence, seen.Count + 1);
+                    if (seen.Count + 1 == entriesPerConversation)
+                    {
+                        _conversations.Remove(entry.ConversationId);
+                    }
+                    else
+                    {
+                        _conversations[entry.ConversationId] = (entry.Sequence, seen.Count + 1);
+                    }
+
                     if (Interlocked.Increment(ref _received) >= Volatile.Read(ref _expected))
                     {
                         return;
@@ -354,12 +392,12 @@ internal sealed class ChannelRun : IAsyncDisposable
             }
         }
 
-        /// <summary>After the reader ended: every conversation has <paramref name="entries"/> entries.</summary>
-        public void CheckCounts(int entries)
+        /// <summary>After the reader ended: files every conversation that did not get all its entries.</summary>
+        public void ReportIncomplete()
         {
-            foreach (var (conversation, seen) in _conversations.Where(c => c.Value.Count != entries))
+            foreach (var (conversation, seen) in _conversations)
             {
-                problems.Enqueue($"conversation {conversation}: {seen.Count} entries, not {entries}");
+                problems.Enqueue($"conversation {conversation}: {seen.Count} entries, not {entriesPerConversation}");
             }
         }
     }

@@ -39,7 +39,7 @@ internal static class SoakLoad
 
         // Buffer for a few rounds of every open conversation's entries; the reader drains it as the run goes.
         var readBuffer = conversationsPerStream * ((2 * options.Turns) + 1) * 4;
-        await using var run = ChannelRun.Open(grpc, options.Streams, readBuffer, limit, deadline.Token);
+        await using var run = ChannelRun.Open(grpc, options.Streams, options.Turns, readBuffer, limit, deadline.Token);
         var fromIntended = new LatencyHistogram(trackIntervals: true);
         var fromSent = new LatencyHistogram();
         var soaking = SoakAsync(run, schedule, expected, fromIntended, fromSent);
@@ -90,7 +90,7 @@ internal static class SoakLoad
         await run.OpenLoopAsync(schedule, messages, fromIntended, fromSent);
 
         // Conversations cut by the end of the schedule have fewer turns: only gaps and totals are checked.
-        await run.FinishAsync(messages, entriesPerConversation: null);
+        await run.FinishAsync(messages, everyConversationComplete: false);
     }
 
     /// <summary>Takes a sample at every interval's end until <paramref name="soaking"/> ends, then one for the part-interval left.</summary>
