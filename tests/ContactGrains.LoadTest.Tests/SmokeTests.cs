@@ -62,6 +62,26 @@ public sealed class SmokeTests(LoadSiloFixture silo) : IDisposable
         Assert.Empty(report.Problems);
     }
 
+    [Fact]
+    public async Task A_run_that_gets_no_ack_fails_and_its_report_says_why()
+    {
+        // A loopback port nobody listens on: the run can only stop at its time limit.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var exitCode = await LoadCommands.RunAsync(
+            ["channel", "--address", $"http://127.0.0.1:{port}", "--streams", "1", "--conversations", "2", "--turns", "2", "--rate", "10", "--max-seconds", "1", "--report", _reports]);
+
+        Assert.Equal(1, exitCode);
+        var report = ReadReport("channel");
+        Assert.False(report.Passed);
+        Assert.Equal(0, Figure(report, "acked"));
+        Assert.Equal(["stopped at the time limit with 0/4 acks and 0/0 entries"], report.Problems);
+        Assert.Equal(0, report.Latencies["ack from intended send (corrected)"].Count);
+    }
+
     private LoadReport ReadReport(string command)
     {
         var json = Assert.Single(Directory.GetFiles(_reports, $"{command}-*.json"));
