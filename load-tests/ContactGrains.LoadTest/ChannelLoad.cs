@@ -1,226 +1,75 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using ContactGrains.Client;
-using ContactGrains.Protos.V1;
-using Grpc.Net.Client;
 
 namespace ContactGrains.LoadTest;
 
 /// <summary>
-/// Adapters under load: several <see cref="ChannelConnection"/>s (one Connect stream each), each
-/// carrying its share of the conversations, all in flight at once.
+/// Adapters under load through <see cref="ChannelRun"/>: closed loop (every conversation in flight
+/// at once, each turn once the previous is acknowledged), or with <c>--rate</c> open loop (messages
+/// on a fixed schedule, latency corrected for coordinated omission).
 /// </summary>
 internal static class ChannelLoad
 {
-    private static readonly string[] Questions =
-    [
-        "Where is my refund?", "How do I reset my password?", "I want to cancel my order",
-        "Can I get a copy of my invoice?", "Je voudrais changer mon adresse de livraison",
-        "When is my payment due?", "My card was charged twice", "Quels sont vos horaires d'ouverture ?",
-    ];
-
     public static async Task<int> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
         using var grpc = ChannelClient.OpenChannel(options.Address);
-        var run = Guid.NewGuid().ToString("N")[..8];
-        var rssBefore = options.SiloPid is { } pid ? Stats.ResidentMiB(pid) : null;
-        var siloCpuBefore = options.SiloPid is { } pid2 ? Stats.CpuSeconds(pid2) : null;
+        var report = new LoadReport("channel");
+        report.Set("mode", options.Rate is null ? "closed loop" : "open loop");
+        report.Set("address", options.Address);
+        report.Set("streams", options.Streams);
+        report.Set("conversations", options.Conversations);
+        report.Set("turns", options.Turns);
+        report.Set("rate (messages/s)", options.Rate);
+        report.Set("max seconds", options.MaxSeconds);
+        report.Set("silo pid", options.SiloPid);
 
-        Console.WriteLine($"channel load: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} (stops after {options.MaxSeconds} s)");
-        var cpuBefore = Stats.OwnCpuSeconds();
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
-        var total = Stopwatch.StartNew();
-        var results = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(s =>
-            RunStreamAsync(grpc, options, run, s, deadline.Token)));
-        total.Stop();
-        var cpu = Stats.OwnCpuSeconds() - cpuBefore;
-        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-
-        var messages = results.Sum(r => r.Acked);
-        var latencies = results.SelectMany(r => r.AckLatenciesMs).ToList();
-        var problems = results.SelectMany(r => r.Problems).ToList();
         var expected = options.Conversations * options.Turns;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"acked {messages}/{expected} messages in {total.Elapsed.TotalSeconds:F2} s: {messages / total.Elapsed.TotalSeconds:F0} messages/s ({messages * 2 / total.Elapsed.TotalSeconds:F0} timeline entries/s out)"));
-        Console.WriteLine($"ack latency: {Stats.Percentiles(latencies)}");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Stats.CpuLine("load generator CPU", cpu, messages)}, {(messages > 0 ? allocated / 1024.0 / messages : 0):F1} KiB allocated per message"));
-        if (results.Sum(r => r.Resent) is > 0 and var resent)
-        {
-            // The library retries what the cluster refused as retryable (UNAVAILABLE: overloaded) and resends after a broken stream.
-            Console.WriteLine($"messages sent more than once: {resent} (stream reconnections: {results.Sum(r => r.Reconnections)}; acknowledged as duplicates: {results.Sum(r => r.Duplicates)})");
-        }
-
-        if (options.SiloPid is { } siloPid)
-        {
-            if (Stats.CpuSeconds(siloPid) is { } siloCpuAfter && siloCpuBefore is { } before)
-            {
-                Console.WriteLine(Stats.CpuLine("silo CPU", siloCpuAfter - before, messages));
-            }
-
-            if (Stats.ResidentMiB(siloPid) is { } rssAfter)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"silo resident memory: {rssBefore:F0} MiB before, {rssAfter:F0} MiB after ({(rssAfter - (rssBefore ?? 0)) * 1024 / options.Conversations:F1} KiB per conversation)"));
-            }
-        }
-
-        foreach (var problem in problems.Take(10))
-        {
-            Console.WriteLine($"problem: {problem}");
-        }
-
-        var ok = problems.Count == 0 && messages == expected;
-        Console.WriteLine(ok ? "result: every message acknowledged, every conversation complete, in order, gap-free" : $"result: FAILED ({problems.Count} problems)");
-        return ok ? 0 : 1;
-    }
-
-    private sealed record StreamResult(int Acked, int Resent, int Duplicates, int Reconnections, List<double> AckLatenciesMs, List<string> Problems);
-
-    /// <summary>
-    /// One adapter connection. Closed loop, like customers: each conversation asks its next question
-    /// once the previous one is acknowledged, and every conversation is in flight at once. A reader
-    /// of all the connection's entries checks that each conversation arrives whole, in order.
-    /// </summary>
-    private static async Task<StreamResult> RunStreamAsync(GrpcChannel grpc, LoadOptions options, string run, int stream, CancellationToken cancellationToken)
-    {
-        var threads = Enumerable.Range(0, options.Conversations).Where(i => i % options.Streams == stream).Select(i => $"{run}-{i}").ToArray();
         var entriesPerConversation = 1 + (2 * options.Turns);
-        var expectedAcks = threads.Length * options.Turns;
-        var expectedEntries = threads.Length * entriesPerConversation;
-        var problems = new ConcurrentQueue<string>();
-        var latencies = new double[expectedAcks];
-        var acked = 0;
-        var resent = 0;
-        var duplicates = 0;
-        var reconnections = 0;
+        var stream = (options.Conversations + options.Streams - 1) / options.Streams;
+        Console.WriteLine(options.Rate is { } rate
+            ? $"channel load (open loop): {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} at {rate} messages/s (stops after {options.MaxSeconds} s)"
+            : $"channel load: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} (stops after {options.MaxSeconds} s)");
 
-        await using var connection = ChannelConnection.Open(new ChannelConnectionOptions
+        var costs = RunCosts.Start(options.SiloPid);
+        await using var run = ChannelRun.Open(grpc, options.Streams, options.Turns, stream * entriesPerConversation, TimeSpan.FromSeconds(options.MaxSeconds), deadline.Token);
+        var ackLatency = new LatencyHistogram();
+        var fromSent = new LatencyHistogram();
+        Task work = options.Rate is { } messagesPerSecond
+            ? run.OpenLoopAsync(new ArrivalSchedule(messagesPerSecond, options.Conversations, options.Turns), expected, ackLatency, fromSent)
+            : run.ClosedLoopAsync(options.Conversations, options.Turns, ackLatency);
+        await ProgressView.ShowWhileAsync(
+            FinishAsync(work, run, expected),
+            () => new ProgressSnapshot(run.Acked, expected, ackLatency.PercentileMs(99)));
+        costs.Stop();
+
+        var lines = new List<string>();
+        if (options.Rate is { } requested)
         {
-            Channel = "loadtest",
-            GrpcChannels = [grpc],
-
-            // The run's own deadline bounds every wait; the reader may hold all of this stream's
-            // entries, so none is dropped and read again (which would add load the old runs had not).
-            AckTimeout = TimeSpan.FromSeconds(options.MaxSeconds),
-            ReadBufferCapacity = Math.Max(expectedEntries, 1),
-            OnStateChange = change =>
-            {
-                if (change.State == ConnectionState.Reconnecting)
-                {
-                    Interlocked.Increment(ref reconnections);
-                }
-            },
-        });
-
-        // Subscribes before the first message is sent (the reader runs synchronously up to its first wait).
-        var reader = new EntryCheck(expectedEntries);
-        var reading = reader.ReadAsync(connection, cancellationToken);
-
-        async Task ConverseAsync(int thread)
+            // From the intended send time above; from the actual send here, for comparison.
+            report.Latencies["ack from intended send (corrected)"] = ackLatency.Summarize();
+            report.Latencies["ack from actual send (uncorrected)"] = fromSent.Summarize();
+            lines.Add($"ack latency: {ackLatency.Summarize()}");
+            lines.Add($"uncorrected latency (from actual send): {fromSent.Summarize()}");
+            var achieved = run.AchievedSendRate();
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"send rate: requested {requested} messages/s, achieved {achieved:F0} messages/s"));
+            report.Add("requested rate", requested, "messages/s");
+            report.Add("achieved send rate", achieved, "messages/s");
+        }
+        else
         {
-            for (var turn = 0; turn < options.Turns; turn++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                MessageAck ack;
-                try
-                {
-                    // Unique across streams and runs, as adapters' message ids are.
-                    ack = await connection.SendAsync(
-                        new InboundMessage
-                        {
-                            MessageId = $"{threads[thread]}/{turn}",
-                            Conversation = ConversationAddress.ForThread(threads[thread]),
-                            Customer = new CustomerIdentity { ExternalCustomerId = threads[thread] },
-                            Text = Questions[(thread + turn) % Questions.Length],
-                        },
-                        cancellationToken);
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    return; // counted once for the stream below
-                }
-                catch (Exception ex) when (ex is TimeoutException or ConnectionFailedException)
-                {
-                    problems.Enqueue($"{threads[thread]}/{turn}: {ex.Message}");
-                    return;
-                }
-
-                latencies[(thread * options.Turns) + turn] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Interlocked.Increment(ref acked);
-                if (ack.Attempts > 1)
-                {
-                    Interlocked.Increment(ref resent);
-                }
-
-                if (ack.Status == AckStatus.Duplicate)
-                {
-                    Interlocked.Increment(ref duplicates); // resent after a reconnection, stored once
-                }
-                else if (ack.Status != AckStatus.Accepted)
-                {
-                    problems.Enqueue($"{ack.MessageId}: {ack.Status} {ack.Code} {ack.Detail}");
-                }
-            }
+            report.Latencies["ack"] = ackLatency.Summarize();
+            lines.Add($"ack latency: {ackLatency.Summarize()}");
         }
 
-        await Task.WhenAll(Enumerable.Range(0, threads.Length).Select(ConverseAsync));
-        await reading;
-        if (acked < expectedAcks || reader.Received < expectedEntries)
-        {
-            problems.Enqueue(cancellationToken.IsCancellationRequested
-                ? $"stream {stream}: stopped at the time limit with {acked}/{expectedAcks} acks and {reader.Received}/{expectedEntries} entries"
-                : $"stream {stream}: ended with {acked}/{expectedAcks} acks and {reader.Received}/{expectedEntries} entries");
-        }
-
-        foreach (var (conversation, sequences) in reader.Sequences)
-        {
-            if (sequences.Count != entriesPerConversation || !sequences.SequenceEqual(Enumerable.Range(1, sequences.Count).Select(s => (ulong)s)))
-            {
-                problems.Enqueue($"conversation {conversation}: sequences {string.Join(',', sequences)}");
-            }
-        }
-
-        var acknowledged = latencies.Where(l => l > 0).ToList();
-        return new StreamResult(acked, resent, duplicates, reconnections, acknowledged, [.. problems]);
+        return Summary.Write(report, run, costs, expected, options.Conversations, lines, options.ReportDirectory);
     }
 
-    /// <summary>Files each conversation's entries as the connection's reader passes them on.</summary>
-    private sealed class EntryCheck(int expected)
+    private static async Task<bool> FinishAsync(Task work, ChannelRun run, int expected)
     {
-        public Dictionary<string, List<ulong>> Sequences { get; } = new(StringComparer.Ordinal);
-
-        public int Received { get; private set; }
-
-        public async Task ReadAsync(ChannelConnection connection, CancellationToken cancellationToken)
-        {
-            try
-            {
-                await foreach (var entry in connection.ReadAllAsync(cancellationToken))
-                {
-                    if (!Sequences.TryGetValue(entry.ConversationId, out var sequences))
-                    {
-                        Sequences[entry.ConversationId] = sequences = [];
-                    }
-
-                    sequences.Add(entry.Sequence);
-                    if (++Received == expected)
-                    {
-                        return;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // The time limit: what arrived is checked.
-            }
-            catch (ConnectionFailedException)
-            {
-                // Counted by the caller: fewer entries than expected.
-            }
-        }
+        await work;
+        await run.FinishAsync(expected, everyConversationComplete: true);
+        return true;
     }
 }

@@ -17,6 +17,16 @@ internal sealed record LoadOptions
     public int? SiloPid { get; init; }
     public int Iterations { get; init; } = 200_000;
     public int Agents { get; init; } = 10;
+
+    /// <summary>Open loop: messages per second on a fixed schedule (null: closed loop).</summary>
+    public int? Rate { get; init; }
+
+    public int DurationSeconds { get; init; } = 60;
+
+    public int SampleSeconds { get; init; } = 10;
+
+    /// <summary>Where to write the run's report (JSON and Markdown), if anywhere.</summary>
+    public string? ReportDirectory { get; init; }
 }
 
 /// <summary>The command line of <c>contactgrains-load</c> (System.CommandLine): commands, options, help and errors.</summary>
@@ -26,6 +36,9 @@ internal static class LoadCommands
 
     /// <summary>Longest run any command may be given: load is always bounded in time.</summary>
     public const int MaxRunSeconds = 600;
+
+    /// <summary>Highest open-loop rate: far above what one machine's silo takes, low enough to stay a test.</summary>
+    public const int MaxRate = 100_000;
 
     public static RootCommand Create()
     {
@@ -54,13 +67,28 @@ internal static class LoadCommands
             HelpName = "pid",
             CustomParser = result => ParsePositive(result, null),
         };
+        var report = new Option<string?>("--report")
+        {
+            Description = "Writes the run's report there as JSON and Markdown (settings, figures, latencies, problems) and prints the paths.",
+            HelpName = "directory",
+        };
+
+        var rate = new Option<int?>("--rate")
+        {
+            Description = $"Open loop: sends this many messages per second on a fixed schedule, acked or not (at most {MaxRate}); each conversation's turns stay in order, and latency counts from the intended send time.",
+            HelpName = "messages/s",
+            CustomParser = result => ParsePositive(result, MaxRate),
+        };
         var channel = new Command("channel", """
             Drives the channel API like adapters do: each stream carries its share of the conversations,
-            every conversation asks --turns questions. Checks every ack and that every conversation's
-            entries arrive in order with no gap. Loopback addresses only; stops after --max-seconds.
+            every conversation asks --turns questions. Closed loop by default (all conversations in
+            flight at once, each question once the previous is acknowledged); with --rate, open loop
+            (conversations take turns round-robin on a fixed schedule). Checks every ack and that every
+            conversation's entries arrive in order with no gap. Loopback addresses only; stops after
+            --max-seconds.
             """)
         {
-            address, streams, conversations, turns, maxSeconds, siloPid,
+            address, streams, conversations, turns, maxSeconds, siloPid, rate, report,
         };
         channel.SetAction((parse, cancellationToken) => ChannelLoad.RunAsync(
             new LoadOptions
@@ -71,6 +99,36 @@ internal static class LoadCommands
                 Turns = parse.GetValue(turns),
                 MaxSeconds = parse.GetValue(maxSeconds),
                 SiloPid = parse.GetValue(siloPid),
+                Rate = parse.GetValue(rate),
+                ReportDirectory = parse.GetValue(report),
+            },
+            cancellationToken));
+
+        var soakRate = PositiveNumber("--rate", 100, $"Messages per second, held for the whole run on a fixed schedule, acked or not (at most {MaxRate}).", "messages/s", max: MaxRate);
+        var duration = PositiveNumber("--duration", 60, $"Seconds the rate is held (at most {MaxRunSeconds}); then the acks still due get {SoakLoad.DrainSeconds} s more.", "seconds", max: MaxRunSeconds);
+        var sampleSeconds = PositiveNumber("--sample-seconds", 10, "Seconds per interval sampled (throughput, p50, p99, silo memory and CPU).", "seconds", max: MaxRunSeconds);
+        var openConversations = PositiveNumber("--conversations", 100, "Conversations open at once; each asks --turns questions and a new one takes its place, so new conversations keep arriving.", "count");
+        var soak = new Command("soak", """
+            Holds --rate messages per second for --duration seconds, open loop, with new conversations
+            arriving all the time; samples every --sample-seconds and reports the drift of p99 latency
+            and silo memory from the first full interval to the last. Checks every ack and every
+            conversation's entries like channel. Loopback addresses only.
+            """)
+        {
+            address, streams, openConversations, turns, soakRate, duration, sampleSeconds, siloPid, report,
+        };
+        soak.SetAction((parse, cancellationToken) => SoakLoad.RunAsync(
+            new LoadOptions
+            {
+                Address = parse.GetRequiredValue(address),
+                Streams = parse.GetValue(streams),
+                Conversations = parse.GetValue(openConversations),
+                Turns = parse.GetValue(turns),
+                Rate = parse.GetValue(soakRate),
+                DurationSeconds = parse.GetValue(duration),
+                SampleSeconds = parse.GetValue(sampleSeconds),
+                SiloPid = parse.GetValue(siloPid),
+                ReportDirectory = parse.GetValue(report),
             },
             cancellationToken));
 
@@ -133,7 +191,7 @@ internal static class LoadCommands
             ContactGrains.Client), and the bot's matcher in-process. Every run stops by itself.
             """)
         {
-            channel, bot, judgement, growth, handoff,
+            channel, soak, bot, judgement, growth, handoff,
         };
     }
 

@@ -9,7 +9,7 @@ namespace ContactGrains.LoadTest;
 /// What one run measured, for people (Markdown) and scripts (JSON): its settings, its figures, its
 /// latency distributions and its problems. Every command fills one and writes it with <c>--report</c>.
 /// </summary>
-internal sealed class LoadReport(string command)
+internal sealed class LoadReport
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -18,26 +18,52 @@ internal sealed class LoadReport(string command)
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public string Command { get; } = command;
+    [JsonConstructor]
+    public LoadReport(string command) => Command = command;
+
+    public string Command { get; }
 
     public DateTimeOffset StartedAt { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>The run's settings, as given on the command line (name to value).</summary>
-    public Dictionary<string, string> Settings { get; } = [];
+    public Dictionary<string, string> Settings { get; init; } = [];
 
     /// <summary>Measured figures in the order they were added (e.g. "messages/s").</summary>
-    public List<Figure> Figures { get; } = [];
+    public List<Figure> Figures { get; init; } = [];
 
     /// <summary>Latency distributions by name (e.g. "ack").</summary>
-    public Dictionary<string, LatencySummary> Latencies { get; } = [];
+    public Dictionary<string, LatencySummary> Latencies { get; init; } = [];
 
-    public List<string> Problems { get; } = [];
+    /// <summary>A soak's intervals, in order (empty for the other commands).</summary>
+    public List<SoakSample> Samples { get; init; } = [];
+
+    public List<string> Problems { get; init; } = [];
 
     public bool Passed { get; set; }
 
     public void Add(string name, double value, string unit) => Figures.Add(new Figure(name, value, unit));
 
+    /// <summary>Adds a setting, formatted in the invariant culture.</summary>
+    public void Set(string name, IFormattable? value)
+    {
+        if (value is not null)
+        {
+            Settings[name] = value.ToString(null, CultureInfo.InvariantCulture);
+        }
+    }
+
+    public void Set(string name, string? value)
+    {
+        if (value is not null)
+        {
+            Settings[name] = value;
+        }
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static LoadReport FromJson(string json) =>
+        JsonSerializer.Deserialize<LoadReport>(json, Json) ?? throw new JsonException("The report is empty (null).");
 
     public string ToMarkdown()
     {
@@ -78,6 +104,19 @@ internal sealed class LoadReport(string command)
             text.Append('\n');
         }
 
+        if (Samples.Count > 0)
+        {
+            text.Append("| Interval | Ends at | Acked | Messages/s | p50 | p99 | Silo RSS | Silo CPU |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+            foreach (var s in Samples)
+            {
+                var rss = s.SiloRssMiB is { } mib ? mib.ToString("F0", invariant) + " MiB" : "-";
+                var cpu = s.SiloCpuSeconds is { } seconds ? seconds.ToString("F2", invariant) + " s" : "-";
+                text.Append(invariant, $"| {s.Index}{(s.Full ? "" : " (cut short)")} | {s.EndSeconds:F1} s | {s.Acked:#,0} | {s.MessagesPerSecond:#,0.#} | {s.P50Ms:F2} ms | {s.P99Ms:F2} ms | {rss} | {cpu} |\n");
+            }
+
+            text.Append('\n');
+        }
+
         foreach (var problem in Problems)
         {
             text.Append(invariant, $"- problem: {problem}\n");
@@ -90,7 +129,7 @@ internal sealed class LoadReport(string command)
     public (string Json, string Markdown) Write(string directory)
     {
         Directory.CreateDirectory(directory);
-        var stem = Path.Combine(directory, $"{Command}-{StartedAt:yyyyMMdd-HHmmss}");
+        var stem = Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"{Command}-{StartedAt:yyyyMMdd-HHmmss}"));
         File.WriteAllText(stem + ".json", ToJson());
         File.WriteAllText(stem + ".md", ToMarkdown());
         return (stem + ".json", stem + ".md");
