@@ -35,10 +35,13 @@ internal static class HybridScript
         new("Can I get a copy of my invoice?", "en"),
         new("I want to cancel my order", "en"),
         new("Where is my refund?", "en"),
-        new("Do you deliver to Switzerland?", "en"),
+        new("How do I return an item?", "en"),
+        new("What are your opening hours?", "en"),
+        new("How much is shipping?", "en"),
         new("Je voudrais changer mon adresse de livraison", "fr"),
         new("Quand dois-je payer ma facture ?", "fr"),
         new("Où est mon colis ?", "fr"),
+        new("Comment retourner un article ?", "fr"),
     ];
 
     public static readonly Phrasing[] NeedsHuman =
