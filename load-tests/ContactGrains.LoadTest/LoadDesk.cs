@@ -192,6 +192,15 @@ internal sealed class LoadDesk : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until every offer taken so far has been handled to its end (resolved, expired or failed).</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        while (_handling.Where(t => !t.IsCompleted).ToArray() is { Length: > 0 } pending)
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
