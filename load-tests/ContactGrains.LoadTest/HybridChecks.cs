@@ -57,7 +57,16 @@ internal sealed class HybridRecorder
 /// </summary>
 internal static class HybridChecks
 {
-    public static List<string> Verify(IReadOnlyList<StartedConversation> conversations, IReadOnlyList<HybridEvent> events, int capacity)
+    /// <param name="conversations">Every conversation the run started.</param>
+    /// <param name="events">What the desks and the customers' streams saw, in order.</param>
+    /// <param name="capacity">Conversations an agent may hold at once.</param>
+    /// <param name="finished">
+    /// The conversations whose customer saw the end (null: all of them). A run stopped at its time limit
+    /// checks the human-needing conversations still in flight only in <see cref="Unfinished"/>: they
+    /// are not wrong, only unfinished. Capacity and false handoffs are checked for every conversation.
+    /// </param>
+    public static List<string> Verify(
+        IReadOnlyList<StartedConversation> conversations, IReadOnlyList<HybridEvent> events, int capacity, IReadOnlySet<string>? finished = null)
     {
         var problems = new List<string>();
 
@@ -101,6 +110,11 @@ internal static class HybridChecks
                 continue;
             }
 
+            if (finished is not null && !finished.Contains(conversation.ConversationId))
+            {
+                continue;
+            }
+
             if (Count(HybridEventKind.Offered) == 0)
             {
                 problems.Add($"{name} was never offered to an agent");
@@ -132,5 +146,24 @@ internal static class HybridChecks
         }
 
         return problems;
+    }
+
+    /// <summary>
+    /// Where the unfinished conversations of a run stopped at its time limit had got to, e.g. "3 routine;
+    /// 5 human-needing: 2 not offered yet, 1 offered, 2 accepted" (accepted: not yet answered or resolved).
+    /// </summary>
+    public static string Unfinished(IReadOnlyList<StartedConversation> conversations, IReadOnlyList<HybridEvent> events, IReadOnlySet<string> finished)
+    {
+        var open = conversations.Where(c => !finished.Contains(c.ConversationId)).ToList();
+        var kinds = events.ToLookup(e => e.ConversationId, e => e.Kind, StringComparer.Ordinal);
+        var human = open.Where(c => c.NeedsHuman).Select(c => kinds[c.ConversationId].ToHashSet()).ToList();
+        var stages = new (string Name, int Count)[]
+        {
+            ("not offered yet", human.Count(k => !k.Contains(HybridEventKind.Offered))),
+            ("offered", human.Count(k => k.Contains(HybridEventKind.Offered) && !k.Contains(HybridEventKind.Accepted))),
+            ("accepted", human.Count(k => k.Contains(HybridEventKind.Accepted))),
+        };
+        var detail = human.Count == 0 ? "" : ": " + string.Join(", ", stages.Where(s => s.Count > 0).Select(s => $"{s.Count} {s.Name}"));
+        return $"{open.Count(c => !c.NeedsHuman)} routine; {human.Count} human-needing{detail}";
     }
 }

@@ -97,6 +97,7 @@ internal static class HybridLoad
         }
 
         var problems = new List<string>();
+        var stopped = false;
         try
         {
             await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(_ => CustomerAsync()));
@@ -106,7 +107,7 @@ internal static class HybridLoad
         }
         catch (Exception ex) when (deadline.IsCancellationRequested && ex is OperationCanceledException or RpcException or ObjectDisposedException)
         {
-            problems.Add($"stopped at the time limit ({options.MaxSeconds} s) with {customers.Finished}/{options.Total} conversations finished");
+            stopped = true;
         }
 
         total.Stop();
@@ -127,7 +128,13 @@ internal static class HybridLoad
         var events = recorder.Events;
         problems.AddRange(customers.Problems);
         problems.AddRange(desks.SelectMany(d => d.Problems));
-        problems.AddRange(HybridChecks.Verify(conversations, events, options.Capacity));
+        if (stopped)
+        {
+            problems.Add($"stopped at the time limit ({options.MaxSeconds} s) with {customers.Finished}/{options.Total} conversations finished; "
+                + $"of those started, unfinished: {HybridChecks.Unfinished(conversations, events, customers.FinishedIds)}");
+        }
+
+        problems.AddRange(HybridChecks.Verify(conversations, events, options.Capacity, customers.FinishedIds));
 
         var seconds = total.Elapsed.TotalSeconds;
         var human = conversations.Count(c => c.NeedsHuman);
@@ -138,10 +145,10 @@ internal static class HybridLoad
         report.Add("needing a human", human, "");
         report.Add("run time", seconds, "s");
         report.Add("handoffs resolved", resolved, "");
-        report.Add("handoffs", resolved / seconds, "/s");
+        report.Add("handoffs per second", resolved / seconds, "/s");
         report.Add("customer messages", customers.Messages, "");
         report.Add("bot-answered messages", customers.BotAnswered, "");
-        report.Add("bot-answered messages", customers.BotAnswered / seconds, "/s");
+        report.Add("bot-answered messages per second", customers.BotAnswered / seconds, "/s");
         report.Add("routine questions the bot did not understand", customers.NotUnderstood, "");
         report.Add("most conversations held at once by one agent", desks.Max(d => d.MaxHeld), $"(capacity {options.Capacity})");
         report.Add("offers missed (timed out)", desks.Sum(d => d.Missed), "");
@@ -212,6 +219,7 @@ internal static class HybridLoad
     private sealed class Customers(HybridRecorder recorder)
     {
         private readonly ConcurrentDictionary<string, ConversationTrack> _tracks = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, byte> _finishedIds = new(StringComparer.Ordinal);
         private int _finished;
         private int _messages;
         private int _botAnswered;
@@ -224,6 +232,8 @@ internal static class HybridLoad
         public LatencyHistogram SpeedToAnswer { get; } = new();
 
         public int Finished => Volatile.Read(ref _finished);
+
+        public IReadOnlySet<string> FinishedIds => _finishedIds.Keys.ToHashSet(StringComparer.Ordinal);
 
         public int Messages => Volatile.Read(ref _messages);
 
@@ -302,11 +312,20 @@ internal static class HybridLoad
             }
             else
             {
-                await stream.CloseConversationAsync(ConversationAddress.ForId(conversationId!), "load-done", cancellationToken);
+                try
+                {
+                    await stream.CloseConversationAsync(ConversationAddress.ForId(conversationId!), "load-done", cancellationToken);
+                }
+                catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    Problems.Enqueue($"{thread}: closing it failed: {ex.StatusCode} {ex.Status.Detail}");
+                    return;
+                }
             }
 
             await track!.Closed.Task.WaitAsync(cancellationToken);
             _tracks.TryRemove(conversationId!, out _);
+            _finishedIds.TryAdd(conversationId!, 0);
             Interlocked.Increment(ref _finished);
         }
 

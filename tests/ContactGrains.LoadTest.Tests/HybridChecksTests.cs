@@ -84,4 +84,20 @@ public sealed class HybridChecksTests
         HybridEvent[] events = [.. Clean("c1", "a"), .. Clean("c2", "a"), .. Clean("c3", "a"), .. Clean("c5", "a")];
         Assert.Empty(HybridChecks.Verify(Conversations, events, capacity: 1));
     }
+
+    [Fact]
+    public void A_run_stopped_at_its_time_limit_checks_only_what_finished_and_says_where_the_rest_had_got_to()
+    {
+        // c1 finished; c2 waits in a queue, c3 is offered, c5 accepted; the routine c4 was handed over before the stop.
+        HybridEvent[] events =
+        [
+            .. Clean("c1", "a"), new(Queued, "c2"), new(Queued, "c3"), new(Offered, "c3", "a"),
+            new(Queued, "c5"), new(Offered, "c5", "b"), new(Accepted, "c5", "b"), new(Queued, "c4"),
+        ];
+        var finished = new HashSet<string> { "c1" };
+
+        Assert.Equal(["routine conversation t4 (\"Where is my parcel?\") was handed over to a human"], HybridChecks.Verify(Conversations, events, 3, finished));
+        Assert.Equal("1 routine; 3 human-needing: 1 not offered yet, 1 offered, 1 accepted", HybridChecks.Unfinished(Conversations, events, finished));
+        Assert.Equal("0 routine; 0 human-needing", HybridChecks.Unfinished(Conversations, events, Conversations.Select(c => c.ConversationId).ToHashSet()));
+    }
 }
