@@ -48,7 +48,7 @@ internal static class HybridLoad
         report.Settings["human share"] = Invariant(options.HumanShare);
         report.Settings["agents"] = Invariant(options.Agents);
         report.Settings["capacity"] = Invariant(options.Capacity);
-        report.Settings["think ms"] = $"{options.ThinkMs} ± {ThinkJitter:P0}";
+        report.Settings["think ms"] = string.Create(CultureInfo.InvariantCulture, $"{options.ThinkMs} ± {ThinkJitter:P0}");
         report.Settings["max seconds"] = Invariant(options.MaxSeconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"hybrid load: {options.Total} conversations ({options.HumanShare:P0} needing a human), {options.Conversations} in flight over {options.Streams} streams, {options.Agents} agents (capacity {options.Capacity}, think {options.ThinkMs} ms) at {options.Address} (stops after {options.MaxSeconds} s)"));
