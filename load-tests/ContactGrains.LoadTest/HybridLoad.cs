@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using ContactGrains.Bot;
 using ContactGrains.Client;
+using ContactGrains.Grains.Ownership;
+using ContactGrains.Grains.Routing;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
 
@@ -30,8 +33,15 @@ namespace ContactGrains.LoadTest;
 /// </remarks>
 internal static class HybridLoad
 {
-    /// <summary>The shipped knowledge base's skills: every queue a handoff can go to.</summary>
-    public static readonly string[] Skills = ["account", "billing", "delivery", "general", "orders", "payments", "security"];
+    /// <summary>
+    /// Every skill a handoff can be queued for with the shipped knowledge base and the default
+    /// settings: its intents' skills, the human-only topics' skills and the default skill.
+    /// </summary>
+    public static IReadOnlyList<string> Skills(KnowledgeBase knowledgeBase) =>
+        [.. knowledgeBase.Intents.Select(i => i.Skill).OfType<string>()
+            .Concat(new OwnershipOptions().TopicSkills.Values)
+            .Append(new RoutingOptions().DefaultSkill)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     public static async Task<int> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
@@ -53,10 +63,11 @@ internal static class HybridLoad
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"hybrid load: {options.Total} conversations ({options.HumanShare:P0} needing a human), {options.Conversations} in flight over {options.Streams} streams, {options.Agents} agents (capacity {options.Capacity}, think {options.ThinkMs} ms) at {options.Address} (stops after {options.MaxSeconds} s)"));
 
+        var knowledgeBase = KnowledgeBase.LoadDefault();
         var recorder = new HybridRecorder();
         var floor = new DeskFloor(recorder);
         var behaviour = new DeskBehaviour(
-            DeskBehaviour.ProfileOf(options.Capacity, Skills, ["en", "fr"]),
+            DeskBehaviour.ProfileOf(options.Capacity, Skills(knowledgeBase), knowledgeBase.Languages),
             TimeSpan.FromMilliseconds(options.ThinkMs),
             ThinkJitter,
             offer => offer.Context.Language == "fr" ? "Merci de votre patience, je m'en occupe tout de suite." : "Thanks for waiting, I'm looking into it now.",

@@ -92,6 +92,14 @@ public sealed class HybridScriptTests
         }
     }
 
+    [Fact]
+    public void Simulated_agents_cover_every_skill_a_handoff_can_be_queued_for()
+    {
+        var skills = HybridLoad.Skills(KnowledgeBase.LoadDefault());
+        Assert.Equal(["account", "billing", "delivery", "general", "orders", "payments", "security"], skills);
+        Assert.All(new OwnershipOptions().TopicSkills.Values, s => Assert.Contains(s, skills));
+    }
+
     [Theory]
     [InlineData(1000, 0.0, 0.0, 1000)]
     [InlineData(1000, 0.5, 0.0, 500)]
