@@ -165,6 +165,11 @@ internal static class IdleLoad
         }
 
         total.Stop();
+        if (Volatile.Read(ref opened) > 0 && !deadline.IsCancellationRequested)
+        {
+            await SampleAsync(streams[0], run, Volatile.Read(ref opened), problems, deadline.Token);
+        }
+
         foreach (var stream in streams)
         {
             await stream.DisposeAsync();
@@ -229,6 +234,32 @@ internal static class IdleLoad
 
         Console.WriteLine(report.Passed ? $"result: {plan[^1]} conversations open, every message acknowledged" : $"result: FAILED ({problems.Count} problems)");
         return report.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Checks a few of the conversations (the first, the middle, the last) the way the run left them:
+    /// open, still the bot's, and holding the bot's answer after the customer's question.
+    /// </summary>
+    private static async Task SampleAsync(ChannelConnection stream, string run, int opened, List<string> problems, CancellationToken cancellationToken)
+    {
+        foreach (var index in new[] { 0, opened / 2, opened - 1 }.Distinct())
+        {
+            var thread = $"{run}-{index}";
+            try
+            {
+                var view = await stream.GetConversationAsync(ConversationAddress.ForThread(thread), cancellationToken);
+                var transcript = await stream.GetTranscriptAsync(ConversationAddress.ForId(view.ConversationId), cancellationToken: cancellationToken);
+                var botAnswered = transcript.Entries.Any(e => e.Message is { Sender: SenderKind.Bot, Bot.Understood: true });
+                if (view.Status != ConversationStatus.Open || view.Owner.Kind != OwnerKind.Bot || !botAnswered)
+                {
+                    problems.Add($"{thread}: {view.Status}, owned by {view.Owner.Kind}, {(botAnswered ? "answered" : "not answered")} by the bot (expected open, the bot's, answered)");
+                }
+            }
+            catch (Grpc.Core.RpcException ex)
+            {
+                problems.Add($"{thread}: could not be read back: {ex.StatusCode} {ex.Status.Detail}");
+            }
+        }
     }
 
     private static string Format(double value, string unit) => string.Create(CultureInfo.InvariantCulture, $"{value:#,0.##} {unit}");
