@@ -259,7 +259,7 @@ internal static class HybridLoad
             {
                 await foreach (var entry in stream.ReadAllAsync(cancellationToken))
                 {
-                    Track(entry.ConversationId).Saw(entry, this);
+                    Track(entry.ConversationId).Saw(entry);
                 }
             }
             catch (Exception ex) when (ex is OperationCanceledException or ConnectionFailedException or ObjectDisposedException)
@@ -340,54 +340,54 @@ internal static class HybridLoad
             Interlocked.Increment(ref _finished);
         }
 
-        private ConversationTrack Track(string conversationId) => _tracks.GetOrAdd(conversationId, id => new ConversationTrack(id));
-
-        public void CountBotAnswer(bool understood) => Interlocked.Increment(ref understood ? ref _botAnswered : ref _notUnderstood);
-
-        public void Record(HybridEventKind kind, string conversationId) => recorder.Record(kind, conversationId);
+        private ConversationTrack Track(string conversationId) => _tracks.GetOrAdd(
+            conversationId,
+            id => new ConversationTrack(
+                understood => Interlocked.Increment(ref understood ? ref _botAnswered : ref _notUnderstood),
+                kind => recorder.Record(kind, id)));
     }
+}
 
-    /// <summary>
-    /// What the customer's stream carried for one conversation, in sequence (the library's reader is
-    /// gap-free and in order). A bot message counts as an answer unless the entry after it is QUEUED:
-    /// then it was the handover notice.
-    /// </summary>
-    private sealed class ConversationTrack(string conversationId)
+/// <summary>
+/// What the customer's stream carried for one conversation, in sequence (the library's reader is
+/// gap-free and in order). A bot message counts as an answer (understood or not) unless the entry
+/// after it is QUEUED: then it was the handover notice. Fed by one reader; the tasks are for the customer.
+/// </summary>
+internal sealed class ConversationTrack(Action<bool> botAnswered, Action<HybridEventKind> record)
+{
+    private bool? _pendingBotAnswer;
+
+    public TaskCompletionSource<long> FirstAgentReply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Saw(TimelineEntry entry)
     {
-        private bool? _pendingBotAnswer;
-
-        public TaskCompletionSource<long> FirstAgentReply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public TaskCompletionSource Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Saw(TimelineEntry entry, Customers customers)
+        var queued = entry.Status?.Kind == StatusKind.Queued;
+        if (_pendingBotAnswer is { } understood && !queued)
         {
-            var queued = entry.Status?.Kind == StatusKind.Queued;
-            if (_pendingBotAnswer is { } understood && !queued)
-            {
-                customers.CountBotAnswer(understood);
-            }
+            botAnswered(understood);
+        }
 
-            _pendingBotAnswer = null;
-            switch (entry)
-            {
-                case { Message.Sender: SenderKind.Bot }:
-                    _pendingBotAnswer = entry.Message.Bot?.Understood ?? false;
-                    break;
-                case { Message.Sender: SenderKind.Agent }:
-                    if (FirstAgentReply.TrySetResult(Stopwatch.GetTimestamp()))
-                    {
-                        customers.Record(HybridEventKind.Answered, conversationId);
-                    }
+        _pendingBotAnswer = null;
+        switch (entry)
+        {
+            case { Message.Sender: SenderKind.Bot }:
+                _pendingBotAnswer = entry.Message.Bot?.Understood ?? false;
+                break;
+            case { Message.Sender: SenderKind.Agent }:
+                if (FirstAgentReply.TrySetResult(Stopwatch.GetTimestamp()))
+                {
+                    record(HybridEventKind.Answered);
+                }
 
-                    break;
-                case { Status.Kind: StatusKind.Queued }:
-                    customers.Record(HybridEventKind.Queued, conversationId);
-                    break;
-                case { Status.Kind: StatusKind.Closed }:
-                    Closed.TrySetResult();
-                    break;
-            }
+                break;
+            case { Status.Kind: StatusKind.Queued }:
+                record(HybridEventKind.Queued);
+                break;
+            case { Status.Kind: StatusKind.Closed }:
+                Closed.TrySetResult();
+                break;
         }
     }
 }
