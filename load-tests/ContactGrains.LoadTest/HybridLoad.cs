@@ -24,7 +24,7 @@ namespace ContactGrains.LoadTest;
 /// <item><b>ack</b>: a customer message sent on the stream → its ack (this process's monotonic clock).</item>
 /// <item><b>decision → offer</b>: the ownership decision (the offer's <c>waiting_since</c>, the conversation
 /// grain's clock when it judged the message and queued the conversation) → the offer's arrival on an
-/// agent's stream (this process's wall clock; same machine). First offer of each conversation only. It
+/// agent's stream (this process's wall clock; same machine). First offer of each of the run's conversations only. It
 /// can end before the customer's ack arrives: the ack and the offer travel different streams.</item>
 /// <item><b>speed to answer</b>: the ack of the message that handed the conversation over → the first
 /// agent reply entry seen on the customer's stream (monotonic clock). Includes the agents' think time.</item>
@@ -161,13 +161,25 @@ internal static class HybridLoad
         report.Add("bot-answered messages", customers.BotAnswered, "");
         report.Add("bot-answered messages per second", customers.BotAnswered / seconds, "/s");
         report.Add("routine questions the bot did not understand", customers.NotUnderstood, "");
+        var firstOffers = floor.FirstOffers.Where(o => recorder.IsKnown(o.Key)).Select(o => o.Value).ToList();
+        foreach (var reason in firstOffers.GroupBy(o => o.Reason, StringComparer.Ordinal).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
+        {
+            report.Add($"handed over for {reason.Key}", reason.Count(), "");
+        }
+
         report.Add("most conversations held at once by one agent", desks.Max(d => d.MaxHeld), $"(capacity {options.Capacity})");
         report.Add("offers missed (timed out)", desks.Sum(d => d.Missed), "");
         report.Add("offers of conversations from outside this run", foreign, "");
         report.Add("agent stream reconnections", desks.Sum(d => d.Reconnections), "");
         report.Add("load generator CPU", cpu, "s");
         report.Latencies["ack"] = customers.Ack.Summarize();
-        report.Latencies["decision → offer"] = floor.DecisionToOffer.Summarize();
+        var decisionToOffer = new LatencyHistogram();
+        foreach (var offer in firstOffers)
+        {
+            decisionToOffer.Record(offer.DecisionToOffer);
+        }
+
+        report.Latencies["decision → offer"] = decisionToOffer.Summarize();
         report.Latencies["speed to answer"] = customers.SpeedToAnswer.Summarize();
         var accept = new LatencyHistogram();
         foreach (var ms in desks.SelectMany(d => d.AcceptLatencyMs))
@@ -185,6 +197,7 @@ internal static class HybridLoad
         }
 
         Console.WriteLine($"most conversations held at once by one agent: {desks.Max(d => d.MaxHeld)} (capacity {options.Capacity}); offers missed: {desks.Sum(d => d.Missed)}");
+        Console.WriteLine("handed over for: " + string.Join(", ", report.Figures.Where(f => f.Name.StartsWith("handed over for ", StringComparison.Ordinal)).Select(f => $"{f.Name["handed over for ".Length..]} {f.Value}")));
         if (problems.Count == 0 && customers.Finished < options.Total)
         {
             problems.Add($"only {customers.Finished}/{options.Total} conversations finished");

@@ -211,29 +211,29 @@ internal sealed class LoadDesk : IAsyncDisposable
     }
 }
 
+/// <summary>The first offer of a conversation to reach any desk of the run.</summary>
+/// <param name="Reason">The conversation's main handoff reason (e.g. "customer-asked-for-human", "sensitive-topic").</param>
+/// <param name="DecisionToOffer">
+/// From the ownership decision (the offer's <c>waiting_since</c>: the conversation grain's clock when it
+/// judged the customer's message and queued the conversation) to the offer's arrival on an agent's
+/// stream (this process's clock; same machine, loopback).
+/// </param>
+internal sealed record FirstOffer(string Reason, TimeSpan DecisionToOffer);
+
 /// <summary>
-/// What the desks of one run share: the decision → offer latency (first offer of each conversation
-/// only: a re-offer after a timeout would count the first agent's wait too) and, for <c>hybrid</c>,
-/// the event recorder.
+/// What the desks of one run share: each conversation's first offer (a re-offer after a timeout would
+/// count the first agent's wait too) and, for <c>hybrid</c>, the event recorder. Offers of
+/// conversations left in a queue by an earlier run arrive too; the run keeps only its own.
 /// </summary>
 internal sealed class DeskFloor(HybridRecorder? recorder = null)
 {
-    private readonly ConcurrentDictionary<string, byte> _offered = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FirstOffer> _firstOffers = new(StringComparer.Ordinal);
 
     public HybridRecorder? Recorder { get; } = recorder;
 
-    /// <summary>
-    /// From the ownership decision (the offer's <c>waiting_since</c>: the conversation grain's clock when
-    /// it judged the customer's message and queued the conversation) to the offer's arrival on an
-    /// agent's stream (this process's clock; same machine, loopback).
-    /// </summary>
-    public LatencyHistogram DecisionToOffer { get; } = new();
+    /// <summary>By conversation id.</summary>
+    public IReadOnlyDictionary<string, FirstOffer> FirstOffers => _firstOffers;
 
-    public void OfferArrived(Offer offer, DateTimeOffset now)
-    {
-        if (_offered.TryAdd(offer.Context.ConversationId, 0))
-        {
-            DecisionToOffer.Record(now - offer.WaitingSince.ToDateTimeOffset());
-        }
-    }
+    public void OfferArrived(Offer offer, DateTimeOffset now) =>
+        _firstOffers.TryAdd(offer.Context.ConversationId, new FirstOffer(offer.Context.HandoffReasonCode, now - offer.WaitingSince.ToDateTimeOffset()));
 }
