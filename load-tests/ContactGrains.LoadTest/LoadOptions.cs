@@ -181,7 +181,7 @@ internal static class LoadCommands
             DefaultValueFactory = _ => 1000,
             CustomParser = result => ParseNonNegative(result) ?? 0,
         };
-        var hybridAgents = PositiveNumber("--agents", 10, "Simulated agent desktops (every skill, English and French).", "count");
+        var hybridAgents = PositiveNumber("--agents", 10, "Simulated agent desktops (every skill and language of the knowledge base).", "count");
         var capacity = PositiveNumber("--capacity", 3, "Conversations each agent takes at once (its profile's default capacity).", "count", max: 100);
         var hybrid = new Command("hybrid", """
             A mixed workload: --human-share of the conversations say something the bot must hand over
