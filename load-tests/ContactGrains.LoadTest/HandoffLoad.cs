@@ -4,7 +4,6 @@ using System.Globalization;
 using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace ContactGrains.LoadTest;
 
@@ -29,10 +28,14 @@ internal static class HandoffLoad
         var run = Guid.NewGuid().ToString("N")[..8];
         Console.WriteLine($"handoff load: {options.Conversations} conversations wanting a human, {options.Agents} agents (capacity {Capacity}) at {options.Address} (stops after {options.MaxSeconds} s)");
 
-        Desk[] desks;
+        // Accepts every offer at once (no think time), answers once and resolves.
+        var behaviour = new DeskBehaviour(
+            DeskBehaviour.ProfileOf(Capacity, ["billing"], ["en"]), TimeSpan.Zero, 0, _ => "Your refund was issued today.", "refund-explained");
+        var floor = new DeskFloor();
+        LoadDesk[] desks;
         try
         {
-            desks = await Task.WhenAll(Enumerable.Range(0, options.Agents).Select(i => Desk.ConnectAsync(grpc, $"load-{run}-{i}", callTimeout, deadline.Token)));
+            desks = await Task.WhenAll(Enumerable.Range(0, options.Agents).Select(i => LoadDesk.ConnectAsync(grpc, $"load-{run}-{i}", behaviour, floor, callTimeout, deadline.Token)));
         }
         catch (Exception ex) when (ex is ConnectionFailedException or OperationCanceledException)
         {
@@ -149,155 +152,5 @@ internal static class HandoffLoad
         var ok = problems.IsEmpty && resolved.Count == options.Conversations;
         Console.WriteLine(ok ? "result: every conversation answered once, resolved, capacity respected" : $"result: FAILED ({problems.Count} problems)");
         return ok ? 0 : 1;
-    }
-
-    /// <summary>An agent desktop (an <see cref="AgentConnection"/>) that accepts every offer at once, answers once and resolves.</summary>
-    private sealed class Desk : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Lock _lock = new();
-        private readonly HashSet<string> _held = [];
-        private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
-        private readonly ConcurrentBag<Task> _handling = [];
-        private Task _reading = Task.CompletedTask;
-
-        private Desk(AgentConnection connection)
-        {
-            Connection = connection;
-        }
-
-        public AgentConnection Connection { get; }
-
-        public ConcurrentBag<string> Resolved { get; } = [];
-
-        public ConcurrentBag<double> SpeedToAnswerMs { get; } = [];
-
-        public ConcurrentBag<double> AcceptLatencyMs { get; } = [];
-
-        public ConcurrentQueue<string> Problems { get; } = [];
-
-        public int MaxHeld { get; private set; }
-
-        public int Missed { get; private set; }
-
-        public int Reconnections { get; private set; }
-
-        /// <summary>Signs the agent in (capacity 3, billing, English) and starts taking offers once its first sync has arrived.</summary>
-        public static async Task<Desk> ConnectAsync(GrpcChannel grpc, string agentId, TimeSpan callTimeout, CancellationToken cancellationToken)
-        {
-            var profile = new AgentProfile { DisplayName = "Load agent", DefaultCapacity = Capacity };
-            profile.Skills.Add(new SkillLevel { Skill = "billing", Proficiency = 3 });
-            profile.Languages.Add("en");
-            var connection = await AgentConnection.ConnectAsync(
-                new AgentConnectionOptions { AgentId = agentId, Profile = profile, GrpcChannels = [grpc], CallTimeout = callTimeout },
-                cancellationToken);
-            var desk = new Desk(connection);
-            desk._reading = desk.ReadAsync(); // subscribed before this returns: its first event is the sync
-            return desk;
-        }
-
-        private async Task ReadAsync()
-        {
-            try
-            {
-                await foreach (var deskEvent in Connection.ReadEventsAsync(_stop.Token))
-                {
-                    switch (deskEvent)
-                    {
-                        case AgentDeskEvent.OfferReceived received:
-                            Take(received.Offer);
-                            break;
-                        case AgentDeskEvent.Synced synced:
-                            // The first event, and after a reconnection or a reader that fell behind: offers it holds are new here too.
-                            foreach (var offer in synced.Sync.Offers)
-                            {
-                                Take(offer);
-                            }
-
-                            break;
-                        case AgentDeskEvent.OfferWithdrawn { Reason: WithdrawReason.TimedOut }:
-                            Missed++;
-                            break;
-                        case AgentDeskEvent.ConnectionChanged { Change.State: ConnectionState.Reconnecting }:
-                            Reconnections++;
-                            break;
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-            {
-                // Stopped.
-            }
-            catch (ConnectionFailedException ex)
-            {
-                Problems.Enqueue($"agent {Connection.AgentId}: {ex.Message}");
-            }
-        }
-
-        private void Take(Offer offer)
-        {
-            if (_taken.Add(offer.OfferId))
-            {
-                _handling.Add(HandleAsync(offer));
-            }
-        }
-
-        // Counted from the offer's arrival (after the agent grain reserved the slot) until just before
-        // the resolve is sent (before the grain frees it): never more than the grain counts, so a
-        // figure above capacity here is a real overload.
-        private async Task HandleAsync(Offer offer)
-        {
-            var conversationId = offer.Context.ConversationId;
-            lock (_lock)
-            {
-                _held.Add(conversationId);
-                MaxHeld = Math.Max(MaxHeld, _held.Count);
-            }
-
-            void Release()
-            {
-                lock (_lock)
-                {
-                    _held.Remove(conversationId);
-                }
-            }
-
-            try
-            {
-                var started = Stopwatch.GetTimestamp();
-                await Connection.AcceptAsync(offer.OfferId, _stop.Token);
-                AcceptLatencyMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                SpeedToAnswerMs.Add((DateTimeOffset.UtcNow - offer.WaitingSince.ToDateTimeOffset()).TotalMilliseconds);
-                await Connection.SendAsync(conversationId, "Your refund was issued today.", $"{offer.OfferId}/1", _stop.Token);
-                Release();
-                await Connection.ResolveAsync(conversationId, "refund-explained", cancellationToken: _stop.Token);
-                Resolved.Add(conversationId);
-            }
-            catch (RpcException ex) when (ex.StatusCode == StatusCode.FailedPrecondition)
-            {
-                // The offer expired before the accept arrived: the queue gives it to someone else.
-            }
-            catch (Exception ex) when (_stop.IsCancellationRequested && ex is OperationCanceledException or RpcException or ObjectDisposedException)
-            {
-                // Stopped at the time limit.
-            }
-            catch (RpcException ex)
-            {
-                Problems.Enqueue($"agent {Connection.AgentId}, offer {offer.OfferId}: {ex.StatusCode} {ex.Status.Detail}");
-            }
-            finally
-            {
-                Release();
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _reading;
-            await Task.WhenAll(_handling);
-            await Connection.DisposeAsync();
-            _stop.Dispose();
-        }
     }
 }

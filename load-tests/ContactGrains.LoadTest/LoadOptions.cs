@@ -27,6 +27,24 @@ internal sealed record LoadOptions
 
     /// <summary>Where to write the run's report (JSON and Markdown), if anywhere.</summary>
     public string? ReportDirectory { get; init; }
+
+    /// <summary>Conversations a run starts in all (<c>hybrid</c>; <see cref="Conversations"/> is how many are in flight at once).</summary>
+    public int Total { get; init; } = 1000;
+
+    /// <summary>Share of conversations (0 to 1) that need a human.</summary>
+    public double HumanShare { get; init; } = 0.2;
+
+    /// <summary>A simulated agent's time between an offer's arrival and its accept, in ms (with jitter).</summary>
+    public int ThinkMs { get; init; } = 1000;
+
+    /// <summary>Conversations each simulated agent takes at once (its profile's default capacity).</summary>
+    public int Capacity { get; init; } = 3;
+
+    /// <summary>Conversation counts at which <c>idle</c> measures the silo's memory.</summary>
+    public IReadOnlyList<int> Checkpoints { get; init; } = [10_000, 100_000, 1_000_000];
+
+    /// <summary>Pause before each memory reading, so that work in flight ends and the silo settles.</summary>
+    public int SettleSeconds { get; init; } = 5;
 }
 
 /// <summary>The command line of <c>contactgrains-load</c> (System.CommandLine): commands, options, help and errors.</summary>
@@ -186,12 +204,124 @@ internal static class LoadCommands
             },
             cancellationToken));
 
+        var hybridStreams = PositiveNumber("--streams", 4, "Adapter streams (one ChannelConnection each) the customers share.", "count");
+        var inFlight = PositiveNumber("--conversations", 100, "Conversations in flight at once (closed loop: each customer starts another when theirs ends).", "count");
+        var hybridTotal = PositiveNumber("--total", 1000, "Conversations started in all.", "count");
+        var humanShare = new Option<double>("--human-share")
+        {
+            Description = "Share of conversations (0 to 1) saying something the bot must hand over; the rest ask routine questions.",
+            HelpName = "share",
+            DefaultValueFactory = _ => 0.2,
+            CustomParser = result =>
+            {
+                var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var share) || share > 1)
+                {
+                    result.AddError($"--human-share takes a number from 0 to 1, not '{value}'.");
+                    return 0;
+                }
+
+                return share;
+            },
+        };
+        var thinkMs = new Option<int>("--think-ms")
+        {
+            Description = "A simulated agent's think time before accepting an offer, in ms (each draw uniform within ±50%).",
+            HelpName = "ms",
+            DefaultValueFactory = _ => 1000,
+            CustomParser = result => ParseNonNegative(result) ?? 0,
+        };
+        var hybridAgents = PositiveNumber("--agents", 10, "Simulated agent desktops (every skill and language of the knowledge base).", "count");
+        var capacity = PositiveNumber("--capacity", 3, "Conversations each agent takes at once (its profile's default capacity).", "count", max: 100);
+        var hybrid = new Command("hybrid", """
+            A mixed workload: --human-share of the conversations say something the bot must hand over
+            (asking for a person, fraud, bereavement, a complaint, anger; English and French), the rest
+            ask routine questions the bot answers. --agents desktops accept offers after --think-ms,
+            reply and resolve. Closed loop, --conversations in flight, --total in all. Reports handoffs/s,
+            bot-answered messages/s, decision → offer and speed to answer; checks every handoff was
+            offered, accepted once, answered and resolved, no agent exceeded its capacity and no routine
+            conversation was handed over.
+            """)
+        {
+            address, hybridStreams, inFlight, hybridTotal, humanShare, hybridAgents, capacity, thinkMs, maxSeconds, report,
+        };
+        hybrid.SetAction((parse, cancellationToken) => HybridLoad.RunAsync(
+            new LoadOptions
+            {
+                Address = parse.GetRequiredValue(address),
+                Streams = parse.GetValue(hybridStreams),
+                Conversations = parse.GetValue(inFlight),
+                Total = parse.GetValue(hybridTotal),
+                HumanShare = parse.GetValue(humanShare),
+                Agents = parse.GetValue(hybridAgents),
+                Capacity = parse.GetValue(capacity),
+                ThinkMs = parse.GetValue(thinkMs),
+                MaxSeconds = parse.GetValue(maxSeconds),
+                ReportDirectory = parse.GetValue(report),
+            },
+            cancellationToken));
+
+        var idleConversations = PositiveNumber("--conversations", 1_000_000, "Conversations to open in all (the last checkpoint).", "count");
+        var checkpoints = new Option<int[]>("--checkpoints")
+        {
+            Description = "Conversation counts at which to settle and read the silo's memory, comma-separated (those above --conversations are skipped).",
+            HelpName = "n,n,…",
+            DefaultValueFactory = _ => [10_000, 100_000, 1_000_000],
+            CustomParser = result =>
+            {
+                var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                var parts = value.Split(',', StringSplitOptions.TrimEntries);
+                var numbers = new List<int>();
+                foreach (var part in parts)
+                {
+                    if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0)
+                    {
+                        result.AddError($"--checkpoints takes positive whole numbers separated by commas, not '{value}'.");
+                        return [];
+                    }
+
+                    numbers.Add(number);
+                }
+
+                return [.. numbers];
+            },
+        };
+        var settle = new Option<int>("--settle-seconds")
+        {
+            Description = "Pause at each checkpoint before reading memory, so work in flight ends and the silo settles.",
+            HelpName = "seconds",
+            DefaultValueFactory = _ => 5,
+            CustomParser = result => ParseNonNegative(result) ?? 0,
+        };
+        var idle = new Command("idle", """
+            Opens conversations that each say one routine question (the bot answers it) and leaves them
+            open, over a few streams. At each checkpoint it pauses --settle-seconds and, with --silo-pid,
+            reads the silo's resident memory: memory per open conversation, overall and since the previous
+            checkpoint. Stops at --conversations or --max-seconds.
+            """)
+        {
+            address, streams, idleConversations, checkpoints, settle, siloPid, maxSeconds, report,
+        };
+        idle.SetAction((parse, cancellationToken) => IdleLoad.RunAsync(
+            new LoadOptions
+            {
+                Address = parse.GetRequiredValue(address),
+                Streams = parse.GetValue(streams),
+                Conversations = parse.GetValue(idleConversations),
+                Checkpoints = parse.GetValue(checkpoints) ?? [],
+                SettleSeconds = parse.GetValue(settle),
+                SiloPid = parse.GetValue(siloPid),
+                MaxSeconds = parse.GetValue(maxSeconds),
+                ReportDirectory = parse.GetValue(report),
+            },
+            cancellationToken));
+
         return new RootCommand("""
             Bounded load generators for ContactGrains: the channel and agent APIs over loopback (through
             ContactGrains.Client), and the bot's matcher in-process. Every run stops by itself.
             """)
         {
-            channel, soak, bot, judgement, growth, handoff,
+            channel, soak, hybrid, idle, bot, judgement, growth, handoff,
         };
     }
 
@@ -236,6 +366,20 @@ internal static class LoadCommands
         if (number > max)
         {
             result.AddError($"{name} is at most {max}, not {number}.");
+            return null;
+        }
+
+        return number;
+    }
+
+    /// <summary>Zero or a positive whole number in plain digits; otherwise an error naming the option.</summary>
+    private static int? ParseNonNegative(ArgumentResult result)
+    {
+        var name = (result.Parent as OptionResult)?.Option.Name ?? result.Argument.Name;
+        var value = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            result.AddError($"{name} takes zero or a positive whole number, not '{value}'.");
             return null;
         }
 

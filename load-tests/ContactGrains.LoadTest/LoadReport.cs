@@ -37,6 +37,12 @@ internal sealed class LoadReport
     /// <summary>A soak's intervals, in order (empty for the other commands).</summary>
     public List<SoakSample> Samples { get; init; } = [];
 
+    /// <summary>Tables of rows a run measured in steps (e.g. memory at each checkpoint).</summary>
+    public List<Table> Tables { get; init; } = [];
+
+    /// <summary>What a reader must know to read the figures right (e.g. what a memory figure includes).</summary>
+    public List<string> Notes { get; init; } = [];
+
     public List<string> Problems { get; init; } = [];
 
     public bool Passed { get; set; }
@@ -117,6 +123,22 @@ internal sealed class LoadReport
             text.Append('\n');
         }
 
+        foreach (var table in Tables)
+        {
+            text.Append(invariant, $"**{table.Title}**\n\n| {string.Join(" | ", table.Columns)} |\n|{string.Concat(table.Columns.Select(_ => " --- |"))}\n");
+            foreach (var row in table.Rows)
+            {
+                text.Append(invariant, $"| {string.Join(" | ", row)} |\n");
+            }
+
+            text.Append('\n');
+        }
+
+        foreach (var note in Notes)
+        {
+            text.Append(invariant, $"Note: {note}\n\n");
+        }
+
         foreach (var problem in Problems)
         {
             text.Append(invariant, $"- problem: {problem}\n");
@@ -136,4 +158,7 @@ internal sealed class LoadReport
     }
 
     public sealed record Figure(string Name, double Value, string Unit);
+
+    /// <summary>A titled table: its column names and its rows, as formatted text.</summary>
+    public sealed record Table(string Title, IReadOnlyList<string> Columns, List<IReadOnlyList<string>> Rows);
 }
