@@ -22,36 +22,21 @@ internal static class ChannelLoad
 
     public static async Task<int> RunAsync(LoadOptions options, CancellationToken cancellationToken = default)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
-        using var grpc = ChannelClient.OpenChannel(options.Address);
-        var run = Guid.NewGuid().ToString("N")[..8];
         var rssBefore = options.SiloPid is { } pid ? Stats.ResidentMiB(pid) : null;
         var siloCpuBefore = options.SiloPid is { } pid2 ? Stats.CpuSeconds(pid2) : null;
 
         Console.WriteLine($"channel load: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Address} (stops after {options.MaxSeconds} s)");
-        var cpuBefore = Stats.OwnCpuSeconds();
-        var allocatedBefore = GC.GetTotalAllocatedBytes();
-        var total = Stopwatch.StartNew();
-        var results = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(s =>
-            RunStreamAsync(grpc, options, run, s, deadline.Token)));
-        total.Stop();
-        var cpu = Stats.OwnCpuSeconds() - cpuBefore;
-        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
-
-        var messages = results.Sum(r => r.Acked);
-        var latencies = results.SelectMany(r => r.AckLatenciesMs).ToList();
-        var problems = results.SelectMany(r => r.Problems).ToList();
-        var expected = options.Conversations * options.Turns;
+        var result = await MeasureAsync(options, cancellationToken);
+        var messages = result.Messages;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"acked {messages}/{expected} messages in {total.Elapsed.TotalSeconds:F2} s: {messages / total.Elapsed.TotalSeconds:F0} messages/s ({messages * 2 / total.Elapsed.TotalSeconds:F0} timeline entries/s out)"));
-        Console.WriteLine($"ack latency: {Stats.Percentiles(latencies)}");
+            $"acked {messages}/{result.Expected} messages in {result.Elapsed.TotalSeconds:F2} s: {result.MessagesPerSecond:F0} messages/s ({messages * 2 / result.Elapsed.TotalSeconds:F0} timeline entries/s out)"));
+        Console.WriteLine($"ack latency: {result.AckLatency}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Stats.CpuLine("load generator CPU", cpu, messages)}, {(messages > 0 ? allocated / 1024.0 / messages : 0):F1} KiB allocated per message"));
-        if (results.Sum(r => r.Resent) is > 0 and var resent)
+            $"{Stats.CpuLine("load generator CPU", result.GeneratorCpuSeconds, messages)}, {(messages > 0 ? result.AllocatedBytes / 1024.0 / messages : 0):F1} KiB allocated per message"));
+        if (result.Resent > 0)
         {
             // The library retries what the cluster refused as retryable (UNAVAILABLE: overloaded) and resends after a broken stream.
-            Console.WriteLine($"messages sent more than once: {resent} (stream reconnections: {results.Sum(r => r.Reconnections)}; acknowledged as duplicates: {results.Sum(r => r.Duplicates)})");
+            Console.WriteLine($"messages sent more than once: {result.Resent} (stream reconnections: {result.Reconnections}; acknowledged as duplicates: {result.Duplicates})");
         }
 
         if (options.SiloPid is { } siloPid)
@@ -68,14 +53,48 @@ internal static class ChannelLoad
             }
         }
 
-        foreach (var problem in problems.Take(10))
+        foreach (var problem in result.Problems.Take(10))
         {
             Console.WriteLine($"problem: {problem}");
         }
 
-        var ok = problems.Count == 0 && messages == expected;
-        Console.WriteLine(ok ? "result: every message acknowledged, every conversation complete, in order, gap-free" : $"result: FAILED ({problems.Count} problems)");
-        return ok ? 0 : 1;
+        Console.WriteLine(result.Passed ? "result: every message acknowledged, every conversation complete, in order, gap-free" : $"result: FAILED ({result.Problems.Count} problems)");
+        return result.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// One closed-loop run (see <see cref="RunStreamAsync"/>), silent: what it measured, for
+    /// <see cref="RunAsync"/> to print and for other commands (ceiling) to compare.
+    /// </summary>
+    internal static async Task<ChannelRunResult> MeasureAsync(LoadOptions options, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
+        using var grpc = ChannelClient.OpenChannel(options.Address);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var cpuBefore = Stats.OwnCpuSeconds();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var total = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, options.Streams).Select(s =>
+            RunStreamAsync(grpc, options, run, s, deadline.Token)));
+        total.Stop();
+        var latency = new LatencyHistogram();
+        foreach (var sample in results.SelectMany(r => r.AckLatenciesMs))
+        {
+            latency.Record(TimeSpan.FromMilliseconds(sample));
+        }
+
+        return new ChannelRunResult(
+            results.Sum(r => r.Acked),
+            options.Conversations * options.Turns,
+            total.Elapsed,
+            latency.Summarize(),
+            Stats.OwnCpuSeconds() - cpuBefore,
+            GC.GetTotalAllocatedBytes() - allocatedBefore,
+            results.Sum(r => r.Resent),
+            results.Sum(r => r.Reconnections),
+            results.Sum(r => r.Duplicates),
+            [.. results.SelectMany(r => r.Problems)]);
     }
 
     private sealed record StreamResult(int Acked, int Resent, int Duplicates, int Reconnections, List<double> AckLatenciesMs, List<string> Problems);
@@ -223,4 +242,23 @@ internal static class ChannelLoad
             }
         }
     }
+}
+
+/// <summary>What one closed-loop channel run measured (<see cref="ChannelLoad.MeasureAsync"/>).</summary>
+internal sealed record ChannelRunResult(
+    int Messages,
+    int Expected,
+    TimeSpan Elapsed,
+    LatencySummary AckLatency,
+    double GeneratorCpuSeconds,
+    long AllocatedBytes,
+    int Resent,
+    int Reconnections,
+    int Duplicates,
+    IReadOnlyList<string> Problems)
+{
+    public double MessagesPerSecond => Elapsed > TimeSpan.Zero ? Messages / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Every message acknowledged, every conversation complete, in order, gap-free.</summary>
+    public bool Passed => Problems.Count == 0 && Messages == Expected;
 }
