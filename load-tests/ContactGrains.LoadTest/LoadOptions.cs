@@ -17,6 +17,7 @@ internal sealed record LoadOptions
     public int? SiloPid { get; init; }
     public int Iterations { get; init; } = 200_000;
     public int Agents { get; init; } = 10;
+    public int Silos { get; init; } = 3;
 }
 
 /// <summary>The command line of <c>contactgrains-load</c> (System.CommandLine): commands, options, help and errors.</summary>
@@ -133,7 +134,7 @@ internal static class LoadCommands
             ContactGrains.Client), and the bot's matcher in-process. Every run stops by itself.
             """)
         {
-            channel, bot, judgement, growth, handoff,
+            channel, bot, judgement, growth, handoff, CeilingRun.CreateCommand(maxSeconds),
         };
     }
 
@@ -155,7 +156,7 @@ internal static class LoadCommands
         return await parse.InvokeAsync();
     }
 
-    private static Option<int> PositiveNumber(string name, int defaultValue, string description, string helpName, int max = int.MaxValue) =>
+    internal static Option<int> PositiveNumber(string name, int defaultValue, string description, string helpName, int max = int.MaxValue) =>
         new(name)
         {
             Description = description,
