@@ -134,7 +134,7 @@ internal static class LoadCommands
             ContactGrains.Client), and the bot's matcher in-process. Every run stops by itself.
             """)
         {
-            channel, bot, judgement, growth, handoff, CeilingRun.CreateCommand(maxSeconds),
+            channel, bot, judgement, growth, handoff, CeilingRun.CreateCommand(maxSeconds), FailoverLoad.CreateCommand(maxSeconds),
         };
     }
 
