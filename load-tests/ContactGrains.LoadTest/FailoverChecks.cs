@@ -11,6 +11,9 @@ internal sealed record TranscriptFindings(int Missing, int Duplicated, int Unans
 /// <summary>The failover command's judgements, pure: transcripts against what was sent, stalls from ack times.</summary>
 internal static class FailoverChecks
 {
+    /// <summary>The share of the rate before the kill that counts as recovered throughput.</summary>
+    public const double RecoveredShare = 0.8;
+
     /// <summary>
     /// Each of <paramref name="sentIds"/> must be in the transcript exactly once as a customer message,
     /// each customer message directly followed by a bot answer, and the sequences must run 1, 2, 3… with no gap.
@@ -91,10 +94,14 @@ internal static class FailoverChecks
 
     /// <summary>
     /// How long after the kill throughput recovered: until the first ack that starts a
-    /// <paramref name="window"/> holding at least half as many acks as the same time held on average
-    /// before the kill (from <paramref name="start"/>), or every ack still to come when fewer remained.
-    /// Null if that never happened, or if there was no ack before the kill.
+    /// <paramref name="window"/> holding at least <see cref="RecoveredShare"/> of the acks the same time
+    /// held on average before the kill (from <paramref name="start"/>), or every ack still to come when
+    /// fewer remained. Null if that never happened, or if there was no ack before the kill.
     /// </summary>
+    /// <remarks>
+    /// Four fifths, not half: with one silo of three killed, the conversations on the others keep about
+    /// two thirds of the rate, which is not recovered yet.
+    /// </remarks>
     public static TimeSpan? Recovery(IReadOnlyList<TimeSpan> acks, TimeSpan start, TimeSpan kill, TimeSpan window)
     {
         var sorted = acks.Order().ToArray();
@@ -104,7 +111,7 @@ internal static class FailoverChecks
             return null;
         }
 
-        var needed = Math.Min(Math.Max(1, before * (window / (kill - start)) / 2), sorted.Length - before);
+        var needed = Math.Min(Math.Max(1, before * (window / (kill - start)) * RecoveredShare), sorted.Length - before);
         var end = before;
         for (var i = before; i < sorted.Length; i++)
         {

@@ -335,7 +335,7 @@ internal static class FailoverLoad
             $"acked {acked}/{expected} messages in {drive.Elapsed.TotalSeconds:F2} s ({duplicateAcks} acknowledged as duplicates after a resend; {drive.Reconnections} stream reconnections)"));
         Console.WriteLine($"transcripts: lost {lost}, duplicated {duplicated}, unanswered {unanswered}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"longest stall across the kill: {Milliseconds(stall)} ms; every conversation moving again {Milliseconds(moving)} ms after the kill; throughput recovered {Milliseconds(recovery)} ms after it"));
+            $"longest stall across the kill: {Milliseconds(stall)} ms; every conversation moving again {Milliseconds(moving)} ms after the kill; throughput back to 4/5 of its earlier rate {Milliseconds(recovery)} ms after it"));
         Console.WriteLine($"ack latency: {drive.Latency.Summarize()}");
 
         report.Add("messages acknowledged", acked, "messages");
@@ -356,7 +356,7 @@ internal static class FailoverLoad
 
         if (recovery is { } r)
         {
-            report.Add("throughput recovered after", r.TotalMilliseconds, "ms");
+            report.Add("throughput back to 4/5 of its earlier rate after", r.TotalMilliseconds, "ms");
         }
 
         report.Latencies["ack"] = drive.Latency.Summarize();
