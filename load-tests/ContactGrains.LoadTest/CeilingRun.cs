@@ -19,10 +19,6 @@ internal static class CeilingRun
 
     public static Command CreateCommand(Option<int> maxSeconds)
     {
-        var streams = LoadCommands.PositiveNumber("--streams", 4, "Connect streams (one ChannelConnection each); the conversations are shared among them.", "count");
-        var conversations = LoadCommands.PositiveNumber("--conversations", 1000, "Conversations, all in flight at once.", "count");
-        var turns = LoadCommands.PositiveNumber("--turns", 5, "Questions each conversation asks, each once the previous one is acknowledged.", "count");
-        var report = ReportOption();
         var command = new Command("ceiling", """
             Runs the channel load (as the channel command) against the echo server, the channel API
             answered from memory with no Orleans and no bot, then against the development silo (in
@@ -30,70 +26,41 @@ internal static class CeilingRun
             up with a quarter of the conversations, measured, and stopped. Prints both and ContactGrains
             as a share of the ceiling: messages per second, server CPU per message. --max-seconds bounds
             each of the four runs.
-            """)
-        {
-            streams, conversations, turns, maxSeconds, report,
-        };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            new LoadOptions
-            {
-                Streams = parse.GetValue(streams),
-                Conversations = parse.GetValue(conversations),
-                Turns = parse.GetValue(turns),
-                MaxSeconds = parse.GetValue(maxSeconds),
-            },
-            parse.GetValue(report),
-            cancellationToken));
+            """);
+        var load = new LoadShapeOptions(command, maxSeconds, streams: 4, conversations: 1000,
+            "Connect streams (one ChannelConnection each); the conversations are shared among them.");
+        command.SetAction((parse, cancellationToken) => RunAsync(load.Read(parse), parse.GetValue(load.Report), cancellationToken));
         return command;
     }
 
-    /// <summary>--report: where the run's JSON and Markdown report go.</summary>
-    internal static Option<string?> ReportOption() => new("--report")
-    {
-        Description = "Also writes the run's report (JSON and Markdown) into this directory.",
-        HelpName = "directory",
-    };
-
     public static async Task<int> RunAsync(LoadOptions options, string? reportDirectory, CancellationToken cancellationToken = default)
     {
-        string echoDll, siloDll;
-        try
+        if (ServerCommands.FindBuilt(ServerCommands.EchoProject, ServerCommands.EchoAssembly, "ceiling") is not { } echoDll
+            || ServerCommands.FindBuilt(ServerCommands.SiloProject, ServerCommands.SiloAssembly, "ceiling") is not { } siloDll)
         {
-            echoDll = RepositoryBuild.RequireDll("load-tests/ContactGrains.EchoServer", "ContactGrains.EchoServer", "The ceiling command starts it as a separate process");
-            siloDll = RepositoryBuild.RequireDll("src/ContactGrains.Silo", "ContactGrains.Silo", "The ceiling command starts it as a separate process");
-        }
-        catch (InvalidOperationException ex)
-        {
-            Console.Error.WriteLine(ex.Message);
             return 1;
         }
 
-        var report = new LoadReport("ceiling");
-        report.Settings["streams"] = Invariant($"{options.Streams}");
-        report.Settings["conversations"] = Invariant($"{options.Conversations}");
-        report.Settings["turns"] = Invariant($"{options.Turns}");
-        report.Settings["max-seconds"] = Invariant($"{options.MaxSeconds}");
+        var report = ServerCommands.NewReport("ceiling", options);
         Console.WriteLine($"ceiling: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams, against the echo server, then the development silo (each run stops after {options.MaxSeconds} s)");
 
         var root = Directory.CreateTempSubdirectory("contactgrains-ceiling-").FullName;
         try
         {
-            var echo = await MeasureAsync("echo", options, cancellationToken, async () =>
-            {
-                var dll = RepositoryBuild.CopyOutput(echoDll, Path.Combine(root, "echo"));
-                var server = ServerProcess.Start("echo-server", dll, ["--urls", "http://127.0.0.1:0"], root);
-                server.Address = (await server.WaitForLineAsync(EchoListeningPrefix, StartTimeout)).Split(' ')[0];
-                return server;
-            });
-            var silo = await MeasureAsync("silo", options, cancellationToken, async () =>
-            {
-                var dll = RepositoryBuild.CopyOutput(siloDll, Path.Combine(root, "silo"));
-                var unique = "ceiling-" + Guid.NewGuid().ToString("N")[..8];
-                var settings = new SiloSettings("silo", ConnectionString: null, unique, unique);
-                var server = ServerProcess.Start("silo", dll, settings.Arguments, root, settings.Address);
-                await server.WaitServingAsync(StartTimeout);
-                return server;
-            });
+            var echo = await MeasureAsync(
+                "echo",
+                options,
+                () => ServerProcess.Start("echo-server", RepositoryBuild.CopyOutput(echoDll, Path.Combine(root, "echo")), ["--urls", "http://127.0.0.1:0"], root),
+                async server => server.Address = (await server.WaitForLineAsync(EchoListeningPrefix, StartTimeout)).Split(' ')[0],
+                cancellationToken);
+            var unique = "ceiling-" + Guid.NewGuid().ToString("N")[..8];
+            var settings = new SiloSettings("silo", ConnectionString: null, unique, unique);
+            var silo = await MeasureAsync(
+                "silo",
+                options,
+                () => ServerProcess.Start("silo", RepositoryBuild.CopyOutput(siloDll, Path.Combine(root, "silo")), settings.Arguments, root, settings.Address),
+                server => server.WaitServingAsync(StartTimeout),
+                cancellationToken);
 
             Fill(report, echo, silo);
             var share = Ceiling.Share(silo.Result.MessagesPerSecond, echo.Result.MessagesPerSecond);
@@ -101,33 +68,25 @@ internal static class CeilingRun
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ContactGrains: {Format(share * 100, "F1")} % of the ceiling's messages/s; server CPU per message {Format(cpuFactor, "F1")} × the ceiling's"));
             report.Passed = echo.Result.Passed && silo.Result.Passed;
-            Console.WriteLine(report.Passed
-                ? "result: every message acknowledged and every conversation complete, in order, gap-free, on both"
-                : $"result: FAILED ({report.Problems.Count} problems)");
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
         {
             report.Problems.Add(ex.Message);
-            Console.WriteLine($"result: FAILED: {ex.Message}");
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
 
-        if (reportDirectory is not null)
-        {
-            var (json, markdown) = report.Write(reportDirectory);
-            Console.WriteLine($"report: {json}, {markdown}");
-        }
-
-        return report.Passed ? 0 : 1;
+        return ServerCommands.Finish(report, reportDirectory, "every message acknowledged and every conversation complete, in order, gap-free, on both");
     }
 
-    /// <summary>One side: the server started, a warm-up run (a quarter of the conversations), the measured run, the server stopped.</summary>
-    private static async Task<ServerRun> MeasureAsync(string side, LoadOptions options, CancellationToken cancellationToken, Func<Task<ServerProcess>> start)
+    /// <summary>One side: the server started and ready, a warm-up run (a quarter of the conversations), the measured run, the server stopped.</summary>
+    private static async Task<ServerRun> MeasureAsync(
+        string side, LoadOptions options, Func<ServerProcess> start, Func<ServerProcess, Task> ready, CancellationToken cancellationToken)
     {
-        await using var server = await start();
+        await using var server = start();
+        await ready(server);
         var run = options with { Address = server.Address, SiloPid = null };
         var warmUp = await ChannelLoad.MeasureAsync(run with { Conversations = Math.Max(options.Streams, options.Conversations / 4) }, cancellationToken);
         if (!warmUp.Passed)
@@ -174,8 +133,6 @@ internal static class CeilingRun
     }
 
     private static string Format(double? value, string format = "F0") => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "?";
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     private sealed record ServerRun(string Side, ChannelRunResult Result, double? ServerMicrosecondsPerMessage);
 }

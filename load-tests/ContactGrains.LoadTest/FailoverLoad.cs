@@ -32,10 +32,6 @@ internal static class FailoverLoad
                 result.AddError("--silos is at least 2: one is killed and the others carry on.");
             }
         });
-        var streams = LoadCommands.PositiveNumber("--streams", 3, "Connect streams (one ChannelConnection each, starting on silos in turn); the conversations are shared among them.", "count");
-        var conversations = LoadCommands.PositiveNumber("--conversations", 200, "Conversations, all in flight at once.", "count");
-        var turns = LoadCommands.PositiveNumber("--turns", 5, "Questions each conversation asks, each once the previous one is acknowledged.", "count");
-        var report = CeilingRun.ReportOption();
         var command = new Command("failover", """
             Starts a throwaway PostgreSQL, migrates it and starts --silos silo processes in one cluster,
             drives closed-loop conversations through connections that know every silo, and SIGKILLs one
@@ -46,41 +42,24 @@ internal static class FailoverLoad
             limit); everything started is killed and every temp folder removed at the end.
             """)
         {
-            silos, streams, conversations, turns, maxSeconds, report,
+            silos,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            new LoadOptions
-            {
-                Silos = parse.GetValue(silos),
-                Streams = parse.GetValue(streams),
-                Conversations = parse.GetValue(conversations),
-                Turns = parse.GetValue(turns),
-                MaxSeconds = parse.GetValue(maxSeconds),
-            },
-            parse.GetValue(report),
-            cancellationToken));
+        var load = new LoadShapeOptions(command, maxSeconds, streams: 3, conversations: 200,
+            "Connect streams (one ChannelConnection each, starting on silos in turn); the conversations are shared among them.");
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(load.Read(parse) with { Silos = parse.GetValue(silos) }, parse.GetValue(load.Report), cancellationToken));
         return command;
     }
 
     public static async Task<int> RunAsync(LoadOptions options, string? reportDirectory, CancellationToken cancellationToken = default)
     {
-        string siloDll;
-        try
+        if (ServerCommands.FindBuilt(ServerCommands.SiloProject, ServerCommands.SiloAssembly, "failover") is not { } siloDll)
         {
-            siloDll = RepositoryBuild.RequireDll("src/ContactGrains.Silo", "ContactGrains.Silo", "The failover command starts it as separate processes");
-        }
-        catch (InvalidOperationException ex)
-        {
-            Console.Error.WriteLine(ex.Message);
             return 1;
         }
 
-        var report = new LoadReport("failover");
-        report.Settings["silos"] = Invariant($"{options.Silos}");
-        report.Settings["streams"] = Invariant($"{options.Streams}");
-        report.Settings["conversations"] = Invariant($"{options.Conversations}");
-        report.Settings["turns"] = Invariant($"{options.Turns}");
-        report.Settings["max-seconds"] = Invariant($"{options.MaxSeconds}");
+        var report = ServerCommands.NewReport("failover", options);
+        report.Settings["silos"] = ServerCommands.Invariant(options.Silos);
         Console.WriteLine($"failover: {options.Conversations} conversations × {options.Turns} turns over {options.Streams} streams to {options.Silos} silos on a throwaway PostgreSQL; one silo is killed (stops after {options.MaxSeconds} s)");
 
         var root = Directory.CreateTempSubdirectory("contactgrains-failover-").FullName;
@@ -131,21 +110,7 @@ internal static class FailoverLoad
             Directory.Delete(root, recursive: true);
         }
 
-        foreach (var problem in report.Problems.Take(10))
-        {
-            Console.WriteLine($"problem: {problem}");
-        }
-
-        Console.WriteLine(report.Passed
-            ? "result: every message acknowledged, every customer message stored exactly once and answered, across the kill"
-            : $"result: FAILED ({report.Problems.Count} problems)");
-        if (reportDirectory is not null)
-        {
-            var (json, markdown) = report.Write(reportDirectory);
-            Console.WriteLine($"report: {json}, {markdown}");
-        }
-
-        return report.Passed ? 0 : 1;
+        return ServerCommands.Finish(report, reportDirectory, "every message acknowledged, every customer message stored exactly once and answered, across the kill");
     }
 
     /// <summary>
