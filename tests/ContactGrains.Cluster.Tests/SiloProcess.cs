@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ContactGrains.Client;
-using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace ContactGrains.Cluster.Tests;
