@@ -246,6 +246,9 @@ internal static class FailoverLoad
 
         await Task.WhenAll(Enumerable.Range(0, Math.Min(options.Streams, options.Conversations)).Select(StreamAsync));
         var elapsed = clock.Elapsed;
+
+        // Ended before the kill (conversations that failed early): nothing is left to kill under load.
+        killNow.TrySetCanceled();
         try
         {
             await killer;
