@@ -97,17 +97,27 @@ internal static class FailoverLoad
         }
         finally
         {
-            foreach (var silo in silos)
+            try
             {
-                await silo.DisposeAsync();
+                foreach (var silo in silos)
+                {
+                    await silo.DisposeAsync();
+                }
             }
-
-            if (postgres is not null)
+            finally
             {
-                await postgres.DisposeAsync();
+                try
+                {
+                    if (postgres is not null)
+                    {
+                        await postgres.DisposeAsync();
+                    }
+                }
+                finally
+                {
+                    Directory.Delete(root, recursive: true);
+                }
             }
-
-            Directory.Delete(root, recursive: true);
         }
 
         return ServerCommands.Finish(report, reportDirectory, "every message acknowledged, every customer message stored exactly once and answered, across the kill");
