@@ -168,6 +168,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             // Never started, or already reaped.
         }
+        catch (TimeoutException)
+        {
+            // SIGKILLed but not reaped within 30 s: nothing more can be done from here.
+        }
         finally
         {
             _process.Dispose();
