@@ -66,10 +66,50 @@ internal static class ChannelLoad
         return Summary.Write(report, run, costs, expected, options.Conversations, lines, options.ReportDirectory);
     }
 
+    /// <summary>
+    /// One closed-loop run, silent: what it measured, for other commands (ceiling, failover) to
+    /// compare and print their own way.
+    /// </summary>
+    internal static async Task<ChannelRunResult> MeasureAsync(LoadOptions options, CancellationToken cancellationToken = default)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.MaxSeconds));
+        using var grpc = ChannelClient.OpenChannel(options.Address);
+        var expected = options.Conversations * options.Turns;
+        var stream = (options.Conversations + options.Streams - 1) / options.Streams;
+        var costs = RunCosts.Start(siloPid: null);
+        await using var run = ChannelRun.Open(grpc, options.Streams, options.Turns, stream * (1 + (2 * options.Turns)), TimeSpan.FromSeconds(options.MaxSeconds), deadline.Token);
+        var ackLatency = new LatencyHistogram();
+        await FinishAsync(run.ClosedLoopAsync(options.Conversations, options.Turns, ackLatency), run, expected);
+        costs.Stop();
+        return new ChannelRunResult(
+            run.Acked, expected, costs.Elapsed, ackLatency.Summarize(), costs.GeneratorCpuSeconds, costs.AllocatedBytes,
+            run.Resent, run.Reconnections, run.Duplicates, [.. run.Problems]);
+    }
+
     private static async Task<bool> FinishAsync(Task work, ChannelRun run, int expected)
     {
         await work;
         await run.FinishAsync(expected, everyConversationComplete: true);
         return true;
     }
+}
+
+/// <summary>What one closed-loop channel run measured (<see cref="ChannelLoad.MeasureAsync"/>).</summary>
+internal sealed record ChannelRunResult(
+    int Messages,
+    int Expected,
+    TimeSpan Elapsed,
+    LatencySummary AckLatency,
+    double GeneratorCpuSeconds,
+    long AllocatedBytes,
+    int Resent,
+    int Reconnections,
+    int Duplicates,
+    IReadOnlyList<string> Problems)
+{
+    public double MessagesPerSecond => Elapsed > TimeSpan.Zero ? Messages / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Every message acknowledged, every conversation complete, in order, gap-free.</summary>
+    public bool Passed => Problems.Count == 0 && Messages == Expected;
 }

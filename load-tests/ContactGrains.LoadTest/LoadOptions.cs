@@ -45,6 +45,8 @@ internal sealed record LoadOptions
 
     /// <summary>Pause before each memory reading, so that work in flight ends and the silo settles.</summary>
     public int SettleSeconds { get; init; } = 5;
+
+    public int Silos { get; init; } = 3;
 }
 
 /// <summary>The command line of <c>contactgrains-load</c> (System.CommandLine): commands, options, help and errors.</summary>
@@ -321,7 +323,7 @@ internal static class LoadCommands
             ContactGrains.Client), and the bot's matcher in-process. Every run stops by itself.
             """)
         {
-            channel, soak, hybrid, idle, bot, judgement, growth, handoff,
+            channel, soak, hybrid, idle, CeilingRun.CreateCommand(maxSeconds), FailoverLoad.CreateCommand(maxSeconds), bot, judgement, growth, handoff,
         };
     }
 
@@ -343,7 +345,7 @@ internal static class LoadCommands
         return await parse.InvokeAsync();
     }
 
-    private static Option<int> PositiveNumber(string name, int defaultValue, string description, string helpName, int max = int.MaxValue) =>
+    internal static Option<int> PositiveNumber(string name, int defaultValue, string description, string helpName, int max = int.MaxValue) =>
         new(name)
         {
             Description = description,

@@ -2,48 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ContactGrains.Client;
-using Google.Protobuf;
-using Grpc.Core;
 using Grpc.Net.Client;
 
 namespace ContactGrains.Cluster.Tests;
-
-/// <summary>Where one silo listens and which cluster and database it belongs to.</summary>
-internal sealed record SiloSettings(string Name, string ConnectionString, string ClusterId, string ServiceId)
-{
-    public int GrpcPort { get; init; } = FreePorts.Next();
-
-    public int SiloPort { get; init; } = FreePorts.Next();
-
-    public int GatewayPort { get; init; } = FreePorts.Next();
-
-    public string Address => $"http://127.0.0.1:{GrpcPort}";
-
-    /// <summary>More settings ("Section:Key" to value), after the defaults: a test's own (e.g. short routing timings) win.</summary>
-    public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>The command-line configuration the silo host reads (see ContactGrainsOptions).</summary>
-    public IReadOnlyList<string> Arguments =>
-    [
-        "--ContactGrains:Storage:Provider=PostgreSql",
-        $"--ContactGrains:Storage:ConnectionString={ConnectionString}",
-        $"--ContactGrains:Urls={Address}",
-        Invariant($"--ContactGrains:Cluster:SiloPort={SiloPort}"),
-        Invariant($"--ContactGrains:Cluster:GatewayPort={GatewayPort}"),
-        $"--ContactGrains:Cluster:ClusterId={ClusterId}",
-        $"--ContactGrains:Cluster:ServiceId={ServiceId}",
-        "--ContactGrains:Cluster:FastFailureDetection=true",
-        "--Logging:LogLevel:Default=Warning",
-        // Named, or the console provider copies its own obsolete (unset) timestamp options over the
-        // formatter's and the lines below are ignored: no timestamps.
-        "--Logging:Console:FormatterName=simple",
-        "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ",
-        "--Logging:Console:FormatterOptions:UseUtcTimestamp=true",
-        .. Extra.Select(setting => $"--{setting.Key}={setting.Value}"),
-    ];
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-}
 
 /// <summary>
 /// One silo host as a separate process (dotnet ContactGrains.Silo.dll), its output in a log file.
@@ -68,11 +29,6 @@ internal sealed class SiloProcess : IAsyncDisposable
         kill "$watcher" 2>/dev/null
         exit "$status"
         """;
-
-    private static readonly Method<byte[], byte[]> HealthCheck = new(
-        MethodType.Unary, "grpc.health.v1.Health", "Check",
-        Marshallers.Create(bytes => bytes, bytes => bytes),
-        Marshallers.Create(bytes => bytes, bytes => bytes));
 
     private readonly Process _process;
     private readonly GrpcChannel _channel;
@@ -127,40 +83,8 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Polls the standard gRPC health service until the silo answers SERVING.</summary>
-    public async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        var invoker = _channel.CreateCallInvoker();
-        string last = "no answer yet";
-        while (deadline.Elapsed < timeout)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"Silo {Name} exited with code {_process.ExitCode} before it was ready.\n{LogTail()}");
-            }
-
-            try
-            {
-                // HealthCheckRequest with an empty service name: the server as a whole.
-                var response = await invoker.AsyncUnaryCall(HealthCheck, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(2)), []);
-                var status = ReadServingStatus(response);
-                if (status == 1)
-                {
-                    return;
-                }
-
-                last = $"health status {status}";
-            }
-            catch (RpcException ex)
-            {
-                last = $"{ex.StatusCode}: {ex.Status.Detail}";
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"Silo {Name} was not ready within {timeout.TotalSeconds:0} s ({last}).\n{LogTail()}");
-    }
+    public Task WaitReadyAsync(TimeSpan timeout) =>
+        GrpcHealthProbe.WaitServingAsync(_channel.CreateCallInvoker(), _process, $"Silo {Name}", timeout, () => LogTail());
 
     /// <summary>
     /// The silo host's own process id, or null once it is gone: the watchdog shell's child that
@@ -268,26 +192,5 @@ internal sealed class SiloProcess : IAsyncDisposable
             _channel.Dispose();
             _process.Dispose();
         }
-    }
-
-    // HealthCheckResponse { ServingStatus status = 1; } read by hand: no generated types needed.
-    private static int ReadServingStatus(byte[] response)
-    {
-        var input = new CodedInputStream(response);
-        var status = 0;
-        uint tag;
-        while ((tag = input.ReadTag()) != 0)
-        {
-            if (WireFormat.GetTagFieldNumber(tag) == 1 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint)
-            {
-                status = input.ReadEnum();
-            }
-            else
-            {
-                input.SkipLastField();
-            }
-        }
-
-        return status;
     }
 }

@@ -14,6 +14,8 @@ public class LoadOptionsTests
     [InlineData("soak", "--rate", "-5")]
     [InlineData("soak", "--address", "http://example.com:5000")]
     [InlineData("soak", "--max-seconds", "10")] // soak is bounded by --duration
+    [InlineData("ceiling", "--conversations", "0")]
+    [InlineData("failover", "--silos", "1")]
     public async Task A_command_line_the_tester_refuses_is_a_usage_error(params string[] args)
     {
         Assert.Equal(2, await LoadCommands.RunAsync(args));
