@@ -23,13 +23,18 @@ internal static class CeilingRun
             Runs the channel load (as the channel command) against the echo server, the channel API
             answered from memory with no Orleans and no bot, then against the development silo (in
             memory, one silo); each is started here as a separate process on a free loopback port, warmed
-            up with a quarter of the conversations, measured, and stopped. Prints both and ContactGrains
-            as a share of the ceiling: messages per second, server CPU per message. --max-seconds bounds
-            each of the four runs.
+            up with --warm-up-runs runs of the same size, measured, and stopped. Prints both and
+            ContactGrains as a share of the ceiling: messages per second, server CPU per message.
+            --max-seconds bounds each run.
             """);
         var load = new LoadShapeOptions(command, maxSeconds, streams: 4, conversations: 1000,
             "Connect streams (one ChannelConnection each); the conversations are shared among them.");
-        command.SetAction((parse, cancellationToken) => RunAsync(load.Read(parse), parse.GetValue(load.Report), cancellationToken));
+
+        // .NET compiles hot code again, optimised, only after it has run for a while: a server measured
+        // after one short run is measured half-compiled, which the silo (much more code) suffers most.
+        var warmUps = LoadCommands.PositiveNumber("--warm-up-runs", 5, "Runs of the same size before the measured one, on each server (so both are measured with their code fully compiled).", "count", max: 20);
+        command.Options.Add(warmUps);
+        command.SetAction((parse, cancellationToken) => RunAsync(load.Read(parse) with { WarmUpRuns = parse.GetValue(warmUps) }, parse.GetValue(load.Report), cancellationToken));
         return command;
     }
 
@@ -81,17 +86,20 @@ internal static class CeilingRun
         return ServerCommands.Finish(report, reportDirectory, "every message acknowledged and every conversation complete, in order, gap-free, on both");
     }
 
-    /// <summary>One side: the server started and ready, a warm-up run (a quarter of the conversations), the measured run, the server stopped.</summary>
+    /// <summary>One side: the server started and ready, the warm-up runs, the measured run, the server stopped.</summary>
     private static async Task<ServerRun> MeasureAsync(
         string side, LoadOptions options, Func<ServerProcess> start, Func<ServerProcess, Task> ready, CancellationToken cancellationToken)
     {
         await using var server = start();
         await ready(server);
         var run = options with { Address = server.Address, SiloPid = null };
-        var warmUp = await ChannelLoad.MeasureAsync(run with { Conversations = Math.Max(options.Streams, options.Conversations / 4) }, cancellationToken);
-        if (!warmUp.Passed)
+        for (var i = 0; i < options.WarmUpRuns; i++)
         {
-            throw new InvalidOperationException($"{side}: the warm-up run failed: {string.Join("; ", warmUp.Problems.Take(3))}\n{server.LogTail()}");
+            var warmUp = await ChannelLoad.MeasureAsync(run, cancellationToken);
+            if (!warmUp.Passed)
+            {
+                throw new InvalidOperationException($"{side}: warm-up run {i + 1} failed: {string.Join("; ", warmUp.Problems.Take(3))}\n{server.LogTail()}");
+            }
         }
 
         var cpuBefore = server.CpuSeconds();

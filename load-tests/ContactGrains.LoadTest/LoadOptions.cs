@@ -47,6 +47,9 @@ internal sealed record LoadOptions
     public int SettleSeconds { get; init; } = 5;
 
     public int Silos { get; init; } = 3;
+
+    /// <summary>Runs of the same size before the measured one (<c>ceiling</c>).</summary>
+    public int WarmUpRuns { get; init; } = 5;
 }
 
 /// <summary>The command line of <c>contactgrains-load</c> (System.CommandLine): commands, options, help and errors.</summary>

@@ -15,6 +15,8 @@ public class LoadOptionsTests
     [InlineData("soak", "--address", "http://example.com:5000")]
     [InlineData("soak", "--max-seconds", "10")] // soak is bounded by --duration
     [InlineData("ceiling", "--conversations", "0")]
+    [InlineData("ceiling", "--warm-up-runs", "0")]
+    [InlineData("ceiling", "--warm-up-runs", "21")]
     [InlineData("failover", "--silos", "1")]
     public async Task A_command_line_the_tester_refuses_is_a_usage_error(params string[] args)
     {
