@@ -83,7 +83,7 @@ internal static class CeilingRun
             Directory.Delete(root, recursive: true);
         }
 
-        return ServerCommands.Finish(report, reportDirectory, "every message acknowledged and every conversation complete, in order, gap-free, on both");
+        return report.Conclude(reportDirectory, "every message acknowledged and every conversation complete, in order, gap-free, on both");
     }
 
     /// <summary>One side: the server started and ready, the warm-up runs, the measured run, the server stopped.</summary>

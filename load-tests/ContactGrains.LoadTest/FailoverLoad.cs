@@ -120,7 +120,7 @@ internal static class FailoverLoad
             }
         }
 
-        return ServerCommands.Finish(report, reportDirectory, "every message acknowledged, every customer message stored exactly once and answered, across the kill");
+        return report.Conclude(reportDirectory, "every message acknowledged, every customer message stored exactly once and answered, across the kill");
     }
 
     /// <summary>

@@ -218,21 +218,8 @@ internal static class HybridLoad
         }
 
         report.Passed = problems.Count == 0;
-        foreach (var problem in problems.Take(10))
-        {
-            Console.WriteLine($"problem: {problem}");
-        }
-
-        if (options.ReportDirectory is { } directory)
-        {
-            var (json, markdown) = report.Write(directory);
-            Console.WriteLine($"report: {json}, {markdown}");
-        }
-
-        Console.WriteLine(report.Passed
-            ? "result: every human-needing conversation offered, accepted once, answered and resolved once; capacity respected; no routine conversation handed over"
-            : $"result: FAILED ({problems.Count} problems)");
-        return report.Passed ? 0 : 1;
+        return report.Conclude(options.ReportDirectory,
+            "every human-needing conversation offered, accepted once, answered and resolved once; capacity respected; no routine conversation handed over");
     }
 
     private const int ReportedProblems = 50;

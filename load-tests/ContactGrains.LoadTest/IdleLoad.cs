@@ -221,19 +221,7 @@ internal static class IdleLoad
 
         report.Problems.AddRange(problems);
         report.Passed = problems.Count == 0;
-        foreach (var problem in problems.Take(10))
-        {
-            Console.WriteLine($"problem: {problem}");
-        }
-
-        if (options.ReportDirectory is { } directory)
-        {
-            var (json, markdown) = report.Write(directory);
-            Console.WriteLine($"report: {json}, {markdown}");
-        }
-
-        Console.WriteLine(report.Passed ? $"result: {plan[^1]} conversations open, every message acknowledged" : $"result: FAILED ({problems.Count} problems)");
-        return report.Passed ? 0 : 1;
+        return report.Conclude(options.ReportDirectory, $"{plan[^1]} conversations open, every message acknowledged");
     }
 
     /// <summary>

@@ -66,6 +66,27 @@ internal sealed class LoadReport
         }
     }
 
+    /// <summary>
+    /// Ends a run: prints the first problems and the result line (<c>result: {passed}</c>, or FAILED),
+    /// writes the report into <paramref name="directory"/> if given and prints where; returns the exit code.
+    /// </summary>
+    public int Conclude(string? directory, string passed)
+    {
+        foreach (var problem in Problems.Take(10))
+        {
+            Console.WriteLine($"problem: {problem}");
+        }
+
+        Console.WriteLine(Passed ? $"result: {passed}" : $"result: FAILED ({Problems.Count} problems)");
+        if (directory is not null)
+        {
+            var (json, markdown) = Write(directory);
+            Console.WriteLine($"report: {json}, {markdown}");
+        }
+
+        return Passed ? 0 : 1;
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static LoadReport FromJson(string json) =>

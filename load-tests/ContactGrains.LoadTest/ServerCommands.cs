@@ -38,23 +38,6 @@ internal static class ServerCommands
     }
 
     /// <summary>Prints the problems and the result line, writes the report if asked, and returns the exit code.</summary>
-    public static int Finish(LoadReport report, string? reportDirectory, string passed)
-    {
-        foreach (var problem in report.Problems.Take(10))
-        {
-            Console.WriteLine($"problem: {problem}");
-        }
-
-        Console.WriteLine(report.Passed ? $"result: {passed}" : $"result: FAILED ({report.Problems.Count} problems)");
-        if (reportDirectory is not null)
-        {
-            var (json, markdown) = report.Write(reportDirectory);
-            Console.WriteLine($"report: {json}, {markdown}");
-        }
-
-        return report.Passed ? 0 : 1;
-    }
-
     public static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
