@@ -98,61 +98,28 @@ internal sealed class LoadReport
         var invariant = CultureInfo.InvariantCulture;
         text.Append(invariant, $"# contactgrains-load {Command}\n\n");
         text.Append(invariant, $"Started {StartedAt:yyyy-MM-dd HH:mm:ss} UTC. Result: **{(Passed ? "passed" : "FAILED")}**.\n\n");
-        if (Settings.Count > 0)
+        AppendTable(text, ["Setting", "Value"], Settings.Select(setting => (IReadOnlyList<string>)[setting.Key, setting.Value]));
+        AppendTable(text, ["Figure", "Value"], Figures.Select(figure => (IReadOnlyList<string>)[figure.Name, Invariant($"{figure.Value:#,0.##} {figure.Unit}")]));
+        AppendTable(text, ["Latency", "Samples", "p50", "p90", "p95", "p99", "p99.9", "max"], Latencies.Select(latency =>
         {
-            text.Append("| Setting | Value |\n| --- | --- |\n");
-            foreach (var (name, value) in Settings)
-            {
-                text.Append(invariant, $"| {name} | {value} |\n");
-            }
-
-            text.Append('\n');
-        }
-
-        if (Figures.Count > 0)
-        {
-            text.Append("| Figure | Value |\n| --- | --- |\n");
-            foreach (var figure in Figures)
-            {
-                text.Append(invariant, $"| {figure.Name} | {figure.Value:#,0.##} {figure.Unit} |\n");
-            }
-
-            text.Append('\n');
-        }
-
-        if (Latencies.Count > 0)
-        {
-            text.Append("| Latency | Samples | p50 | p90 | p95 | p99 | p99.9 | max |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-            foreach (var (name, l) in Latencies)
-            {
-                text.Append(invariant, $"| {name} | {l.Count:#,0} | {l.P50Ms:F2} ms | {l.P90Ms:F2} ms | {l.P95Ms:F2} ms | {l.P99Ms:F2} ms | {l.P999Ms:F2} ms | {l.MaxMs:F2} ms |\n");
-            }
-
-            text.Append('\n');
-        }
-
-        if (Samples.Count > 0)
-        {
-            text.Append("| Interval | Ends at | Acked | Messages/s | p50 | p99 | Silo RSS | Silo CPU |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-            foreach (var s in Samples)
-            {
-                var rss = s.SiloRssMiB is { } mib ? mib.ToString("F0", invariant) + " MiB" : "-";
-                var cpu = s.SiloCpuSeconds is { } seconds ? seconds.ToString("F2", invariant) + " s" : "-";
-                text.Append(invariant, $"| {s.Index}{(s.Full ? "" : " (cut short)")} | {s.EndSeconds:F1} s | {s.Acked:#,0} | {s.MessagesPerSecond:#,0.#} | {s.P50Ms:F2} ms | {s.P99Ms:F2} ms | {rss} | {cpu} |\n");
-            }
-
-            text.Append('\n');
-        }
-
+            var l = latency.Value;
+            return (IReadOnlyList<string>)[latency.Key, Invariant($"{l.Count:#,0}"), Ms(l.P50Ms), Ms(l.P90Ms), Ms(l.P95Ms), Ms(l.P99Ms), Ms(l.P999Ms), Ms(l.MaxMs)];
+        }));
+        AppendTable(text, ["Interval", "Ends at", "Acked", "Messages/s", "p50", "p99", "Silo RSS", "Silo CPU"], Samples.Select(s => (IReadOnlyList<string>)
+        [
+            s.Full ? Invariant($"{s.Index}") : Invariant($"{s.Index} (cut short)"),
+            Invariant($"{s.EndSeconds:F1} s"),
+            Invariant($"{s.Acked:#,0}"),
+            Invariant($"{s.MessagesPerSecond:#,0.#}"),
+            Ms(s.P50Ms),
+            Ms(s.P99Ms),
+            s.SiloRssMiB is { } mib ? Invariant($"{mib:F0} MiB") : "-",
+            s.SiloCpuSeconds is { } seconds ? Invariant($"{seconds:F2} s") : "-",
+        ]));
         foreach (var table in Tables)
         {
-            text.Append(invariant, $"**{table.Title}**\n\n| {string.Join(" | ", table.Columns)} |\n|{string.Concat(table.Columns.Select(_ => " --- |"))}\n");
-            foreach (var row in table.Rows)
-            {
-                text.Append(invariant, $"| {string.Join(" | ", row)} |\n");
-            }
-
-            text.Append('\n');
+            text.Append(invariant, $"**{table.Title}**\n\n");
+            AppendTable(text, table.Columns, table.Rows, evenIfEmpty: true);
         }
 
         foreach (var note in Notes)
@@ -167,6 +134,28 @@ internal sealed class LoadReport
 
         return text.ToString();
     }
+
+    /// <summary>A Markdown table (header, separator, rows, blank line); nothing when it has no rows, unless <paramref name="evenIfEmpty"/>.</summary>
+    private static void AppendTable(StringBuilder text, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows, bool evenIfEmpty = false)
+    {
+        var all = rows.ToList();
+        if (all.Count == 0 && !evenIfEmpty)
+        {
+            return;
+        }
+
+        text.Append("| ").AppendJoin(" | ", columns).Append(" |\n|").Append(string.Concat(columns.Select(_ => " --- |"))).Append('\n');
+        foreach (var row in all)
+        {
+            text.Append("| ").AppendJoin(" | ", row).Append(" |\n");
+        }
+
+        text.Append('\n');
+    }
+
+    private static string Ms(double milliseconds) => Invariant($"{milliseconds:F2} ms");
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Writes <c>{command}-{time}.json</c> and <c>.md</c> into <paramref name="directory"/> and returns their paths.</summary>
     public (string Json, string Markdown) Write(string directory)

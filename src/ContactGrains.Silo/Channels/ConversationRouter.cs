@@ -60,11 +60,10 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
 
         var customer = ChannelMapping.ToDomain(message.Customer);
         var threadKey = GrainKeys.Thread(channel, threadId);
-        var thread = grains.Get<IConversationThreadGrain>(threadKey);
         var currentId = threads.Find(threadKey);
         if (currentId is null)
         {
-            var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
+            var current = await Thread(threadKey).GetOrStart(customer, knownClosedId: null, cancellationToken);
             if (current is null)
             {
                 return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
@@ -82,7 +81,7 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
 
         // The thread's conversation was closed: a new message on the thread starts the next one.
         threads.Forget(threadKey, currentId);
-        var next = await thread.GetOrStart(customer, knownClosedId: currentId, cancellationToken);
+        var next = await Thread(threadKey).GetOrStart(customer, knownClosedId: currentId, cancellationToken);
         if (next is null)
         {
             return InboundResult.Rejected("", RejectionCode.InvalidArgument, MissingCustomerMessage(threadId));
@@ -106,7 +105,7 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
         }
 
         var customer = ChannelMapping.ToDomain(request.Customer);
-        var thread = grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, request.ExternalThreadId));
+        var thread = Thread(GrainKeys.Thread(channel, request.ExternalThreadId));
         var current = await thread.GetOrStart(customer, knownClosedId: null, cancellationToken);
         if (current is null)
         {
@@ -140,7 +139,7 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
                     return (null, new Rejection(RejectionCode.InvalidArgument, badThread));
                 }
 
-                var id = await grains.Get<IConversationThreadGrain>(GrainKeys.Thread(channel, address.ExternalThreadId)).Find(cancellationToken);
+                var id = await Thread(GrainKeys.Thread(channel, address.ExternalThreadId)).Find(cancellationToken);
                 return id is null
                     ? (null, new Rejection(RejectionCode.NotFound, $"Thread '{address.ExternalThreadId}' has no conversation on channel '{channel}'."))
                     : (Conversation(id), null);
@@ -152,6 +151,8 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
     }
 
     private IConversationGrain Conversation(string id) => grains.Get<IConversationGrain>(id);
+
+    private IConversationThreadGrain Thread(string threadKey) => grains.Get<IConversationThreadGrain>(threadKey);
 
     // An absent customer is fine (the thread may know them); a present one must be valid.
     private static string? CheckCustomer(Proto.CustomerIdentity? customer) =>
