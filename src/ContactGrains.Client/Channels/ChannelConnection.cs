@@ -481,9 +481,27 @@ public sealed class ChannelConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is RpcException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {
-            // The stream is broken or ending. Ending the call makes sure its reader notices too; the
-            // next stream sends what is left.
-            stream.Call.Dispose();
+            // The stream is broken or ending; the next stream sends what is left. A call that already
+            // has its status (e.g. the silo refused the stream) is left to its reader, which reports
+            // that status; disposing it would turn a refusal into "call disposed" (CANCELLED).
+            // Otherwise ending the call makes sure its reader notices too.
+            if (!HasStatus(stream.Call))
+            {
+                stream.Call.Dispose();
+            }
+        }
+    }
+
+    private static bool HasStatus(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> call)
+    {
+        try
+        {
+            call.GetStatus();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // still running
         }
     }
 
