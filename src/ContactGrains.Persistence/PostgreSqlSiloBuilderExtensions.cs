@@ -3,7 +3,10 @@ using System.Data.Common;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
-using Orleans.Storage;
+using ContactGrains.Persistence.GrainState;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime.Hosting;
 
 namespace ContactGrains.Persistence;
 
@@ -29,11 +32,15 @@ public static class PostgreSqlSiloBuilderExtensions
     public const int DefaultMaxPoolSize = 20;
 
     /// <summary>
-    /// Clustering, grain storage (provider <paramref name="storageName"/>) and reminders in the
+    /// Clustering, grain storage (provider <paramref name="storageName"/>, <see cref="PostgreSqlGrainStorage"/>) and reminders in the
     /// PostgreSQL database at <paramref name="connectionString"/>, whose schema
     /// <see cref="SchemaMigrator"/> created.
     /// </summary>
-    public static ISiloBuilder UseContactGrainsPostgreSql(this ISiloBuilder silo, string connectionString, string storageName)
+    public static ISiloBuilder UseContactGrainsPostgreSql(
+        this ISiloBuilder silo,
+        string connectionString,
+        string storageName,
+        Action<PostgreSqlGrainStorageOptions>? configureStorage = null)
     {
         connectionString = WithSiloDefaults(connectionString);
         // A database failure in a grain on another silo must reach the caller as what it is (so it
@@ -44,15 +51,20 @@ public static class PostgreSqlSiloBuilderExtensions
             clustering.Invariant = Invariant;
             clustering.ConnectionString = connectionString;
         });
-        silo.AddAdoNetGrainStorage(storageName, storage => storage.Configure<Serializer>((o, serializer) =>
+        // Grain state: ContactGrains' own storage, which commits the writes of many grains in one
+        // transaction (docs/architecture.md, "Durable state: group commit").
+        silo.Services.AddOptions<PostgreSqlGrainStorageOptions>(storageName);
+        if (configureStorage is not null)
         {
-            o.Invariant = Invariant;
-            o.ConnectionString = connectionString;
-            // Orleans' own binary format: it round-trips every [GenerateSerializer] type, grain and
-            // observer references included, and is versioned by [Id]. The providers' default
-            // (Newtonsoft JSON) cannot represent grain references.
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
+            silo.Services.Configure(storageName, configureStorage);
+        }
+
+        silo.Services.AddGrainStorage(storageName, (services, name) => new PostgreSqlGrainStorage(
+            connectionString,
+            services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
+            services.GetRequiredService<IOptionsMonitor<PostgreSqlGrainStorageOptions>>().Get(name),
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<ILogger<PostgreSqlGrainStorage>>()));
         silo.UseAdoNetReminderService(reminders =>
         {
             reminders.Invariant = Invariant;

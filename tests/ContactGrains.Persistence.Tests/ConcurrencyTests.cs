@@ -18,8 +18,8 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
     // Each test writes its own state name, so row counts in the shared database are its own.
     private readonly string _stateName = Unique("state");
 
-    // A string key that parses as a GUID reaches the database as n0/n1 with a NULL extension; any
-    // other string key as 0/0 plus the extension. Both identities must behave the same.
+    // Keys that look like a GUID and keys that do not must behave the same (the ADO.NET storage
+    // stored them differently; rows it wrote are still read, see StorageUpgradeTests).
     public static TheoryData<string> Keys() => new() { "string-key", "guid-key" };
 
     private static GrainId NewGrainId(string kind) =>
@@ -83,22 +83,11 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
         Assert.Equal("first", reread.State!.DisplayName);
         Assert.Equal(1L, await RowCountAsync());
 
-        // The identity as stored: the NULL extension is what the unique index must treat as equal.
+        // The key as stored: exactly Orleans' key string, whatever it looks like.
         var shared = await fixture.SharedClusterAsync();
-        var (n0, n1, extension) = Assert.Single(await Sql.ReadAsync(shared.ConnectionString,
-            "SELECT grainidn0, grainidn1, grainidextensionstring FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = @state",
-            row => (row.GetInt64(0), row.GetInt64(1), row.IsDBNull(2) ? null : row.GetString(2)),
-            ("service", shared.ServiceId), ("state", _stateName)));
-        if (key == "guid-key")
-        {
-            Assert.Null(extension);
-            Assert.NotEqual((0L, 0L), (n0, n1));
-        }
-        else
-        {
-            Assert.Equal(id.Key.ToString(), extension);
-            Assert.Equal((0L, 0L), (n0, n1));
-        }
+        Assert.Equal([id.Key.ToString()], await Sql.ReadAsync(shared.ConnectionString,
+            "SELECT grain_key FROM contactgrains_grain_state WHERE service_id = @service AND state_name = @state",
+            row => row.GetString(0), ("service", shared.ServiceId), ("state", _stateName)));
     }
 
     [Fact]
@@ -151,29 +140,27 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Clear_with_DeleteStateOnClear_removes_the_row_and_refuses_a_stale_version()
+    public async Task Keys_that_differ_only_in_case_or_leading_zeros_are_different_grains()
     {
-        var id = NewGrainId("guid-key");
-        var storage = await StorageAsync(PostgresCluster.DeletingStorage);
-        var state = await ReadAsync(storage, id);
-        state.State!.DisplayName = "to be deleted";
-        await storage.WriteStateAsync(_stateName, id, state);
-        var stale = await ReadAsync(storage, id);
-        await storage.WriteStateAsync(_stateName, id, state);
+        // Orleans' ADO.NET storage read these as one hexadecimal integer (0xA1) and gave them one row.
+        var storage = await StorageAsync();
+        string[] keys = ["a1", "A1", "0a1"];
+        foreach (var key in keys)
+        {
+            var state = await ReadAsync(storage, GrainId.Create("cg-test", key));
+            Assert.False(state.RecordExists);
+            state.State!.DisplayName = key;
+            await storage.WriteStateAsync(_stateName, GrainId.Create("cg-test", key), state);
+        }
 
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync(_stateName, id, stale));
-        Assert.Equal(1L, await RowCountAsync());
-        await storage.ClearStateAsync(_stateName, id, state);
+        foreach (var key in keys)
+        {
+            var state = await ReadAsync(storage, GrainId.Create("cg-test", key));
+            Assert.Equal(key, state.State!.DisplayName);
+            Assert.Equal("1", state.ETag);
+        }
 
-        Assert.Null(state.ETag);
-        Assert.Equal(0L, await RowCountAsync());
-        var gone = await ReadAsync(storage, id);
-        Assert.False(gone.RecordExists);
-        Assert.Null(gone.ETag);
-        // Deleted means "never written": the next write starts again at version 1.
-        state.State!.DisplayName = "again";
-        await storage.WriteStateAsync(_stateName, id, state);
-        Assert.Equal("1", state.ETag);
+        Assert.Equal(3L, await RowCountAsync());
     }
 
     [Fact]
@@ -192,7 +179,7 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
         // Another writer (a second activation, an operator) moves the stored version on.
         var before = await StoredConversationRowAsync(connectionString, serviceId);
         Assert.Equal(1, await Sql.ExecuteAsync(connectionString,
-            "UPDATE orleans_grain_state SET version = version + 1 WHERE serviceid = @service AND graintypestring = 'conversation'",
+            "UPDATE contactgrains_grain_state SET version = version + 1 WHERE service_id = @service AND state_name = 'conversation'",
             ("service", serviceId)));
 
         var failure = await Record.ExceptionAsync(() => conversation.ReceiveCustomerMessage(Message("m2", "When is my payment due?"), deliverTo: null));
@@ -241,13 +228,13 @@ public sealed class ConcurrencyTests(PostgresFixture fixture)
     {
         var shared = await fixture.SharedClusterAsync();
         return await Sql.ScalarAsync<long>(shared.ConnectionString,
-            "SELECT count(*) FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = @state",
+            "SELECT count(*) FROM contactgrains_grain_state WHERE service_id = @service AND state_name = @state",
             ("service", shared.ServiceId), ("state", _stateName));
     }
 
-    private static async Task<(int Version, byte[] Payload)> StoredConversationRowAsync(string connectionString, string serviceId) =>
+    private static async Task<(long Version, byte[] Payload)> StoredConversationRowAsync(string connectionString, string serviceId) =>
         Assert.Single(await Sql.ReadAsync(connectionString,
-            "SELECT version, payloadbinary FROM orleans_grain_state WHERE serviceid = @service AND graintypestring = 'conversation'",
-            row => (row.GetInt32(0), (byte[])row.GetValue(1)),
+            "SELECT version, payload FROM contactgrains_grain_state WHERE service_id = @service AND state_name = 'conversation'",
+            row => (row.GetInt64(0), (byte[])row.GetValue(1)),
             ("service", serviceId)));
 }

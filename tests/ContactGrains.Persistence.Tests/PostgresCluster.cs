@@ -9,16 +9,19 @@ using Orleans.TestingHost;
 namespace ContactGrains.Persistence.Tests;
 
 /// <summary>
-/// In-process clusters on the durable profile: ADO.NET clustering, grain storage and reminders on
-/// PostgreSQL, configured as the silo host does. Starting a second cluster on the same database and
+/// In-process clusters on the durable profile: ADO.NET clustering and reminders and ContactGrains'
+/// grain storage on PostgreSQL, configured as the silo host does. Starting a second cluster on the same database and
 /// ServiceId is a full restart: nothing survives but what is in the database.
 /// </summary>
 internal static class PostgresCluster
 {
     public const string Invariant = "Npgsql";
 
-    /// <summary>A storage provider configured with DeleteStateOnClear, to exercise DeleteStorageKey.</summary>
-    public const string DeletingStorage = "deleting";
+    /// <summary>
+    /// Orleans' ADO.NET grain storage, as silos stored grain state before ContactGrains' own storage:
+    /// the upgrade tests write rows with it that the default storage must find.
+    /// </summary>
+    public const string LegacyStorage = "adonet";
 
     private static readonly Lazy<KnowledgeBase> SampleKnowledgeBase = new(() => KnowledgeBase.Load(KnowledgeBase.DefaultPath));
 
@@ -38,12 +41,11 @@ internal static class PostgresCluster
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseContactGrainsPostgreSql(connectionString, StorageNames.Default);
-            silo.AddAdoNetGrainStorage(DeletingStorage, storage => storage.Configure<Serializer>((o, serializer) =>
+            silo.AddAdoNetGrainStorage(LegacyStorage, storage => storage.Configure<Serializer>((o, serializer) =>
             {
                 o.Invariant = Invariant;
                 o.ConnectionString = connectionString;
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-                o.DeleteStateOnClear = true;
             }));
             configureSilo?.Invoke(silo);
         });

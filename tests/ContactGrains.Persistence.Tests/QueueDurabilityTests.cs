@@ -78,7 +78,7 @@ public sealed class QueueDurabilityTests(PostgresFixture fixture)
         }
 
         var stateNames = await Sql.ReadAsync(connectionString,
-            "SELECT DISTINCT graintypestring FROM orleans_grain_state WHERE serviceid = @service ORDER BY 1",
+            "SELECT DISTINCT state_name FROM contactgrains_grain_state WHERE service_id = @service ORDER BY 1",
             row => row.GetString(0), ("service", serviceId));
         Assert.Equal(["agent", "conversation", "customer", "queue", "thread"], stateNames);
         var reminders = await Sql.ReadAsync(connectionString,

@@ -79,7 +79,7 @@ public sealed class StateRoundTripTests(PostgresFixture fixture)
 
         // One row per grain state, keyed by state name: conversation, thread, customer.
         var stateNames = await Sql.ReadAsync(connectionString,
-            "SELECT graintypestring FROM orleans_grain_state WHERE serviceid = @service ORDER BY 1",
+            "SELECT state_name FROM contactgrains_grain_state WHERE service_id = @service ORDER BY 1",
             row => row.GetString(0), ("service", serviceId));
         Assert.Equal(["conversation", "customer", "thread"], stateNames);
 

@@ -1,0 +1,164 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ContactGrains.Persistence.GrainState;
+
+/// <summary>What one statement found: the row's version and payload, or nothing.</summary>
+internal readonly record struct RowResult(bool Found, long Version, byte[]? Payload)
+{
+    public static RowResult None => default;
+}
+
+/// <summary>
+/// One statement on one grain's row, waiting for its batch. Every statement returns at most one row
+/// of (version, payload); <see cref="Key"/> orders the statements of a batch.
+/// </summary>
+internal sealed class RowStatement(string key, NpgsqlBatchCommand command)
+{
+    private readonly TaskCompletionSource<RowResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Key { get; } = key;
+
+    public NpgsqlBatchCommand Command { get; } = command;
+
+    public Task<RowResult> Result => _result.Task;
+
+    public void Complete(RowResult result) => _result.TrySetResult(result);
+
+    public void Fail(Exception failure) => _result.TrySetException(failure);
+}
+
+/// <summary>
+/// Group commit: the statements that arrive while earlier ones are on their way to PostgreSQL are
+/// sent together, as one batch, in one round trip and one transaction (Npgsql runs a batch without
+/// an explicit transaction as one implicit transaction). Nothing waits for a batch to fill: a lone
+/// statement is sent at once; under load, batches grow by themselves while
+/// <see cref="_loops"/> batches are in flight.
+/// </summary>
+/// <remarks>
+/// A statement's caller hears of its result only after the whole batch has committed, so a write
+/// acknowledged to a grain is stored. If the batch fails (the server is gone, a timeout), every
+/// statement in it fails with that exception and nothing of it is stored. The statements of a batch
+/// run in key order, so two batches in flight at once always lock shared rows in the same order and
+/// cannot deadlock each other.
+/// </remarks>
+internal sealed partial class GroupCommit : IAsyncDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly int _maxBatch;
+    private readonly ILogger _logger;
+    private readonly Channel<RowStatement> _pending = Channel.CreateUnbounded<RowStatement>(new UnboundedChannelOptions { SingleReader = false });
+    private readonly Task[] _loops;
+
+    public GroupCommit(NpgsqlDataSource dataSource, int loops, int maxBatch, ILogger logger)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        _dataSource = dataSource;
+        _maxBatch = maxBatch;
+        _logger = logger;
+        _loops = [.. Enumerable.Range(0, loops).Select(_ => Task.Run(RunAsync))];
+    }
+
+    /// <summary>Batches sent so far (for the benchmarks and tests).</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Statements sent so far.</summary>
+    public long Statements => Interlocked.Read(ref _statements);
+
+    private long _batches;
+    private long _statements;
+
+    /// <summary>Queues <paramref name="statement"/> for the next batch; its <see cref="RowStatement.Result"/> says how it ended.</summary>
+    public Task<RowResult> ExecuteAsync(RowStatement statement)
+    {
+        if (!_pending.Writer.TryWrite(statement))
+        {
+            statement.Fail(new ObjectDisposedException(nameof(GroupCommit), "The grain storage has stopped: the silo is shutting down."));
+        }
+
+        return statement.Result;
+    }
+
+    /// <summary>Sends what is queued, then stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await Task.WhenAll(_loops);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<RowStatement>(_maxBatch);
+        var reader = _pending.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _maxBatch && reader.TryRead(out var statement))
+            {
+                batch.Add(statement);
+            }
+
+            if (batch.Count > 0)
+            {
+                await SendAsync(batch);
+            }
+        }
+    }
+
+    private async Task SendAsync(List<RowStatement> batch)
+    {
+        batch.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var results = new RowResult[batch.Count];
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync();
+            await using var command = new NpgsqlBatch(connection);
+            foreach (var statement in batch)
+            {
+                command.BatchCommands.Add(statement.Command);
+            }
+
+            // Disposing the reader reads up to the end of the batch: its commit, or the error that
+            // rolled it back.
+            await using (var rows = await command.ExecuteReaderAsync())
+            {
+                var index = 0;
+                do
+                {
+                    if (await rows.ReadAsync())
+                    {
+                        results[index] = new RowResult(true, rows.GetInt64(0), await rows.IsDBNullAsync(1) ? null : rows.GetFieldValue<byte[]>(1));
+                    }
+
+                    index++;
+                }
+                while (await rows.NextResultAsync());
+            }
+        }
+        catch (Exception failure)
+        {
+            LogBatchFailed(_logger, failure, batch.Count);
+            foreach (var statement in batch)
+            {
+                statement.Fail(failure);
+            }
+
+            return;
+        }
+        finally
+        {
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _statements, batch.Count);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Complete(results[i]);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} grain state statements failed; each of their grains hears of it")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}
