@@ -3,7 +3,7 @@ using System.Data.Common;
 using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
-using ContactGrains.Persistence.GrainState;
+using ContactGrains.Persistence.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime.Hosting;
@@ -32,7 +32,8 @@ public static class PostgreSqlSiloBuilderExtensions
     public const int DefaultMaxPoolSize = 20;
 
     /// <summary>
-    /// Clustering, grain storage (provider <paramref name="storageName"/>, <see cref="PostgreSqlGrainStorage"/>) and reminders in the
+    /// Clustering (Orleans' ADO.NET provider), grain storage (provider <paramref name="storageName"/>,
+    /// <see cref="PostgreSqlGrainStorage"/>) and reminders (<see cref="PostgreSqlReminderTable"/>) in the
     /// PostgreSQL database at <paramref name="connectionString"/>, whose schema
     /// <see cref="SchemaMigrator"/> created.
     /// </summary>
@@ -40,7 +41,7 @@ public static class PostgreSqlSiloBuilderExtensions
         this ISiloBuilder silo,
         string connectionString,
         string storageName,
-        Action<PostgreSqlGrainStorageOptions>? configureStorage = null)
+        Action<GroupCommitOptions>? configureGroupCommit = null)
     {
         connectionString = WithSiloDefaults(connectionString);
         // A database failure in a grain on another silo must reach the caller as what it is (so it
@@ -51,25 +52,28 @@ public static class PostgreSqlSiloBuilderExtensions
             clustering.Invariant = Invariant;
             clustering.ConnectionString = connectionString;
         });
-        // Grain state: ContactGrains' own storage, which commits the writes of many grains in one
-        // transaction (docs/architecture.md, "Durable state: group commit").
-        silo.Services.AddOptions<PostgreSqlGrainStorageOptions>(storageName);
-        if (configureStorage is not null)
+        // Grain state and reminders: ContactGrains' own, sending the changes that arrive together in
+        // one transaction (docs/architecture.md, "Durable state: group commit").
+        silo.Services.AddOptions<GroupCommitOptions>();
+        if (configureGroupCommit is not null)
         {
-            silo.Services.Configure(storageName, configureStorage);
+            silo.Services.Configure(configureGroupCommit);
         }
 
-        silo.Services.AddGrainStorage(storageName, (services, name) => new PostgreSqlGrainStorage(
+        silo.Services.AddSingleton(services => new GroupCommit(
             connectionString,
+            services.GetRequiredService<IOptions<GroupCommitOptions>>().Value,
+            services.GetRequiredService<ILogger<GroupCommit>>()));
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(services => services.GetRequiredService<GroupCommit>());
+        silo.Services.AddGrainStorage(storageName, (services, _) => new PostgreSqlGrainStorage(
+            services.GetRequiredService<GroupCommit>(),
             services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId,
-            services.GetRequiredService<IOptionsMonitor<PostgreSqlGrainStorageOptions>>().Get(name),
             services.GetRequiredService<Serializer>(),
             services.GetRequiredService<ILogger<PostgreSqlGrainStorage>>()));
-        silo.UseAdoNetReminderService(reminders =>
-        {
-            reminders.Invariant = Invariant;
-            reminders.ConnectionString = connectionString;
-        });
+        silo.AddReminders();
+        silo.Services.AddSingleton<IReminderTable>(services => new PostgreSqlReminderTable(
+            services.GetRequiredService<GroupCommit>(),
+            services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId));
         return silo;
     }
 

@@ -1,6 +1,6 @@
 using ContactGrains.Grains;
 using ContactGrains.Grains.Customers;
-using ContactGrains.Persistence.GrainState;
+using ContactGrains.Persistence.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Storage;
@@ -21,7 +21,8 @@ public sealed class GroupCommitTests(PostgresFixture fixture)
     public async Task Writes_that_queue_behind_a_busy_batch_share_one_transaction_and_a_stale_one_fails_alone()
     {
         var shared = await fixture.SharedClusterAsync();
-        var storage = Assert.IsType<PostgreSqlGrainStorage>(shared.Cluster.SiloServices().GetRequiredKeyedService<IGrainStorage>(StorageNames.Default));
+        var storage = shared.Cluster.SiloServices().GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        var groupCommit = shared.Cluster.SiloServices().GetRequiredService<GroupCommit>();
 
         // Grains that already have a row, at version 1.
         var ids = Enumerable.Range(0, 60).Select(i => GrainId.Create("cg-test", Unique($"g{i}"))).ToArray();
@@ -49,8 +50,8 @@ public sealed class GroupCommitTests(PostgresFixture fixture)
             await lockRow.ExecuteNonQueryAsync();
         }
 
-        var before = storage.Counts;
-        var loops = new PostgreSqlGrainStorageOptions().Loops;
+        var before = groupCommit.Counts;
+        var loops = new GroupCommitOptions().Loops;
         var stuck = new List<Task>();
         for (var loop = 1; loop <= loops; loop++)
         {
@@ -74,7 +75,7 @@ public sealed class GroupCommitTests(PostgresFixture fixture)
         // Of the stuck writes at version 1, one wins; the others find version 2.
         var stuckFailures = await Task.WhenAll(stuck.Select(task => Record.ExceptionAsync(() => task)));
 
-        var after = storage.Counts;
+        var after = groupCommit.Counts;
         Assert.Equal(70 + loops, after.Statements - before.Statements);
         // The stuck batches, then what queued behind them: a few batches, not 70.
         Assert.InRange(after.Batches - before.Batches, loops + 1, loops + 4);

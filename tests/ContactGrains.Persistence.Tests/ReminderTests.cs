@@ -85,6 +85,35 @@ public sealed class ReminderTests(PostgresFixture fixture)
         Assert.False(await table.RemoveRow(grainId, name, secondEtag));
     }
 
+    [Fact]
+    public async Task Ranges_that_split_the_ring_find_each_reminder_exactly_once()
+    {
+        var shared = await fixture.SharedClusterAsync();
+        var table = shared.Cluster.SiloServices().GetRequiredService<IReminderTable>();
+        var name = Unique("ring");
+        var grains = Enumerable.Range(0, 40).Select(i => GrainId.Create("cg-reminder-ring", Unique($"g{i}"))).ToList();
+        await Task.WhenAll(grains.Select(g => table.UpsertRow(new ReminderEntry { GrainId = g, ReminderName = name, StartAt = DateTime.UtcNow, Period = TimeSpan.FromHours(1) })));
+
+        // Boundaries on both sides of 0x80000000, where signed and unsigned order part, and a range
+        // that wraps past 0xFFFFFFFF.
+        uint[] bounds = [0x10000000, 0x7FFFFFFF, 0x80000000, 0xC0000000, 0xF0000000];
+        var found = new List<GrainId>();
+        for (var i = 0; i < bounds.Length; i++)
+        {
+            var rows = await table.ReadRows(bounds[i], bounds[(i + 1) % bounds.Length]);
+            found.AddRange(rows.Reminders.Where(r => r.ReminderName == name).Select(r => r.GrainId));
+        }
+
+        Assert.Equal(grains.Order(), found.Order());
+        // begin = end is the whole ring.
+        Assert.Equal(grains.Count, (await table.ReadRows(0x12345678, 0x12345678)).Reminders.Count(r => r.ReminderName == name));
+        foreach (var grain in grains)
+        {
+            var row = await table.ReadRow(grain, name);
+            Assert.True(await table.RemoveRow(grain, name, row!.ETag!));
+        }
+    }
+
     private static Task<Orleans.TestingHost.InProcessTestCluster> StartAsync(string connectionString, string serviceId, string clusterId, string clusterLabel) =>
         PostgresCluster.StartAsync(connectionString, serviceId, clusterId, configureSilo: silo =>
         {

@@ -5,20 +5,7 @@ using NpgsqlTypes;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace ContactGrains.Persistence.GrainState;
-
-/// <summary>How <see cref="PostgreSqlGrainStorage"/> talks to PostgreSQL.</summary>
-public sealed class PostgreSqlGrainStorageOptions
-{
-    /// <summary>
-    /// Batches that may be in flight at once, each on its own connection. While they are, new
-    /// statements gather into the next batch; more loops mean smaller batches and more transactions.
-    /// </summary>
-    public int Loops { get; set; } = 2;
-
-    /// <summary>The most statements in one batch.</summary>
-    public int MaxBatch { get; set; } = 256;
-}
+namespace ContactGrains.Persistence.Storage;
 
 /// <summary>
 /// Grain state in PostgreSQL (table <c>contactgrains_grain_state</c>), one row per grain and state
@@ -26,7 +13,7 @@ public sealed class PostgreSqlGrainStorageOptions
 /// and writes of all grains that arrive together share one round trip and one transaction
 /// (<see cref="GroupCommit"/>). A write returns only once its transaction has committed.
 /// </summary>
-public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     private const string Columns = "service_id, state_name, grain_key";
 
@@ -75,29 +62,17 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
 
     private readonly string _serviceId;
     private readonly Serializer _serializer;
-    private readonly NpgsqlDataSource _dataSource;
     private readonly GroupCommit _groupCommit;
     private readonly ILogger _logger;
     private bool _readLegacyRows = true;
 
-    public PostgreSqlGrainStorage(string connectionString, string serviceId, PostgreSqlGrainStorageOptions options, Serializer serializer, ILogger<PostgreSqlGrainStorage> logger)
+    public PostgreSqlGrainStorage(GroupCommit groupCommit, string serviceId, Serializer serializer, ILogger<PostgreSqlGrainStorage> logger)
     {
+        _groupCommit = groupCommit;
         _serviceId = serviceId;
         _serializer = serializer;
         _logger = logger;
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // The same few statements all day: prepared once per connection, PostgreSQL parses and plans them once.
-        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
-        {
-            builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
-        }
-
-        _dataSource = builder.Build();
-        _groupCommit = new GroupCommit(_dataSource, options.Loops, options.MaxBatch, logger);
     }
-
-    /// <summary>Batches and statements sent so far: statements per batch is the grouping achieved.</summary>
-    public (long Batches, long Statements) Counts => (_groupCommit.Batches, _groupCommit.Statements);
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -137,19 +112,13 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
     }
 
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(PostgreSqlGrainStorage), ServiceLifecycleStage.ApplicationServices, StartAsync, StopAsync);
-
-    public async ValueTask DisposeAsync()
-    {
-        await _groupCommit.DisposeAsync();
-        await _dataSource.DisposeAsync();
-    }
+        lifecycle.Subscribe(nameof(PostgreSqlGrainStorage), ServiceLifecycleStage.ApplicationServices, StartAsync, _ => Task.CompletedTask);
 
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         // Only a database upgraded from the ADO.NET storage has rows to copy; every other read
         // skips looking for them.
-        await using var command = _dataSource.CreateCommand(LegacyRowsSql);
+        await using var command = _groupCommit.DataSource.CreateCommand(LegacyRowsSql);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
         _readLegacyRows = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
         if (_readLegacyRows)
@@ -157,8 +126,6 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
             LogReadingLegacyRows(_logger, _serviceId);
         }
     }
-
-    private async Task StopAsync(CancellationToken cancellationToken) => await _groupCommit.DisposeAsync();
 
     private async Task<string> WriteAsync(string stateName, GrainId grainId, string? etag, byte[]? payload)
     {

@@ -2,7 +2,20 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
-namespace ContactGrains.Persistence.GrainState;
+namespace ContactGrains.Persistence.Storage;
+
+/// <summary>How <see cref="GroupCommit"/> sends statements to PostgreSQL.</summary>
+public sealed class GroupCommitOptions
+{
+    /// <summary>
+    /// Batches that may be in flight at once, each on its own connection. While they are, new
+    /// statements gather into the next batch; more loops mean smaller batches and more transactions.
+    /// </summary>
+    public int Loops { get; set; } = 2;
+
+    /// <summary>The most statements in one batch.</summary>
+    public int MaxBatch { get; set; } = 256;
+}
 
 /// <summary>What one statement found: the row's version and payload, or nothing.</summary>
 internal readonly record struct RowResult(bool Found, long Version, byte[]? Payload)
@@ -34,7 +47,9 @@ internal sealed class RowStatement(string key, NpgsqlBatchCommand command)
 /// sent together, as one batch, in one round trip and one transaction (Npgsql runs a batch without
 /// an explicit transaction as one implicit transaction). Nothing waits for a batch to fill: a lone
 /// statement is sent at once; under load, batches grow by themselves while
-/// <see cref="_loops"/> batches are in flight.
+/// <see cref="GroupCommitOptions.Loops"/> batches are in flight. Grain state
+/// (<see cref="PostgreSqlGrainStorage"/>) and reminders (<see cref="PostgreSqlReminderTable"/>)
+/// share it, so a message's state write and a new conversation's reminder can share a commit.
 /// </summary>
 /// <remarks>
 /// A statement's caller hears of its result only after the whole batch has committed, so a write
@@ -43,7 +58,7 @@ internal sealed class RowStatement(string key, NpgsqlBatchCommand command)
 /// run in key order, so two batches in flight at once always lock shared rows in the same order and
 /// cannot deadlock each other.
 /// </remarks>
-internal sealed partial class GroupCommit : IAsyncDisposable
+public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _maxBatch;
@@ -51,27 +66,34 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private readonly Channel<RowStatement> _pending = Channel.CreateUnbounded<RowStatement>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task[] _loops;
 
-    public GroupCommit(NpgsqlDataSource dataSource, int loops, int maxBatch, ILogger logger)
+    public GroupCommit(string connectionString, GroupCommitOptions options, ILogger<GroupCommit> logger)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        _dataSource = dataSource;
-        _maxBatch = maxBatch;
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Loops, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatch, 1);
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // The same few statements all day: prepared once per connection, PostgreSQL parses and plans them once.
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 16;
+        }
+
+        _dataSource = builder.Build();
+        _maxBatch = options.MaxBatch;
         _logger = logger;
-        _loops = [.. Enumerable.Range(0, loops).Select(_ => Task.Run(RunAsync))];
+        _loops = [.. Enumerable.Range(0, options.Loops).Select(_ => Task.Run(RunAsync))];
     }
 
-    /// <summary>Batches sent so far (for the benchmarks and tests).</summary>
-    public long Batches => Interlocked.Read(ref _batches);
+    /// <summary>For statements that return many rows (reminder ranges) and go on their own.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
 
-    /// <summary>Statements sent so far.</summary>
-    public long Statements => Interlocked.Read(ref _statements);
+    /// <summary>Batches and statements sent so far: statements per batch is the grouping achieved.</summary>
+    public (long Batches, long Statements) Counts => (Interlocked.Read(ref _batches), Interlocked.Read(ref _statements));
 
     private long _batches;
     private long _statements;
 
     /// <summary>Queues <paramref name="statement"/> for the next batch; its <see cref="RowStatement.Result"/> says how it ended.</summary>
-    public Task<RowResult> ExecuteAsync(RowStatement statement)
+    internal Task<RowResult> ExecuteAsync(RowStatement statement)
     {
         if (!_pending.Writer.TryWrite(statement))
         {
@@ -81,8 +103,20 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         return statement.Result;
     }
 
-    /// <summary>Sends what is queued, then stops.</summary>
+    /// <summary>
+    /// Stops after the grains and the reminder service (a later stage stops earlier), sending what is
+    /// still queued first.
+    /// </summary>
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(GroupCommit), ServiceLifecycleStage.RuntimeStorageServices, _ => Task.CompletedTask, _ => StopAsync());
+
     public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        await _dataSource.DisposeAsync();
+    }
+
+    private async Task StopAsync()
     {
         _pending.Writer.TryComplete();
         await Task.WhenAll(_loops);

@@ -1,4 +1,4 @@
-namespace ContactGrains.Persistence.GrainState;
+namespace ContactGrains.Persistence.Storage;
 
 /// <summary>
 /// How Orleans' ADO.NET grain storage identified a grain in <c>orleans_grain_state</c> (columns
