@@ -195,7 +195,11 @@ public static partial class ContactGrainsHosting
             cluster.ClusterId = options.Cluster.ClusterId;
         });
         silo.ConfigureEndpoints(IPAddress.Parse(options.Cluster.AdvertisedAddress), options.Cluster.SiloPort, options.Cluster.GatewayPort, listenOnAnyHostAddress: false);
-        silo.UseContactGrainsPostgreSql(connectionString!, StorageNames.Default);
+        silo.UseContactGrainsPostgreSql(connectionString!, StorageNames.Default, groupCommit =>
+        {
+            groupCommit.Loops = options.Storage.GroupCommit.Loops;
+            groupCommit.MaxBatch = options.Storage.GroupCommit.MaxBatch;
+        });
         if (options.Cluster.FastFailureDetection)
         {
             silo.Configure<ClusterMembershipOptions>(membership =>

@@ -63,6 +63,9 @@ public sealed class ContactGrainsOptions
 
         /// <summary>Npgsql connection string; required for <see cref="StorageProvider.PostgreSql"/>.</summary>
         public string? ConnectionString { get; set; }
+
+        /// <summary>How state and reminder changes are grouped into transactions (PostgreSQL only).</summary>
+        public ContactGrains.Persistence.Storage.GroupCommitOptions GroupCommit { get; set; } = new();
     }
 
     public sealed class BotOptions
