@@ -122,6 +122,8 @@ public sealed class HostConfigurationTests : IDisposable
         { "ContactGrains:Ownership:TopicSkills:fraud", "astrology", "ContactGrains cannot start: ContactGrains:Ownership:TopicSkills sends 'fraud' to skill 'astrology', which no intent or extra skill defines." },
         { "ContactGrains:Ownership:RepeatContactWindow", "-1.00:00:00", "ContactGrains cannot start: ContactGrains:Ownership:RepeatContactWindow is -1.00:00:00; it cannot be negative." },
         { "ContactGrains:Cluster:CallTimeout", "00:00:00", "ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is 00:00:00; it must be more than zero and at most 5 minutes (default 00:00:10)." },
+        { "ContactGrains:Storage:GroupCommit:Loops", "0", "ContactGrains cannot start: ContactGrains:Storage:GroupCommit:Loops must be between 1 and 64 (it is 0): batches in flight at once, each on its own connection." },
+        { "ContactGrains:Storage:GroupCommit:MaxBatch", "20000", "ContactGrains cannot start: ContactGrains:Storage:GroupCommit:MaxBatch must be between 1 and 10000 (it is 20000): the most statements in one transaction." },
     };
 
     [Theory]

@@ -15,6 +15,12 @@ public sealed class GroupCommitOptions
 
     /// <summary>The most statements in one batch.</summary>
     public int MaxBatch { get; set; } = 256;
+
+    /// <summary>What is wrong with these settings, in one sentence, or null.</summary>
+    public string? Validate() =>
+        Loops is < 1 or > 64 ? $"ContactGrains:Storage:GroupCommit:Loops must be between 1 and 64 (it is {Loops}): batches in flight at once, each on its own connection."
+        : MaxBatch is < 1 or > 10_000 ? $"ContactGrains:Storage:GroupCommit:MaxBatch must be between 1 and 10000 (it is {MaxBatch}): the most statements in one transaction."
+        : null;
 }
 
 /// <summary>What one statement found: the row's version and payload, or nothing.</summary>

@@ -41,6 +41,12 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        if (options.Storage.GroupCommit.Validate() is { } groupCommitProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {groupCommitProblem}");
+            return false;
+        }
+
         KnowledgeBase knowledgeBase;
         try
         {
