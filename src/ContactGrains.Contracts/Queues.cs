@@ -71,10 +71,33 @@ public sealed record RosterEntry(
     /// Whether the agent could take another conversation on one of the channels it works on (those
     /// with a capacity of their own or with conversations now; any channel when there are none).
     /// </summary>
-    public bool HasFreeSlot =>
-        CapacityByChannel.Keys.Union(UsedByChannel.Keys) is var channels && channels.Any()
-            ? channels.Any(channel => FreeOn(channel) > 0)
-            : DefaultCapacity > 0;
+    public bool HasFreeSlot
+    {
+        get
+        {
+            // Checked for every agent of a roster on every routing pass: no LINQ, no allocation.
+            var anyChannel = false;
+            foreach (var channel in CapacityByChannel.Keys)
+            {
+                anyChannel = true;
+                if (FreeOn(channel) > 0)
+                {
+                    return true;
+                }
+            }
+
+            foreach (var channel in UsedByChannel.Keys)
+            {
+                anyChannel = true;
+                if (FreeOn(channel) > 0)
+                {
+                    return true;
+                }
+            }
+
+            return !anyChannel && DefaultCapacity > 0;
+        }
+    }
 
     /// <summary>
     /// Used ÷ capacity on <paramref name="channel"/>: how busy the agent is where the conversation

@@ -754,10 +754,10 @@ public sealed partial class AgentGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} is offline ({ReasonCode})")]
     private partial void LogOffline(string agentId, string reasonCode);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} accepted {ConversationId} from {Queue}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} accepted {ConversationId} from {Queue}")]
     private partial void LogAccepted(string agentId, string conversationId, string queue);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} declined {ConversationId}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Agent {AgentId} declined {ConversationId}")]
     private partial void LogDeclined(string agentId, string conversationId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId} set away after {MissedOffers} missed offers in a row")]

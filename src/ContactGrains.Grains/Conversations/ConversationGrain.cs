@@ -700,7 +700,7 @@ public sealed partial class ConversationGrain(
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} started on {Channel}:{ThreadId} for {CustomerKey}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId} started on {Channel}:{ThreadId} for {CustomerKey}")]
     private partial void LogStarted(string conversationId, string channel, string threadId, string customerKey);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId}: bot answered intent {IntentId} at {Confidence:F2} (understood: {Understood})")]
@@ -712,15 +712,15 @@ public sealed partial class ConversationGrain(
     [LoggerMessage(Level = LogLevel.Error, Message = "Conversation {ConversationId}: could not tell agent {AgentId}; its desktop re-syncs on reconnect")]
     private partial void LogAgentDeliveryFailed(Exception exception, string conversationId, string agentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} assigned to agent {AgentId}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId} assigned to agent {AgentId}")]
     private partial void LogAssigned(string conversationId, string agentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId}: the bot handed over ({ReasonCodes}) to {Queue}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId}: the bot handed over ({ReasonCodes}) to {Queue}")]
     private partial void LogHandedOver(string conversationId, string reasonCodes, string queue);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not record intent {IntentId} on the customer")]
     private partial void LogIntentNotRecorded(Exception exception, string conversationId, string intentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);
 }

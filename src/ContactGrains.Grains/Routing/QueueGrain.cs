@@ -36,6 +36,7 @@ public sealed partial class QueueGrain(
     private DateTimeOffset _otherQueuesReadAt = DateTimeOffset.MinValue;
     private IGrainTimer? _tick;
     private bool _routeRequested;
+    private bool _watching;
 
     private RoutingOptions Options => routingOptions.Value;
 
@@ -93,10 +94,16 @@ public sealed partial class QueueGrain(
         });
 
         LogEnqueued(Key, request.ConversationId, waiting.Priority, request.ReasonCode);
-        await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        if (!_watching)
+        {
+            // Once per activation while conversations wait, not per enqueue: a reminder write each.
+            await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            _watching = true;
+        }
+
         StartTicking();
         RequestRoute();
-        var position = Ordered().TakeWhile(w => w != waiting).Count() + 1;
+        var position = PositionOf(waiting);
         (waiting.ToldPosition, waiting.ToldAt) = (position, now);
         return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now), SignedIn());
     }
@@ -241,6 +248,7 @@ public sealed partial class QueueGrain(
                 await this.UnregisterReminder(reminder);
             }
 
+            _watching = false;
             return;
         }
 
@@ -321,14 +329,18 @@ public sealed partial class QueueGrain(
 
     /// <summary>
     /// Offers every waiting conversation without an offer out, in queue order, to the best agent who
-    /// takes it. An agent's refusal (it is full or no longer available: the roster was stale) moves
-    /// on to the next candidate.
+    /// can take it. The offers of one pass are chosen first (each counted against its agent's free
+    /// slots, so the next conversation's choice sees it) and then sent together: one round of agent
+    /// calls per pass, not one after another. An agent's refusal (it is full or no longer available:
+    /// the roster was stale) marks it full until its next announcement, and the conversation is
+    /// offered to the next candidate in the next pass.
     /// </summary>
     private async Task RouteAsync()
     {
         var now = time.GetUtcNow();
         var changed = false;
         var anyoneFree = _roster.Values.Any(IsAvailable);
+        var planned = new List<(WaitingConversation Waiting, Candidate Candidate, OfferRequest Offer)>();
         foreach (var waiting in Ordered().Where(w => w.Offer is null).ToList())
         {
             var widest = AgentSelection.WidestRing(now - waiting.WaitingSince, Options);
@@ -340,33 +352,39 @@ public sealed partial class QueueGrain(
             var otherQueues = widest >= RoutingRing.OtherQueues
                 ? await ReadOtherQueuesRosterAsync(now)
                 : [];
-            foreach (var candidate in AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options))
+            if (AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options) is [var candidate, ..])
             {
                 var offer = new OfferRequest(
                     Guid.CreateVersion7().ToString("N"), waiting.ConversationId, waiting.Channel, Key,
                     waiting.Priority, waiting.WaitingSince, now + Options.OfferTimeout);
-                if (await TryOfferAsync(candidate.AgentId, offer))
-                {
-                    waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
-                    CountOffer(candidate.AgentId, waiting.Channel, 1);
-                    LogOffered(Key, waiting.ConversationId, candidate.AgentId, candidate.Ring);
-                    changed = true;
-                    break;
-                }
+                planned.Add((waiting, candidate, offer));
+                CountOffer(candidate.AgentId, waiting.Channel, 1);
+                anyoneFree = _roster.Values.Any(IsAvailable);
+            }
+        }
 
-                if (candidate.Ring == RoutingRing.NamedAgent)
-                {
-                    // The transfer's agent cannot take it now (full, away, gone): the queue's agents can.
-                    waiting.PassedBy[candidate.AgentId] = now;
-                    changed = true;
-                    RequestRoute();
-                }
-
-                // Stale roster: the agent is full or away. Its next announcement corrects this.
-                CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
+        var taken = await Task.WhenAll(planned.Select(p => TryOfferAsync(p.Candidate.AgentId, p.Offer)));
+        for (var i = 0; i < planned.Count; i++)
+        {
+            var (waiting, candidate, offer) = planned[i];
+            if (taken[i])
+            {
+                waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
+                LogOffered(Key, waiting.ConversationId, candidate.AgentId, candidate.Ring);
+                changed = true;
+                continue;
             }
 
-            anyoneFree = _roster.Values.Any(IsAvailable);
+            // Stale roster: the agent is full or away. Its next announcement corrects this.
+            CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
+            if (candidate.Ring == RoutingRing.NamedAgent)
+            {
+                // The transfer's agent cannot take it now (full, away, gone): the queue's agents can.
+                waiting.PassedBy[candidate.AgentId] = now;
+                changed = true;
+            }
+
+            RequestRoute();
         }
 
         if (changed)
@@ -446,6 +464,21 @@ public sealed partial class QueueGrain(
 
     private IEnumerable<WaitingConversation> Ordered() => State.Waiting.Order(QueueOrder.Instance);
 
+    // 1 for the first in queue order: a count, without sorting the whole list.
+    private int PositionOf(WaitingConversation waiting)
+    {
+        var ahead = 0;
+        foreach (var other in State.Waiting)
+        {
+            if (other != waiting && QueueOrder.Instance.Compare(other, waiting) < 0)
+            {
+                ahead++;
+            }
+        }
+
+        return ahead + 1;
+    }
+
     private int FreeSlots(string? channel) =>
         _roster.Values.Where(IsAvailable).Sum(a => channel is null ? 1 : a.FreeOn(channel));
 
@@ -454,13 +487,13 @@ public sealed partial class QueueGrain(
 
     private IAgentGrain Agent(string agentId) => GrainFactory.Get<IAgentGrain>(agentId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} waits (priority {Priority}, {ReasonCode})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue}: {ConversationId} waits (priority {Priority}, {ReasonCode})")]
     private partial void LogEnqueued(string queue, string conversationId, int priority, string reasonCode);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} offered to {AgentId} ({Ring})")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue}: {ConversationId} offered to {AgentId} ({Ring})")]
     private partial void LogOffered(string queue, string conversationId, string agentId, RoutingRing ring);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: {ConversationId} taken by {AgentId} after {WaitSeconds:F1} s")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Queue {Queue}: {ConversationId} taken by {AgentId} after {WaitSeconds:F1} s")]
     private partial void LogClaimed(string queue, string conversationId, string agentId, double waitSeconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Queue {Queue}: the offer of {ConversationId} to {AgentId} timed out")]
