@@ -25,8 +25,11 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>Writes refused (or whose reply was dropped) so far: lets a test wait for a failure in a timer or a one-way call.</summary>
     public int InjectedWriteFailures => Volatile.Read(ref _injectedWriteFailures);
 
-    /// <summary>Fails every write of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/>.</summary>
-    public void FailWritesOf(string stateName, GrainId grainId) => FailWhen((name, id) => name == stateName && id == grainId, WriteFault.Lost);
+    /// <summary>
+    /// Fails every write of a state named <paramref name="stateName"/> (or one of its partitions,
+    /// <c>name-N</c>, as a queue stores its waiting list) for <paramref name="grainId"/> until <see cref="Heal"/>.
+    /// </summary>
+    public void FailWritesOf(string stateName, GrainId grainId) => FailWhen((name, id) => IsStateOrPartition(name, stateName) && id == grainId, WriteFault.Lost);
 
     /// <summary>
     /// Fails only the <paramref name="nth"/> write (counted from now, 1 = the next one) of a state named
@@ -36,7 +39,7 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
         var seen = 0;
-        FailWhen((name, id) => name == stateName && id == grainId && Interlocked.Increment(ref seen) == nth, fault);
+        FailWhen((name, id) => IsStateOrPartition(name, stateName) && id == grainId && Interlocked.Increment(ref seen) == nth, fault);
     }
 
     /// <summary>Fails every read of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/> (an activation cannot reload).</summary>
@@ -84,6 +87,10 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
+
+    private static bool IsStateOrPartition(string name, string stateName) =>
+        name == stateName
+        || (name.Length > stateName.Length + 1 && name.StartsWith(stateName + "-", StringComparison.Ordinal) && name[(stateName.Length + 1)..].All(char.IsAsciiDigit));
 
     private void FailWhen(Func<string, GrainId, bool> match, WriteFault fault) => _failWrite = new WriteRule(match, fault);
 

@@ -77,14 +77,66 @@ public sealed class QueueDurabilityTests(PostgresFixture fixture)
             }
         }
 
+        // A queue's waiting conversations are spread over its partitions ("queue", "queue-1", …, "queue-15").
         var stateNames = await Sql.ReadAsync(connectionString,
-            "SELECT DISTINCT state_name FROM contactgrains_grain_state WHERE service_id = @service ORDER BY 1",
+            "SELECT DISTINCT regexp_replace(state_name, '-[0-9]+$', '') FROM contactgrains_grain_state WHERE service_id = @service ORDER BY 1",
             row => row.GetString(0), ("service", serviceId));
         Assert.Equal(["agent", "conversation", "customer", "queue", "thread"], stateNames);
+        var queuePartitions = await Sql.ScalarAsync<long>(connectionString,
+            "SELECT count(*) FROM contactgrains_grain_state WHERE service_id = @service AND state_name ~ '^queue(-[0-9]+)?$'",
+            ("service", serviceId));
+        Assert.InRange(queuePartitions, 1, 3); // one row per partition its three conversations hash to
         var reminders = await Sql.ReadAsync(connectionString,
             "SELECT DISTINCT remindername FROM orleans_reminders WHERE serviceid = @service ORDER BY 1",
             row => row.GetString(0), ("service", serviceId));
         Assert.Equal([AgentGrain.WatchReminder, ConversationGrain.InactivityReminder, QueueGrain.WatchReminder], reminders);
+    }
+
+    [Fact]
+    public async Task A_long_queue_is_stored_in_partitions_and_a_restart_finds_every_conversation_in_its_place()
+    {
+        const int Customers = 40;
+        var connectionString = await fixture.DatabaseAsync(nameof(QueueDurabilityTests));
+        var serviceId = Unique("service");
+        var clusterId = Unique("cluster");
+        var queueKey = "orders:en";
+        var conversationIds = new List<string>();
+
+        await using (var cluster = await PostgresCluster.StartAsync(connectionString, serviceId, clusterId))
+        {
+            for (var i = 0; i < Customers; i++)
+            {
+                var started = await cluster.Client.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(Channel, Unique("thread")))
+                    .GetOrStart(Customer(Unique("cust")), knownClosedId: null);
+                var conversation = cluster.Client.GetGrain<IConversationGrain>(started!.ConversationId);
+                await conversation.ReceiveCustomerMessage(Message("m1", "I want to cancel my order"), deliverTo: null);
+                var handoff = await conversation.ReceiveCustomerMessage(Message("m2", "I want to speak to a human"), deliverTo: null);
+                Assert.Equal(new Owner(OwnerKind.Queue, queueKey), (await conversation.GetSnapshot()).Owner);
+                // Each is told its place, counted over every partition.
+                Assert.Equal(i + 1, handoff.Entries[^1].Status!.QueuePosition);
+                conversationIds.Add(started.ConversationId);
+            }
+        }
+
+        // Rows of a few KB, not one row holding all forty.
+        var rows = await Sql.ReadAsync(connectionString,
+            "SELECT state_name, length(payload) FROM contactgrains_grain_state WHERE service_id = @service AND state_name ~ '^queue(-[0-9]+)?$'",
+            row => (Name: row.GetString(0), Bytes: row.GetInt32(1)), ("service", serviceId));
+        Assert.InRange(rows.Count, 2, WaitingPartitions.Count);
+
+        await using (var cluster = await PostgresCluster.StartAsync(connectionString, serviceId, clusterId))
+        {
+            var queue = cluster.Client.GetGrain<IQueueGrain>(queueKey);
+            Assert.Equal(Customers, (await queue.GetStats()).Waiting);
+
+            // The queue order survives: one agent with room for all takes them longest-waiting first.
+            var desk = new RecordingDesk();
+            var agent = cluster.Client.GetGrain<IAgentGrain>(Unique("agent"));
+            var profile = new AgentProfile("Dana", [new SkillLevel("orders", 3)], ["en"], Customers, ImmutableDictionary<string, int>.Empty);
+            await agent.Connect(profile, cluster.Client.CreateObjectReference<IAgentObserver>(desk));
+            await desk.WaitForOffersAsync(Customers).WaitAsync(SafetyTimeout);
+            Assert.Equal(conversationIds, desk.Offers.Select(o => o.Context.ConversationId));
+        }
     }
 
     /// <summary>An agent desktop stand-in: collects the offers pushed to it.</summary>

@@ -94,7 +94,7 @@ public sealed partial class ConversationGrain(
         }
 
         // A resend is answered from the index before anything else, also once the conversation is closed.
-        if (State.RecentMessageIds.TryGetValue(MessageIdHash.Of(message.AdapterMessageId), out var original))
+        if (State.RecentMessageIds.TryGetValue(StableHash.Of(message.AdapterMessageId), out var original))
         {
             if (deliverTo is not null && !deliverTo.Equals(State.DeliveryTarget))
             {
@@ -320,7 +320,7 @@ public sealed partial class ConversationGrain(
 
     private static void RememberMessageId(Dictionary<ulong, long> index, string messageId, long sequence)
     {
-        index[MessageIdHash.Of(messageId)] = sequence;
+        index[StableHash.Of(messageId)] = sequence;
         if (index.Count > 2 * RememberedMessageIds)
         {
             // Forget the older half: senders resend within minutes, not hundreds of messages later.
@@ -513,7 +513,7 @@ public sealed partial class ConversationGrain(
         // message silently dropped and be answered with the previous agent's. Their own index, so
         // no adapter id can ever collide with them.
         var key = $"{agentId}:{messageId}";
-        if (State.RecentAgentMessageIds.TryGetValue(MessageIdHash.Of(key), out var original))
+        if (State.RecentAgentMessageIds.TryGetValue(StableHash.Of(key), out var original))
         {
             var page = await GetTimeline(State.Channel, original - 1, 1, CancellationToken.None);
             return page.Entries[0];

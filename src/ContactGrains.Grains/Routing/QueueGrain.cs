@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace ContactGrains.Grains.Routing;
 
 /// <summary>
-/// One (skill, language) queue: its waiting conversations (persisted), the agents who serve it (a
+/// One (skill, language) queue: its waiting conversations (persisted, in <see cref="WaitingPartitions"/>), the agents who serve it (a
 /// roster they keep fresh by announcing themselves), and its live statistics. It offers each
 /// waiting conversation to one agent at a time, in priority order, and widens whom it asks as the
 /// wait grows.
@@ -18,6 +18,8 @@ namespace ContactGrains.Grains.Routing;
 /// </remarks>
 public sealed partial class QueueGrain(
     [PersistentState("queue", StorageNames.Default)] IPersistentState<QueueState> state,
+    IPersistentStateFactory states,
+    IGrainContext grainContext,
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
     TimeProvider time,
@@ -26,10 +28,12 @@ public sealed partial class QueueGrain(
     /// <summary>Durable: wakes a queue whose silo died while conversations were waiting in it.</summary>
     public const string WatchReminder = "queue-watch";
 
-    private const int RecentClaimsKept = 64;
+    // Per partition: a retried claim comes within seconds, after a handful of others at most.
+    private const int RecentClaimsKept = 16;
     private static readonly TimeSpan TickPeriod = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan OtherQueuesCacheAge = TimeSpan.FromSeconds(2);
 
+    private readonly WaitingPartitions _waiting = new(state, states, grainContext);
     private readonly Dictionary<string, RosterEntry> _roster = new(StringComparer.Ordinal);
     private readonly QueueStatistics _statistics = new();
     private ImmutableArray<RosterEntry> _otherQueuesRoster = [];
@@ -40,13 +44,11 @@ public sealed partial class QueueGrain(
 
     private RoutingOptions Options => routingOptions.Value;
 
-    private QueueState State => state.State;
-
     private string Key => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (State.Waiting.Count > 0)
+        if (_waiting.WaitingCount > 0)
         {
             // Reactivated with conversations waiting (its silo died, or it was idle-collected):
             // offers made by the previous activation expire on schedule and routing resumes.
@@ -61,9 +63,10 @@ public sealed partial class QueueGrain(
     {
         var now = time.GetUtcNow();
         WaitingConversation waiting = null!;
-        await state.CommitAsync(this, logger, () =>
+        var partition = _waiting.Find(w => w.ConversationId == request.ConversationId)?.Partition ?? _waiting.For(request.ConversationId);
+        await partition.CommitAsync(this, logger, () =>
         {
-            var known = State.Waiting.Find(w => w.ConversationId == request.ConversationId);
+            var known = partition.State.Waiting.Find(w => w.ConversationId == request.ConversationId);
             if (known is null)
             {
                 waiting = new WaitingConversation
@@ -82,7 +85,7 @@ public sealed partial class QueueGrain(
                     waiting.PassedBy[excluded] = now;
                 }
 
-                State.Waiting.Add(waiting);
+                partition.State.Waiting.Add(waiting);
             }
             else
             {
@@ -110,13 +113,12 @@ public sealed partial class QueueGrain(
 
     public async Task Remove(string conversationId)
     {
-        var waiting = State.Waiting.Find(w => w.ConversationId == conversationId);
-        if (waiting is null)
+        if (_waiting.Find(w => w.ConversationId == conversationId) is not var (partition, waiting))
         {
             return;
         }
 
-        await state.CommitAsync(this, logger, () => State.Waiting.Remove(waiting));
+        await partition.CommitAsync(this, logger, () => partition.State.Waiting.Remove(waiting));
         if (waiting.Offer is { } offer)
         {
             _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
@@ -129,16 +131,15 @@ public sealed partial class QueueGrain(
 
     public async Task<bool> Claim(string offerId, string agentId)
     {
-        if (State.RecentClaims.Find(c => c.OfferId == offerId) is { } claimed)
+        if (_waiting.FindClaim(offerId) is { } claimed)
         {
             // A retried claim gets the same answer, unless the conversation has come back to wait
             // here since (transferred or returned): that claim is over, and must not take it again.
-            return claimed.AgentId == agentId && !State.Waiting.Exists(w => w.ConversationId == claimed.ConversationId);
+            return claimed.AgentId == agentId && _waiting.Find(w => w.ConversationId == claimed.ConversationId) is null;
         }
 
-        var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
         var now = time.GetUtcNow();
-        if (waiting is null)
+        if (_waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId) is not var (partition, waiting))
         {
             return false;
         }
@@ -151,13 +152,14 @@ public sealed partial class QueueGrain(
             return false;
         }
 
-        await state.CommitAsync(this, logger, () =>
+        // The claim is remembered in the same row the conversation leaves: both or neither are stored.
+        await partition.CommitAsync(this, logger, () =>
         {
-            State.Waiting.Remove(waiting);
-            State.RecentClaims.Add(new ClaimedOffer(offerId, agentId, waiting.ConversationId));
-            if (State.RecentClaims.Count > RecentClaimsKept)
+            partition.State.Waiting.Remove(waiting);
+            partition.State.RecentClaims.Add(new ClaimedOffer(offerId, agentId, waiting.ConversationId));
+            if (partition.State.RecentClaims.Count > RecentClaimsKept)
             {
-                State.RecentClaims.RemoveAt(0);
+                partition.State.RecentClaims.RemoveAt(0);
             }
         });
         _statistics.Answered(now, now - waiting.WaitingSince);
@@ -167,13 +169,12 @@ public sealed partial class QueueGrain(
 
     public async Task Decline(string offerId, string agentId, bool passed)
     {
-        var waiting = State.Waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId);
-        if (waiting is null)
+        if (_waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId) is not var (partition, waiting))
         {
             return;
         }
 
-        await state.CommitAsync(this, logger, () =>
+        await partition.CommitAsync(this, logger, () =>
         {
             waiting.Offer = null;
             if (passed)
@@ -198,7 +199,7 @@ public sealed partial class QueueGrain(
         else
         {
             _roster[entry.AgentId] = entry;
-            if (entry.Presence == AgentPresence.Available && entry.Connected && State.Waiting.Count > 0)
+            if (entry.Presence == AgentPresence.Available && entry.Connected && _waiting.WaitingCount > 0)
             {
                 RequestRoute();
             }
@@ -212,14 +213,15 @@ public sealed partial class QueueGrain(
     public Task<QueueStats> GetStats()
     {
         var now = time.GetUtcNow();
-        var longest = State.Waiting.Count == 0 ? TimeSpan.Zero : now - State.Waiting.Min(w => w.WaitingSince);
+        var waitingCount = _waiting.WaitingCount;
+        var longest = waitingCount == 0 ? TimeSpan.Zero : now - _waiting.All.Min(w => w.WaitingSince);
         var available = _roster.Values.Count(IsAvailable);
         var busy = _roster.Values.Count(a => !IsAvailable(a) && a.UsedByChannel.Values.Sum() > 0);
         return Task.FromResult(new QueueStats(
             Key,
-            State.Waiting.Count,
+            waitingCount,
             longest,
-            _statistics.EstimatedWait(State.Waiting.Count + 1, FreeSlots(channel: null), now),
+            _statistics.EstimatedWait(waitingCount + 1, FreeSlots(channel: null), now),
             available,
             busy,
             _statistics.ServiceLevel(now, Options.ServiceLevelThreshold),
@@ -241,7 +243,7 @@ public sealed partial class QueueGrain(
             return;
         }
 
-        if (State.Waiting.Count == 0)
+        if (_waiting.WaitingCount == 0)
         {
             if (await this.GetReminder(WatchReminder) is { } reminder)
             {
@@ -265,13 +267,13 @@ public sealed partial class QueueGrain(
             _roster.Remove(silent);
         }
 
-        var expired = State.Waiting.Where(w => w.Offer is { } offer && now >= offer.ExpiresAt).ToList();
+        var expired = _waiting.All.Where(w => w.Offer is { } offer && now >= offer.ExpiresAt).ToList();
         if (expired.Count > 0)
         {
             await ExpireOffersAsync(expired, now);
         }
 
-        if (State.Waiting.Count == 0)
+        if (_waiting.WaitingCount == 0)
         {
             _tick?.Dispose();
             _tick = null;
@@ -311,14 +313,13 @@ public sealed partial class QueueGrain(
     private async Task ExpireOffersAsync(IReadOnlyList<WaitingConversation> expired, DateTimeOffset now)
     {
         var offers = expired.Select(w => (Waiting: w, Offer: w.Offer!)).ToList();
-        await state.CommitAsync(this, logger, () =>
+        foreach (var (waiting, offer) in offers)
         {
-            foreach (var (waiting, offer) in offers)
-            {
-                waiting.Offer = null;
-                waiting.PassedBy[offer.AgentId] = now;
-            }
-        });
+            waiting.Offer = null;
+            waiting.PassedBy[offer.AgentId] = now;
+        }
+
+        await CommitPartitionsHoldingAsync(offers.Select(o => o.Waiting));
 
         foreach (var (waiting, offer) in offers)
         {
@@ -330,15 +331,15 @@ public sealed partial class QueueGrain(
     /// <summary>
     /// Offers every waiting conversation without an offer out, in queue order, to the best agent who
     /// can take it. The offers of one pass are chosen first (each counted against its agent's free
-    /// slots, so the next conversation's choice sees it) and then sent together: one round of agent
-    /// calls per pass, not one after another. An agent's refusal (it is full or no longer available:
+    /// slots, so the next conversation's choice sees it) and then sent to all their agents at once,
+    /// rather than one offer after another. An agent's refusal (it is full or no longer available:
     /// the roster was stale) marks it full until its next announcement, and the conversation is
     /// offered to the next candidate in the next pass.
     /// </summary>
     private async Task RouteAsync()
     {
         var now = time.GetUtcNow();
-        var changed = false;
+        var changed = new List<WaitingConversation>();
         var anyoneFree = _roster.Values.Any(IsAvailable);
         var planned = new List<(WaitingConversation Waiting, Candidate Candidate, OfferRequest Offer)>();
         foreach (var waiting in Ordered().Where(w => w.Offer is null).ToList())
@@ -363,7 +364,15 @@ public sealed partial class QueueGrain(
             }
         }
 
-        var taken = await Task.WhenAll(planned.Select(p => TryOfferAsync(p.Candidate.AgentId, p.Offer)));
+        // Agents in parallel; one agent's offers in queue order, so its desk shows them in that order.
+        var taken = new bool[planned.Count];
+        await Task.WhenAll(Enumerable.Range(0, planned.Count).GroupBy(i => planned[i].Candidate.AgentId).Select(async offersToOneAgent =>
+        {
+            foreach (var i in offersToOneAgent)
+            {
+                taken[i] = await TryOfferAsync(planned[i].Candidate.AgentId, planned[i].Offer);
+            }
+        }));
         for (var i = 0; i < planned.Count; i++)
         {
             var (waiting, candidate, offer) = planned[i];
@@ -371,7 +380,7 @@ public sealed partial class QueueGrain(
             {
                 waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
                 LogOffered(Key, waiting.ConversationId, candidate.AgentId, candidate.Ring);
-                changed = true;
+                changed.Add(waiting);
                 continue;
             }
 
@@ -381,19 +390,23 @@ public sealed partial class QueueGrain(
             {
                 // The transfer's agent cannot take it now (full, away, gone): the queue's agents can.
                 waiting.PassedBy[candidate.AgentId] = now;
-                changed = true;
+                changed.Add(waiting);
             }
 
             RequestRoute();
         }
 
-        if (changed)
-        {
-            // The offers are out already (agents hold them): store them, or reload and let the
-            // agents drop the offers this activation then no longer knows, at their deadline.
-            await state.CommitAsync(this, logger);
-        }
+        // The offers are out already (agents hold them): store them, or reload and let the agents
+        // drop the offers this activation then no longer knows, at their deadline.
+        await CommitPartitionsHoldingAsync(changed);
     }
+
+    /// <summary>
+    /// Stores the partitions that hold <paramref name="changed"/> (changes already applied), together;
+    /// a partition whose write fails reloads what it stored (see <see cref="StoredState"/>).
+    /// </summary>
+    private Task CommitPartitionsHoldingAsync(IEnumerable<WaitingConversation> changed) =>
+        Task.WhenAll(changed.Select(_waiting.Holding).Distinct().Select(partition => partition.CommitAsync(this, logger)));
 
     private async Task<bool> TryOfferAsync(string agentId, OfferRequest offer)
     {
@@ -462,13 +475,13 @@ public sealed partial class QueueGrain(
     // Agents who serve this queue and are signed in (busy or not): none means nobody will answer soon.
     private int SignedIn() => _roster.Values.Count(a => a.Connected && a.Presence != AgentPresence.Offline);
 
-    private IEnumerable<WaitingConversation> Ordered() => State.Waiting.Order(QueueOrder.Instance);
+    private IEnumerable<WaitingConversation> Ordered() => _waiting.All.Order(QueueOrder.Instance);
 
     // 1 for the first in queue order: a count, without sorting the whole list.
     private int PositionOf(WaitingConversation waiting)
     {
         var ahead = 0;
-        foreach (var other in State.Waiting)
+        foreach (var other in _waiting.All)
         {
             if (other != waiting && QueueOrder.Instance.Compare(other, waiting) < 0)
             {
