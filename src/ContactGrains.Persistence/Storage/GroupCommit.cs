@@ -24,10 +24,7 @@ public sealed class GroupCommitOptions
 }
 
 /// <summary>What one statement found: the row's version and payload, or nothing.</summary>
-internal readonly record struct RowResult(bool Found, long Version, byte[]? Payload)
-{
-    public static RowResult None => default;
-}
+internal readonly record struct RowResult(bool Found, long Version, byte[]? Payload);
 
 /// <summary>
 /// One statement on one grain's row, waiting for its batch. Every statement returns at most one row
@@ -60,7 +57,8 @@ internal sealed class RowStatement(string key, NpgsqlBatchCommand command)
 /// <remarks>
 /// A statement's caller hears of its result only after the whole batch has committed, so a write
 /// acknowledged to a grain is stored. If the batch fails (the server is gone, a timeout), every
-/// statement in it fails with that exception and nothing of it is stored. The statements of a batch
+/// statement in it fails with that exception: normally nothing of it is stored, and where the commit
+/// did happen but its reply was lost, the grains' reloads (<c>StoredState</c>) find what it stored. The statements of a batch
 /// run in key order, so two batches in flight at once always lock shared rows in the same order and
 /// cannot deadlock each other.
 /// </remarks>
@@ -71,6 +69,8 @@ public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>,
     private readonly ILogger _logger;
     private readonly Channel<RowStatement> _pending = Channel.CreateUnbounded<RowStatement>(new UnboundedChannelOptions { SingleReader = false });
     private readonly Task[] _loops;
+    private long _batches;
+    private long _statements;
 
     public GroupCommit(string connectionString, GroupCommitOptions options, ILogger<GroupCommit> logger)
     {
@@ -94,9 +94,6 @@ public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>,
 
     /// <summary>Batches and statements sent so far: statements per batch is the grouping achieved.</summary>
     public (long Batches, long Statements) Counts => (Interlocked.Read(ref _batches), Interlocked.Read(ref _statements));
-
-    private long _batches;
-    private long _statements;
 
     /// <summary>Queues <paramref name="statement"/> for the next batch; its <see cref="RowStatement.Result"/> says how it ended.</summary>
     internal Task<RowResult> ExecuteAsync(RowStatement statement)
