@@ -319,13 +319,16 @@ public sealed partial class QueueGrain(
             waiting.PassedBy[offer.AgentId] = now;
         }
 
-        await CommitPartitionsHoldingAsync(offers.Select(o => o.Waiting));
-
-        foreach (var (waiting, offer) in offers)
+        // Each partition's agents hear once that partition is stored, whatever becomes of the others.
+        await Task.WhenAll(offers.GroupBy(o => _waiting.Holding(o.Waiting)).ToList().Select(async stored =>
         {
-            _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
-            LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
-        }
+            await stored.Key.CommitAsync(this, logger);
+            foreach (var (waiting, offer) in stored)
+            {
+                _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
+                LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
+            }
+        }));
     }
 
     /// <summary>
@@ -422,14 +425,26 @@ public sealed partial class QueueGrain(
         }
     }
 
-    /// <summary>Counts a new offer (or a refusal, as "full") against the roster until the agent's next announcement.</summary>
+    /// <summary>Counts a new offer (or a refusal, as "full") against the rosters until the agent's next announcement.</summary>
     private void CountOffer(string agentId, string channel, int slots)
     {
         if (_roster.TryGetValue(agentId, out var agent))
         {
-            var used = (int)Math.Min(int.MaxValue / 2, (long)agent.UsedOn(channel) + slots);
-            _roster[agentId] = agent with { UsedByChannel = agent.UsedByChannel.SetItem(channel, used) };
+            _roster[agentId] = Counted(agent, channel, slots);
         }
+
+        // An agent borrowed from another queue (ring 3) is counted in that cache too, so one pass does
+        // not plan more conversations for it than it has room for.
+        for (var i = 0; i < _otherQueuesRoster.Length; i++)
+        {
+            if (_otherQueuesRoster[i].AgentId == agentId)
+            {
+                _otherQueuesRoster = _otherQueuesRoster.SetItem(i, Counted(_otherQueuesRoster[i], channel, slots));
+            }
+        }
+
+        static RosterEntry Counted(RosterEntry agent, string channel, int slots) =>
+            agent with { UsedByChannel = agent.UsedByChannel.SetItem(channel, (int)Math.Min(int.MaxValue / 2, (long)agent.UsedOn(channel) + slots)) };
     }
 
     private async Task<ImmutableArray<RosterEntry>> ReadOtherQueuesRosterAsync(DateTimeOffset now)

@@ -147,16 +147,49 @@ public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>,
     private async Task SendAsync(List<RowStatement> batch)
     {
         batch.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
-        var results = new RowResult[batch.Count];
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync();
-            await using var command = new NpgsqlBatch(connection);
+            var results = await ExecuteAsync(batch);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Complete(results[i]);
+            }
+        }
+        catch (PostgresException refused) when (batch.Count > 1)
+        {
+            // PostgreSQL refused a statement (a value it cannot store, say): the whole transaction
+            // rolled back, so nothing of the batch is stored. Each statement goes again on its own, so
+            // that only the one at fault fails, not the grains that shared its batch.
+            LogBatchRefused(_logger, refused, batch.Count);
             foreach (var statement in batch)
             {
-                command.BatchCommands.Add(statement.Command);
+                await SendAsync([statement]);
             }
+        }
+        catch (Exception failure)
+        {
+            LogBatchFailed(_logger, failure, batch.Count);
+            foreach (var statement in batch)
+            {
+                statement.Fail(failure);
+            }
+        }
+    }
 
+    private async Task<RowResult[]> ExecuteAsync(List<RowStatement> batch)
+    {
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _statements, batch.Count);
+        var results = new RowResult[batch.Count];
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlBatch(connection);
+        foreach (var statement in batch)
+        {
+            command.BatchCommands.Add(statement.Command);
+        }
+
+        try
+        {
             // Disposing the reader reads up to the end of the batch: its commit, or the error that
             // rolled it back.
             await using (var rows = await command.ExecuteReaderAsync())
@@ -173,28 +206,18 @@ public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>,
                 }
                 while (await rows.NextResultAsync());
             }
-        }
-        catch (Exception failure)
-        {
-            LogBatchFailed(_logger, failure, batch.Count);
-            foreach (var statement in batch)
-            {
-                statement.Fail(failure);
-            }
 
-            return;
+            return results;
         }
         finally
         {
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _statements, batch.Count);
-        }
-
-        for (var i = 0; i < batch.Count; i++)
-        {
-            batch[i].Complete(results[i]);
+            // A statement of a refused batch is sent again in a batch of its own.
+            command.BatchCommands.Clear();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL refused a statement in a batch of {Count}; each is sent again on its own")]
+    private static partial void LogBatchRefused(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} grain state statements failed; each of their grains hears of it")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

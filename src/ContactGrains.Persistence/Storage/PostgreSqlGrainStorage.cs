@@ -23,26 +23,32 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
         """;
 
     // The same read, which on a database upgraded from the ADO.NET storage copies the grain's row
-    // from orleans_grain_state the first time (when this table has none), keeping its version.
-    private const string ReadOrCopyLegacySql = """
+    // from orleans_grain_state the first time (when this table has none), keeping its version. Of two
+    // first reads at once, the second waits for the first's copy and returns it (the no-op update).
+    // {0} finds the legacy row by its extension column: "= $6", or "IS NULL" for keys without one,
+    // so that the unique index serves the whole lookup.
+    private const string ReadOrCopyLegacySqlFormat = """
         WITH stored AS (
             SELECT version, payload FROM contactgrains_grain_state
             WHERE service_id = $1 AND state_name = $2 AND grain_key = $3
         ), copied AS (
-            INSERT INTO contactgrains_grain_state (service_id, state_name, grain_key, version, payload)
+            INSERT INTO contactgrains_grain_state AS target (service_id, state_name, grain_key, version, payload)
             SELECT $1, $2, $3, legacy.version, legacy.payloadbinary
             FROM orleans_grain_state legacy
             WHERE legacy.serviceid = $1 AND legacy.graintypestring = $2
-              AND legacy.grainidn0 = $4 AND legacy.grainidn1 = $5
-              AND (legacy.grainidextensionstring = $6 OR ($6 IS NULL AND legacy.grainidextensionstring IS NULL))
+              AND legacy.grainidn0 = $4 AND legacy.grainidn1 = $5 AND legacy.grainidextensionstring {0}
               AND NOT EXISTS (SELECT 1 FROM stored)
-            ON CONFLICT DO NOTHING
+            ON CONFLICT (service_id, state_name, grain_key) DO UPDATE SET version = target.version
             RETURNING version, payload
         )
         SELECT version, payload FROM stored
         UNION ALL
         SELECT version, payload FROM copied
         """;
+
+    private static readonly string ReadOrCopyLegacySql = string.Format(CultureInfo.InvariantCulture, ReadOrCopyLegacySqlFormat, "= $6");
+
+    private static readonly string ReadOrCopyLegacyWithoutExtensionSql = string.Format(CultureInfo.InvariantCulture, ReadOrCopyLegacySqlFormat, "IS NULL");
 
     // A first write: exactly one of two writers that both found no row inserts it.
     private const string InsertSql = $"""
@@ -166,11 +172,15 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
         }
 
         var legacy = LegacyGrainKey.Of(grainId);
-        var command = new NpgsqlBatchCommand(ReadOrCopyLegacySql);
+        var command = new NpgsqlBatchCommand(legacy.Extension is null ? ReadOrCopyLegacyWithoutExtensionSql : ReadOrCopyLegacySql);
         AddIdentity(command, stateName, key);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = legacy.N0 });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = legacy.N1 });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)legacy.Extension ?? DBNull.Value });
+        if (legacy.Extension is { } extension)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = extension });
+        }
+
         return command;
     }
 
