@@ -969,7 +969,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var gathered = new QueueState();
         for (var partition = 0; partition < WaitingPartitions.Count; partition++)
         {
-            var stored = await ReadStoredAsync<QueueState>(partition == 0 ? "queue" : $"queue-{partition}", queue);
+            var stored = await ReadStoredAsync<QueueState>(WaitingPartitions.StateName(partition), queue);
             gathered.Waiting.AddRange(stored.Waiting);
             gathered.RecentClaims.AddRange(stored.RecentClaims);
         }

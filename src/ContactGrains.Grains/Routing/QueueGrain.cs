@@ -17,7 +17,7 @@ namespace ContactGrains.Grains.Routing;
 /// risk of a waiting cycle.
 /// </remarks>
 public sealed partial class QueueGrain(
-    [PersistentState("queue", StorageNames.Default)] IPersistentState<QueueState> state,
+    [PersistentState(WaitingPartitions.FirstStateName, StorageNames.Default)] IPersistentState<QueueState> state,
     IPersistentStateFactory states,
     IGrainContext grainContext,
     RoutingCatalog catalog,

@@ -2,13 +2,13 @@ using ContactGrains.Contracts;
 
 namespace ContactGrains.Grains.Routing;
 
-/// <summary>The persisted state of one queue: who waits, and which offer each has out.</summary>
+/// <summary>One stored partition of a queue (<see cref="WaitingPartitions"/>): who waits in it, which offer each has out, and the claims of conversations that left it.</summary>
 [GenerateSerializer, Alias("cg.QueueState")]
 public sealed class QueueState
 {
     [Id(0)] public List<WaitingConversation> Waiting { get; set; } = [];
 
-    /// <summary>Offers claimed lately (offer id → agent), so an agent retrying a claim after a failure gets the same answer.</summary>
+    /// <summary>Offers of this partition's conversations claimed lately (offer id → agent), so an agent retrying a claim after a failure gets the same answer.</summary>
     [Id(1)] public List<ClaimedOffer> RecentClaims { get; set; } = [];
 }
 

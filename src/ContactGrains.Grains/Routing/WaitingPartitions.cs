@@ -17,6 +17,12 @@ public sealed class WaitingPartitions
 {
     public const int Count = 16;
 
+    /// <summary>The state name partition <paramref name="index"/> is stored under: "queue", "queue-1", … "queue-15".</summary>
+    public static string StateName(int index) => index == 0 ? FirstStateName : $"{FirstStateName}-{index}";
+
+    /// <summary>Partition 0: the one row a queue was stored in before it had partitions.</summary>
+    public const string FirstStateName = "queue";
+
     private readonly IPersistentState<QueueState>[] _partitions;
 
     public WaitingPartitions(IPersistentState<QueueState> first, IPersistentStateFactory states, IGrainContext grain)
@@ -26,7 +32,7 @@ public sealed class WaitingPartitions
         for (var i = 1; i < Count; i++)
         {
             // Created while the grain is constructed: read with the first before activation.
-            _partitions[i] = states.Create<QueueState>(grain, new PersistentStateAttribute($"queue-{i}", StorageNames.Default));
+            _partitions[i] = states.Create<QueueState>(grain, new PersistentStateAttribute(StateName(i), StorageNames.Default));
         }
     }
 

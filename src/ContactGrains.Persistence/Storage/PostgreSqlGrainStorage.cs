@@ -136,20 +136,14 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
     private async Task<string> WriteAsync(string stateName, GrainId grainId, string? etag, byte[]? payload)
     {
         var key = grainId.Key.ToString();
-        NpgsqlBatchCommand command;
-        if (etag is null)
+        var command = new NpgsqlBatchCommand(etag is null ? InsertSql : UpdateSql);
+        AddIdentity(command, stateName, key);
+        if (etag is not null)
         {
-            command = new NpgsqlBatchCommand(InsertSql);
-            AddIdentity(command, stateName, key);
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)payload ?? DBNull.Value });
-        }
-        else
-        {
-            command = new NpgsqlBatchCommand(UpdateSql);
-            AddIdentity(command, stateName, key);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ParseETag(etag, stateName, grainId) });
-            command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)payload ?? DBNull.Value });
         }
+
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)payload ?? DBNull.Value });
 
         var row = await _groupCommit.ExecuteAsync(new RowStatement(OrderKey(stateName, key), command));
         if (!row.Found)
