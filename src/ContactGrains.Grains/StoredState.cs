@@ -44,18 +44,24 @@ public static partial class StoredState
     public static Task CommitAsync<T>(this IPersistentState<T> state, IGrainBase grain, ILogger logger) =>
         state.CommitAsync(grain, logger, () => Task.CompletedTask);
 
-    private static async Task ReloadAsync<T>(IPersistentState<T> state, IGrainBase grain, ILogger logger, Exception failure)
+    /// <summary>
+    /// After <paramref name="failure"/>: reloads what storage holds, or deactivates if even that read
+    /// fails (see <see cref="StoredState"/>). False when the activation is ending instead.
+    /// </summary>
+    public static async Task<bool> ReloadAsync<T>(IPersistentState<T> state, IGrainBase grain, ILogger logger, Exception failure)
     {
         LogCommitFailed(logger, failure, grain.GrainContext.GrainId);
         try
         {
             await state.ReadStateAsync();
+            return true;
         }
         catch (Exception reloadFailure)
         {
             // Cannot tell what is stored: a fresh activation reads it before doing anything else.
             LogReloadFailed(logger, reloadFailure, grain.GrainContext.GrainId);
             grain.DeactivateOnIdle();
+            return false;
         }
     }
 

@@ -8,6 +8,8 @@ namespace ContactGrains.Grains.Tests;
 /// </summary>
 public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, GrainId), int> _writes = new();
+    private volatile HeldWrite? _held;
     private volatile WriteRule? _failWrite;
     private volatile Func<string, GrainId, bool>? _failRead;
     private int _injectedWriteFailures;
@@ -45,6 +47,16 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>Fails every read of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/> (an activation cannot reload).</summary>
     public void FailReadsOf(string stateName, GrainId grainId) => _failRead = (name, id) => name == stateName && id == grainId;
 
+    /// <summary>Writes of the state named <paramref name="stateName"/> (exactly) for <paramref name="grainId"/> that reached this storage so far, held, failed or stored.</summary>
+    public int WritesOf(string stateName, GrainId grainId) => _writes.GetValueOrDefault((stateName, grainId));
+
+    /// <summary>
+    /// Holds the next write of the state named <paramref name="stateName"/> (exactly) for
+    /// <paramref name="grainId"/> until the test releases it: a write in flight for as long as the
+    /// test needs.
+    /// </summary>
+    public HeldWrite HoldNextWrite(string stateName, GrainId grainId) => _held = new HeldWrite(stateName, grainId);
+
     public void Heal()
     {
         _failWrite = null;
@@ -67,6 +79,17 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        _writes.AddOrUpdate((stateName, grainId), 1, (_, count) => count + 1);
+        if (_held is { } held && held.StateName == stateName && held.GrainId == grainId && Interlocked.CompareExchange(ref _held, null, held) == held)
+        {
+            held.Reach();
+            if (!await held.Outcome)
+            {
+                Interlocked.Increment(ref _injectedWriteFailures);
+                throw new IOException($"Injected failure writing {stateName} of {grainId} (held, then failed).");
+            }
+        }
+
         var rule = _failWrite;
         if (rule?.Matches(stateName, grainId) != true)
         {
@@ -93,6 +116,27 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
         || (name.Length > stateName.Length + 1 && name.StartsWith(stateName + "-", StringComparison.Ordinal) && name[(stateName.Length + 1)..].All(char.IsAsciiDigit));
 
     private void FailWhen(Func<string, GrainId, bool> match, WriteFault fault) => _failWrite = new WriteRule(match, fault);
+
+    /// <summary>A write held in flight (<see cref="HoldNextWrite"/>).</summary>
+    public sealed class HeldWrite(string stateName, GrainId grainId)
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<bool> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public string StateName { get; } = stateName;
+
+        public GrainId GrainId { get; } = grainId;
+
+        /// <summary>Completes when the write has reached the storage and is held there.</summary>
+        public Task Reached => _reached.Task;
+
+        internal Task<bool> Outcome => _outcome.Task;
+
+        /// <summary>Lets the write go on to the storage underneath (or the rules above), or fails it as if the database refused it.</summary>
+        public void Release(bool fail = false) => _outcome.TrySetResult(!fail);
+
+        internal void Reach() => _reached.TrySetResult();
+    }
 
     private sealed record WriteRule(Func<string, GrainId, bool> Matches, WriteFault Fault);
 }

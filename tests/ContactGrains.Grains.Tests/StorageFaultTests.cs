@@ -571,6 +571,118 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Assert.Equal(new Owner(OwnerKind.Agent, "ann"), (await ConversationMatchesStorageAsync(conversation)).Owner);
     }
 
+    // ---- Queues: calls that interleave with a write ----------------------------------------------
+
+    [Fact]
+    public async Task Enqueues_that_arrive_while_a_partition_is_being_written_are_stored_together_by_its_next_write()
+    {
+        var queue = Queue(QueueKey);
+        var (partition, ids) = ConversationIdsOfOnePartition(6);
+        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
+
+        var first = queue.Enqueue(Waiting(ids[0]));
+        await held.Reached.WaitAsync(SafetyTimeout);
+        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
+
+        // The queue takes them in while the first write is held (it is reentrant), and answers none
+        // of them before its change is stored.
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        Assert.False(first.IsCompleted || others.Any(o => o.IsCompleted));
+        held.Release();
+
+        var placements = await Task.WhenAll([first, .. others]);
+        Assert.Equal(Enumerable.Range(1, ids.Length), placements.Select(p => p.Position).Order());
+        Assert.Equal(2, _storage.WritesOf(WaitingPartitions.StateName(partition), queue.GetGrainId()));
+        Assert.Equal(ids.Order(), (await QueueMatchesStorageAsync(queue)).Waiting.Select(w => w.ConversationId).Order());
+    }
+
+    [Fact]
+    public async Task A_failed_partition_write_fails_every_enqueue_it_discarded_and_keeps_none_unstored()
+    {
+        var queue = Queue(QueueKey);
+        var (partition, ids) = ConversationIdsOfOnePartition(4);
+        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
+
+        var first = queue.Enqueue(Waiting(ids[0]));
+        await held.Reached.WaitAsync(SafetyTimeout);
+        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+
+        // The database goes away: the held write fails, and so does the one that would store the others.
+        _storage.FailWritesOf("queue", queue.GetGrainId());
+        held.Release(fail: true);
+        foreach (var enqueue in (Task[])[first, .. others])
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => enqueue);
+        }
+
+        _storage.Heal();
+        Assert.Empty((await QueueMatchesStorageAsync(queue)).Waiting);
+
+        // Every customer's handoff is retried, and each is stored once.
+        await Task.WhenAll(ids.Select(id => queue.Enqueue(Waiting(id))));
+        Assert.Equal(ids.Order(), (await QueueMatchesStorageAsync(queue)).Waiting.Select(w => w.ConversationId).Order());
+    }
+
+    [Fact]
+    public async Task A_failed_partition_write_whose_changes_the_next_write_stores_fails_only_its_own_caller()
+    {
+        var queue = Queue(QueueKey);
+        var (partition, ids) = ConversationIdsOfOnePartition(4);
+        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
+
+        var first = queue.Enqueue(Waiting(ids[0]));
+        await held.Reached.WaitAsync(SafetyTimeout);
+        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        held.Release(fail: true);
+
+        // The first caller hears the failure. The write queued behind it stores every change made so
+        // far, the first one's too, so the reload after the failure finds nothing to discard and the
+        // others are told "stored" truthfully.
+        Assert.Contains("held, then failed", (await Assert.ThrowsAnyAsync<Exception>(() => first)).ToString());
+        await Task.WhenAll(others);
+        Assert.Equal(ids.Order(), (await QueueMatchesStorageAsync(queue)).Waiting.Select(w => w.ConversationId).Order());
+
+        // The first customer's handoff is retried: it keeps its place (equal waits: ordered by id) and is stored once.
+        Assert.Equal(ids.Count(id => string.CompareOrdinal(id, ids[0]) <= 0), (await queue.Enqueue(Waiting(ids[0]))).Position);
+        Assert.Equal(ids.Order(), (await QueueMatchesStorageAsync(queue)).Waiting.Select(w => w.ConversationId).Order());
+    }
+
+    [Fact]
+    public async Task An_enqueue_whose_change_a_reload_discarded_is_told_to_retry_not_that_it_was_stored()
+    {
+        var queue = Queue(QueueKey);
+        var (partition, ids) = ConversationIdsOfOnePartition(3);
+        var stateName = WaitingPartitions.StateName(partition);
+        var firstWrite = _storage.HoldNextWrite(stateName, queue.GetGrainId());
+        var first = queue.Enqueue(Waiting(ids[0]));
+        await firstWrite.Reached.WaitAsync(SafetyTimeout);
+        var second = queue.Enqueue(Waiting(ids[1]));
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == 2);
+
+        // The first write fails; the second (carrying both changes) is held in flight, and the
+        // first caller's reload waits behind it.
+        var secondWrite = _storage.HoldNextWrite(stateName, queue.GetGrainId());
+        firstWrite.Release(fail: true);
+        await secondWrite.Reached.WaitAsync(SafetyTimeout);
+
+        // A third enqueue changes the list now; its write is queued behind that reload.
+        var third = queue.Enqueue(Waiting(ids[2]));
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == 3);
+
+        // The second write fails too: the reload reads storage (nothing), discarding the third change,
+        // and the third write then stores that empty list. Its caller must not hear "stored".
+        secondWrite.Release(fail: true);
+        Assert.Contains("held, then failed", (await Assert.ThrowsAnyAsync<Exception>(() => first)).ToString());
+        Assert.Contains("held, then failed", (await Assert.ThrowsAnyAsync<Exception>(() => second)).ToString());
+        await Assert.ThrowsAsync<InconsistentStateException>(() => third);
+        Assert.Empty((await QueueMatchesStorageAsync(queue)).Waiting);
+
+        await Task.WhenAll(ids.Select(id => queue.Enqueue(Waiting(id))));
+        Assert.Equal(ids.Order(), (await QueueMatchesStorageAsync(queue)).Waiting.Select(w => w.ConversationId).Order());
+    }
+
     // ---- Agents ---------------------------------------------------------------------------------
 
     [Fact]
@@ -1024,6 +1136,26 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(TestData.Channel, customer.ExternalCustomerId));
 
     private IQueueGrain Queue(string key) => Grains.GetGrain<IQueueGrain>(key);
+
+    private QueueRequest Waiting(string conversationId) =>
+        new(conversationId, TestData.Channel, Priority: 0, _clock.GetUtcNow(), OwnershipReasons.CustomerAskedForHuman, PreferredAgentId: null);
+
+    /// <summary>New conversation ids that a queue stores in one partition, in the order made (which is their queue order: same priority and wait).</summary>
+    private static (int Partition, string[] Ids) ConversationIdsOfOnePartition(int count)
+    {
+        var partition = WaitingPartitions.IndexFor(TestData.UniqueId("c"));
+        var ids = new List<string>();
+        while (ids.Count < count)
+        {
+            var id = TestData.UniqueId("c");
+            if (WaitingPartitions.IndexFor(id) == partition)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return (partition, [.. ids]);
+    }
 
     private async Task<(IConversationThreadGrain Thread, IConversationGrain Conversation)> StartConversationAsync(CustomerIdentity customer)
     {

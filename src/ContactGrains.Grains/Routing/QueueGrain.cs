@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ContactGrains.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 
 namespace ContactGrains.Grains.Routing;
 
@@ -12,10 +13,25 @@ namespace ContactGrains.Grains.Routing;
 /// wait grows.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A queue never waits on a conversation, and on an agent only through <see cref="IAgentGrain.Offer"/>,
 /// which interleaves and never calls back: conversations and agents can call a queue without any
 /// risk of a waiting cycle.
+/// </para>
+/// <para>
+/// Reentrant, because it is the one grain every handoff of its skill and language goes through:
+/// while one call waits for its write or a routing pass waits for agents, the next calls run, and
+/// the changes they make to a partition whose write is in flight are stored together by its next
+/// write (<see cref="WaitingPartitions.CommitAsync"/>). Non-reentrant, a queue completed one change
+/// per database commit. What keeps it correct: every method reads and changes the waiting list
+/// without awaiting in between (the activation still runs one piece at a time), and a caller hears
+/// of its change only once it is stored; one routing pass runs at a time, and a pass marks each
+/// offer on its conversation before sending it, so no other pass offers that conversation and an
+/// agent's claim that overtakes the pass finds it; after awaiting, a pass finds its conversations
+/// again by id (they may have been claimed, declined, withdrawn or reloaded meanwhile).
+/// </para>
 /// </remarks>
+[Reentrant]
 public sealed partial class QueueGrain(
     [PersistentState(WaitingPartitions.FirstStateName, StorageNames.Default)] IPersistentState<QueueState> state,
     IPersistentStateFactory states,
@@ -40,6 +56,8 @@ public sealed partial class QueueGrain(
     private DateTimeOffset _otherQueuesReadAt = DateTimeOffset.MinValue;
     private IGrainTimer? _tick;
     private bool _routeRequested;
+    private bool _routing;
+    private bool _routeAgain;
     private bool _watching;
 
     private RoutingOptions Options => routingOptions.Value;
@@ -64,7 +82,7 @@ public sealed partial class QueueGrain(
         var now = time.GetUtcNow();
         WaitingConversation waiting = null!;
         var partition = _waiting.Find(w => w.ConversationId == request.ConversationId)?.Partition ?? _waiting.For(request.ConversationId);
-        await partition.CommitAsync(this, logger, () =>
+        await _waiting.CommitAsync(partition, this, logger, () =>
         {
             var known = partition.State.Waiting.Find(w => w.ConversationId == request.ConversationId);
             if (known is null)
@@ -100,8 +118,17 @@ public sealed partial class QueueGrain(
         if (!_watching)
         {
             // Once per activation while conversations wait, not per enqueue: a reminder write each.
-            await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            // Marked before awaiting, so the enqueues that interleave do not register it again.
             _watching = true;
+            try
+            {
+                await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            }
+            catch
+            {
+                _watching = false;
+                throw;
+            }
         }
 
         StartTicking();
@@ -118,7 +145,7 @@ public sealed partial class QueueGrain(
             return;
         }
 
-        await partition.CommitAsync(this, logger, () => partition.State.Waiting.Remove(waiting));
+        await _waiting.CommitAsync(partition, this, logger, () => partition.State.Waiting.Remove(waiting));
         if (waiting.Offer is { } offer)
         {
             _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
@@ -153,7 +180,7 @@ public sealed partial class QueueGrain(
         }
 
         // The claim is remembered in the same row the conversation leaves: both or neither are stored.
-        await partition.CommitAsync(this, logger, () =>
+        await _waiting.CommitAsync(partition, this, logger, () =>
         {
             partition.State.Waiting.Remove(waiting);
             partition.State.RecentClaims.Add(new ClaimedOffer(offerId, agentId, waiting.ConversationId));
@@ -174,7 +201,7 @@ public sealed partial class QueueGrain(
             return;
         }
 
-        await partition.CommitAsync(this, logger, () =>
+        await _waiting.CommitAsync(partition, this, logger, () =>
         {
             waiting.Offer = null;
             if (passed)
@@ -245,12 +272,20 @@ public sealed partial class QueueGrain(
 
         if (_waiting.WaitingCount == 0)
         {
+            _watching = false;
             if (await this.GetReminder(WatchReminder) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);
             }
 
-            _watching = false;
+            if (_waiting.WaitingCount > 0)
+            {
+                // An enqueue came in while the reminder was being removed (its registration may
+                // have landed before the removal): register it again.
+                _watching = true;
+                await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            }
+
             return;
         }
 
@@ -307,6 +342,36 @@ public sealed partial class QueueGrain(
     }
 
     /// <summary>
+    /// The waiting conversations without an offer out that an agent could be found for now, unsorted:
+    /// all of them while an agent of this queue has a free slot; otherwise only those a transfer
+    /// names an agent for or that waited long enough to be offered to other queues' agents. A queue
+    /// whose agents are all busy (the usual state under load) finds none with one scan, without
+    /// sorting its waiting list on every enqueue.
+    /// </summary>
+    private (List<WaitingConversation> Routable, bool NeedsOtherQueues) Routable(DateTimeOffset now)
+    {
+        var anyoneFree = _roster.Values.Any(IsAvailable);
+        var routable = new List<WaitingConversation>();
+        var needsOtherQueues = false;
+        foreach (var waiting in _waiting.All)
+        {
+            if (waiting.Offer is not null)
+            {
+                continue;
+            }
+
+            var widerRings = AgentSelection.WidestRing(now - waiting.WaitingSince, Options) >= RoutingRing.OtherQueues;
+            if (anyoneFree || widerRings || waiting.PreferredAgentId is not null)
+            {
+                routable.Add(waiting);
+                needsOtherQueues |= widerRings;
+            }
+        }
+
+        return (routable, needsOtherQueues);
+    }
+
+    /// <summary>
     /// Takes back offers past their deadline; the agents hear of it once that is stored (if the write
     /// fails, the offers are still out and the next tick expires them again).
     /// </summary>
@@ -322,7 +387,7 @@ public sealed partial class QueueGrain(
         // Each partition's agents hear once that partition is stored, whatever becomes of the others.
         await Task.WhenAll(offers.GroupBy(o => _waiting.Holding(o.Waiting)).ToList().Select(async stored =>
         {
-            await stored.Key.CommitAsync(this, logger);
+            await _waiting.CommitAsync(stored.Key, this, logger);
             foreach (var (waiting, offer) in stored)
             {
                 _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
@@ -332,39 +397,81 @@ public sealed partial class QueueGrain(
     }
 
     /// <summary>
-    /// Offers every waiting conversation without an offer out, in queue order, to the best agent who
-    /// can take it. The offers of one pass are chosen first (each counted against its agent's free
-    /// slots, so the next conversation's choice sees it) and then sent to all their agents at once,
-    /// rather than one offer after another. An agent's refusal (it is full or no longer available:
-    /// the roster was stale) marks it full until its next announcement, and the conversation is
-    /// offered to the next candidate in the next pass.
+    /// Runs routing passes until none is asked for: a pass asked for while one runs (by a call that
+    /// interleaved) runs right after it, never beside it.
     /// </summary>
     private async Task RouteAsync()
     {
+        if (_routing)
+        {
+            _routeAgain = true;
+            return;
+        }
+
+        _routing = true;
+        try
+        {
+            do
+            {
+                _routeAgain = false;
+                await RoutePassAsync();
+            }
+            while (_routeAgain);
+        }
+        finally
+        {
+            _routing = false;
+        }
+    }
+
+    /// <summary>
+    /// Offers every waiting conversation without an offer out, in queue order, to the best agent who
+    /// can take it. The offers of one pass are chosen first (each counted against its agent's free
+    /// slots, so the next conversation's choice sees it, and marked on its conversation) and then sent
+    /// to all their agents at once, rather than one offer after another. An agent's refusal (it is
+    /// full or no longer available: the roster was stale) marks it full until its next announcement,
+    /// and the conversation is offered to the next candidate in the next pass.
+    /// </summary>
+    private async Task RoutePassAsync()
+    {
         var now = time.GetUtcNow();
-        var changed = new List<WaitingConversation>();
+        var (unoffered, needsOtherQueues) = Routable(now);
+        if (needsOtherQueues)
+        {
+            // Read before choosing: the choices below are made without awaiting, on one view of the list.
+            await ReadOtherQueuesRosterAsync(now);
+            (unoffered, _) = Routable(now);
+        }
+
+        unoffered.Sort(QueueOrder.Instance);
         var anyoneFree = _roster.Values.Any(IsAvailable);
-        var planned = new List<(WaitingConversation Waiting, Candidate Candidate, OfferRequest Offer)>();
-        foreach (var waiting in Ordered().Where(w => w.Offer is null).ToList())
+        var planned = new List<(string ConversationId, Candidate Candidate, OfferRequest Offer)>();
+        foreach (var waiting in unoffered)
         {
             var widest = AgentSelection.WidestRing(now - waiting.WaitingSince, Options);
             if (!anyoneFree && waiting.PreferredAgentId is null && widest < RoutingRing.OtherQueues)
             {
-                continue; // nobody here can take anything: skip ranking (a long queue stays cheap to route)
+                continue; // everyone here became busy during this pass
             }
 
-            var otherQueues = widest >= RoutingRing.OtherQueues
-                ? await ReadOtherQueuesRosterAsync(now)
-                : [];
+            var otherQueues = widest >= RoutingRing.OtherQueues ? _otherQueuesRoster : [];
             if (AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options) is [var candidate, ..])
             {
                 var offer = new OfferRequest(
                     Guid.CreateVersion7().ToString("N"), waiting.ConversationId, waiting.Channel, Key,
                     waiting.Priority, waiting.WaitingSince, now + Options.OfferTimeout);
-                planned.Add((waiting, candidate, offer));
+
+                // Marked before it is sent: the agent may claim it before this pass has heard back.
+                waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
+                planned.Add((waiting.ConversationId, candidate, offer));
                 CountOffer(candidate.AgentId, waiting.Channel, 1);
                 anyoneFree = _roster.Values.Any(IsAvailable);
             }
+        }
+
+        if (planned.Count == 0)
+        {
+            return;
         }
 
         // Agents in parallel; one agent's offers in queue order, so its desk shows them in that order.
@@ -376,40 +483,50 @@ public sealed partial class QueueGrain(
                 taken[i] = await TryOfferAsync(planned[i].Candidate.AgentId, planned[i].Offer);
             }
         }));
+
+        var changed = new List<IPersistentState<QueueState>>();
         for (var i = 0; i < planned.Count; i++)
         {
-            var (waiting, candidate, offer) = planned[i];
+            var (conversationId, candidate, offer) = planned[i];
+
+            // Still waiting with this offer out? It may have been claimed, declined, taken back or
+            // reloaded while the agents were asked: then there is nothing of this pass's left to store.
+            if (_waiting.Find(w => w.ConversationId == conversationId && w.Offer?.OfferId == offer.OfferId) is not var (partition, waiting))
+            {
+                if (taken[i] && _waiting.FindClaim(offer.OfferId) is null && _waiting.Find(w => w.ConversationId == conversationId) is null)
+                {
+                    // The customer left while the offer was on its way: the withdrawal may have
+                    // reached the agent before the offer did.
+                    _ = Agent(candidate.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
+                }
+
+                continue;
+            }
+
+            changed.Add(partition);
             if (taken[i])
             {
-                waiting.Offer = new PendingOffer(offer.OfferId, candidate.AgentId, offer.ExpiresAt);
-                LogOffered(Key, waiting.ConversationId, candidate.AgentId, candidate.Ring);
-                changed.Add(waiting);
+                LogOffered(Key, conversationId, candidate.AgentId, candidate.Ring);
                 continue;
             }
 
             // Stale roster: the agent is full or away. Its next announcement corrects this.
+            waiting.Offer = null;
             CountOffer(candidate.AgentId, waiting.Channel, int.MaxValue / 2);
             if (candidate.Ring == RoutingRing.NamedAgent)
             {
                 // The transfer's agent cannot take it now (full, away, gone): the queue's agents can.
                 waiting.PassedBy[candidate.AgentId] = now;
-                changed.Add(waiting);
             }
 
             RequestRoute();
         }
 
         // The offers are out already (agents hold them): store them, or reload and let the agents
-        // drop the offers this activation then no longer knows, at their deadline.
-        await CommitPartitionsHoldingAsync(changed);
+        // drop the offers this activation then no longer knows, at their deadline. A refused offer
+        // is stored as withdrawn too, since another call's write may have stored it as out.
+        await Task.WhenAll(changed.Distinct().Select(partition => _waiting.CommitAsync(partition, this, logger)));
     }
-
-    /// <summary>
-    /// Stores the partitions that hold <paramref name="changed"/> (changes already applied), together;
-    /// a partition whose write fails reloads what it stored (see <see cref="StoredState"/>).
-    /// </summary>
-    private Task CommitPartitionsHoldingAsync(IEnumerable<WaitingConversation> changed) =>
-        Task.WhenAll(changed.Select(_waiting.Holding).Distinct().Select(partition => partition.CommitAsync(this, logger)));
 
     private async Task<bool> TryOfferAsync(string agentId, OfferRequest offer)
     {
@@ -507,8 +624,20 @@ public sealed partial class QueueGrain(
         return ahead + 1;
     }
 
-    private int FreeSlots(string? channel) =>
-        _roster.Values.Where(IsAvailable).Sum(a => channel is null ? 1 : a.FreeOn(channel));
+    // Asked at every enqueue (the customer's estimated wait): a loop, without LINQ's allocations.
+    private int FreeSlots(string? channel)
+    {
+        var free = 0;
+        foreach (var agent in _roster.Values)
+        {
+            if (IsAvailable(agent))
+            {
+                free += channel is null ? 1 : agent.FreeOn(channel);
+            }
+        }
+
+        return free;
+    }
 
     private static bool IsAvailable(RosterEntry agent) =>
         agent.Presence == AgentPresence.Available && agent.Connected && agent.HasFreeSlot;

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
 namespace ContactGrains.Grains.Routing;
 
 /// <summary>
@@ -9,9 +12,9 @@ namespace ContactGrains.Grains.Routing;
 /// <remarks>
 /// Partition 0 is the state named <c>queue</c>, the one row queues were stored in before: its
 /// conversations stay there (lookups search every partition) and new ones go to their own partition.
-/// Each partition is committed on its own (<see cref="StoredState.CommitAsync{T}(IPersistentState{T}, IGrainBase, Microsoft.Extensions.Logging.ILogger, Action)"/>):
-/// a change always touches one conversation's partition, and a routing pass that made offers in
-/// several stores each partition it changed.
+/// Each partition is committed on its own (<see cref="CommitAsync"/>): a change always touches one
+/// conversation's partition, and a routing pass that made offers in several stores each partition
+/// it changed.
 /// </remarks>
 public sealed class WaitingPartitions
 {
@@ -24,6 +27,9 @@ public sealed class WaitingPartitions
     public const string FirstStateName = "queue";
 
     private readonly IPersistentState<QueueState>[] _partitions;
+
+    // Per partition: how many times a failed write replaced its state with the stored one (see CommitAsync).
+    private readonly int[] _reloads = new int[Count];
 
     public WaitingPartitions(IPersistentState<QueueState> first, IPersistentStateFactory states, IGrainContext grain)
     {
@@ -55,7 +61,10 @@ public sealed class WaitingPartitions
     public IEnumerable<WaitingConversation> All => _partitions.SelectMany(p => p.State.Waiting);
 
     /// <summary>Where a conversation not waiting yet is stored.</summary>
-    public IPersistentState<QueueState> For(string conversationId) => _partitions[(int)(StableHash.Of(conversationId) % Count)];
+    public IPersistentState<QueueState> For(string conversationId) => _partitions[IndexFor(conversationId)];
+
+    /// <summary>The partition a conversation not waiting yet goes to: its id's stable hash, so the same after a restart.</summary>
+    public static int IndexFor(string conversationId) => (int)(StableHash.Of(conversationId) % Count);
 
     /// <summary>The first waiting conversation that matches, and the partition that holds it.</summary>
     public (IPersistentState<QueueState> Partition, WaitingConversation Waiting)? Find(Predicate<WaitingConversation> match)
@@ -75,6 +84,45 @@ public sealed class WaitingPartitions
     public IPersistentState<QueueState> Holding(WaitingConversation waiting) =>
         Array.Find(_partitions, p => p.State.Waiting.Contains(waiting))
         ?? throw new InvalidOperationException($"{waiting.ConversationId} is not waiting in this queue.");
+
+    /// <summary>
+    /// Applies <paramref name="change"/> (if any) to <paramref name="partition"/> and stores it, for a
+    /// reentrant queue: the calls that change one partition while its write is in flight are stored
+    /// together by the next write (Orleans queues a partition's writes and joins the ones not
+    /// started yet), so a busy queue commits many changes per database round trip instead of
+    /// one. A failed write reloads the partition (<see cref="StoredState"/>), which also discards
+    /// changes other calls made meanwhile and are still waiting to store: such a call hears
+    /// <see cref="InconsistentStateException"/> (retry) instead of a success for a change that is
+    /// not stored.
+    /// </summary>
+    public async Task CommitAsync(IPersistentState<QueueState> partition, IGrainBase grain, ILogger logger, Action? change = null)
+    {
+        var index = Array.IndexOf(_partitions, partition);
+        var reloadsBefore = _reloads[index];
+        try
+        {
+            change?.Invoke();
+            await partition.WriteStateAsync();
+        }
+        catch (Exception failure)
+        {
+            // A write queued behind the failed one may have stored the same changes since; then the
+            // reload reads nothing new (Orleans keeps the state) and no one else's change is lost.
+            var before = partition.State;
+            if (!await StoredState.ReloadAsync(partition, grain, logger, failure) || !ReferenceEquals(before, partition.State))
+            {
+                _reloads[index]++;
+            }
+
+            throw;
+        }
+
+        if (_reloads[index] != reloadsBefore)
+        {
+            throw new InconsistentStateException(
+                $"Queue {grain.GrainContext.GrainId}: partition {StateName(index)} was reloaded after a failed write while this change waited to be stored; it may not be stored. Retry the call.");
+        }
+    }
 
     /// <summary>A claim remembered by any partition.</summary>
     public ClaimedOffer? FindClaim(string offerId)
