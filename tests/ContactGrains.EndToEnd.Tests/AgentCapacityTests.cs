@@ -102,15 +102,15 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
             // grain's count), no conversation accepted twice, no unexpected notice.
             Assert.True(run.Problems.IsEmpty, "Problems during the run:\n" + string.Join("\n", run.Problems));
 
-            // No agent ever held more than 3, and most were filled to 3, so the limit was really
-            // tested. Not every agent: on a loaded machine customers may arrive slower than an agent
-            // resolves, and the grain's count is sampled every 50 ms, so a short peak can be missed.
+            // No agent ever held more than 3, and most were filled to 3 (counted from every event
+            // their desks received), so the limit was really tested. Not every agent: on a loaded
+            // machine customers may arrive slower than an agent resolves. The grain's own count is
+            // sampled every 50 ms, so it can only bound the peak, never show it was reached: a run
+            // that routes quickly is over in a few samples.
             Assert.All(agents, a => Assert.InRange(a.PeakHeld, 1, Capacity));
             Assert.All(agents, a => Assert.InRange(run.ServerPeak(a.AgentId), 0, Capacity));
             Assert.True(agents.Count(a => a.PeakHeld == Capacity) >= AgentCount / 2,
                 $"Too few agents were ever filled to capacity ({Capacity}): peaks {string.Join(", ", agents.Select(a => a.PeakHeld))}.");
-            Assert.True(agents.Count(a => run.ServerPeak(a.AgentId) == Capacity) >= AgentCount / 2,
-                $"The agent grains' own counts reached {Capacity} too rarely: peaks {string.Join(", ", agents.Select(a => run.ServerPeak(a.AgentId)))}.");
 
             // Each conversation was accepted exactly once, by one agent, and all of them were.
             var conversationIds = customers.Select(c => c.ConversationId).ToHashSet();

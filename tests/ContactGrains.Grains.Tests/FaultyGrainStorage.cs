@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace ContactGrains.Grains.Tests;
@@ -6,13 +7,15 @@ namespace ContactGrains.Grains.Tests;
 /// Grain storage that fails the writes (and reads) a test chooses (the database going away at the
 /// worst moment) and passes everything else to the real storage underneath.
 /// </summary>
-public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
+public sealed class FaultyGrainStorage(IGrainStorage inner, DeepCopier copier) : IGrainStorage
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, GrainId), int> _writes = new();
     private volatile HeldWrite? _held;
     private volatile WriteRule? _failWrite;
     private volatile Func<string, GrainId, bool>? _failRead;
     private int _injectedWriteFailures;
+    private GrainId _lastFailedGrain;
+    private int _readsAfterLastFailure;
 
     /// <summary>How a chosen write fails.</summary>
     public enum WriteFault
@@ -47,6 +50,13 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
     /// <summary>Fails every read of a state named <paramref name="stateName"/> for <paramref name="grainId"/> until <see cref="Heal"/> (an activation cannot reload).</summary>
     public void FailReadsOf(string stateName, GrainId grainId) => _failRead = (name, id) => name == stateName && id == grainId;
 
+    /// <summary>
+    /// Reads of the grain whose write failed last, since that failure: its reload. A reentrant grain
+    /// (the queue) may answer other calls between a failure and its reload, so a test that waits for
+    /// an unheard failure waits for this too.
+    /// </summary>
+    public int ReadsAfterLastInjectedFailure => Volatile.Read(ref _readsAfterLastFailure);
+
     /// <summary>Writes of the state named <paramref name="stateName"/> (exactly) for <paramref name="grainId"/> that reached this storage so far, held, failed or stored.</summary>
     public int WritesOf(string stateName, GrainId grainId) => _writes.GetValueOrDefault((stateName, grainId));
 
@@ -72,22 +82,38 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
         return stored;
     }
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        _failRead?.Invoke(stateName, grainId) == true
-            ? throw new IOException($"Injected failure reading {stateName} of {grainId}.")
-            : inner.ReadStateAsync(stateName, grainId, grainState);
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (_failRead?.Invoke(stateName, grainId) == true)
+        {
+            throw new IOException($"Injected failure reading {stateName} of {grainId}.");
+        }
+
+        await inner.ReadStateAsync(stateName, grainId, grainState);
+        if (grainId == _lastFailedGrain)
+        {
+            Interlocked.Increment(ref _readsAfterLastFailure);
+        }
+    }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         _writes.AddOrUpdate((stateName, grainId), 1, (_, count) => count + 1);
         if (_held is { } held && held.StateName == stateName && held.GrainId == grainId && Interlocked.CompareExchange(ref _held, null, held) == held)
         {
+            // What a database write sends is the state as it was when the write began (PostgreSQL's
+            // storage serializes it first), not the changes made while it was held.
+            var sent = new GrainState<T>(copier.Copy(grainState.State), grainState.ETag) { RecordExists = grainState.RecordExists };
             held.Reach();
             if (!await held.Outcome)
             {
-                Interlocked.Increment(ref _injectedWriteFailures);
+                NoteFailure(grainId);
                 throw new IOException($"Injected failure writing {stateName} of {grainId} (held, then failed).");
             }
+
+            await inner.WriteStateAsync(stateName, grainId, sent);
+            (grainState.ETag, grainState.RecordExists) = (sent.ETag, sent.RecordExists);
+            return;
         }
 
         var rule = _failWrite;
@@ -97,7 +123,7 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
             return;
         }
 
-        Interlocked.Increment(ref _injectedWriteFailures);
+        NoteFailure(grainId);
         if (rule.Fault == WriteFault.LandedButReplyLost)
         {
             // A copy, so the caller's state keeps its old ETag as if the reply never came.
@@ -110,6 +136,13 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         inner.ClearStateAsync(stateName, grainId, grainState);
+
+    private void NoteFailure(GrainId grainId)
+    {
+        _lastFailedGrain = grainId;
+        Volatile.Write(ref _readsAfterLastFailure, 0);
+        Interlocked.Increment(ref _injectedWriteFailures);
+    }
 
     private static bool IsStateOrPartition(string name, string stateName) =>
         name == stateName
@@ -132,7 +165,7 @@ public sealed class FaultyGrainStorage(IGrainStorage inner) : IGrainStorage
 
         internal Task<bool> Outcome => _outcome.Task;
 
-        /// <summary>Lets the write go on to the storage underneath (or the rules above), or fails it as if the database refused it.</summary>
+        /// <summary>Lets the write go on to the storage underneath with the state it was sent with, or fails it as if the database refused it.</summary>
         public void Release(bool fail = false) => _outcome.TrySetResult(!fail);
 
         internal void Reach() => _reached.TrySetResult();

@@ -1,6 +1,7 @@
 using ContactGrains.Bot;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
@@ -21,7 +22,7 @@ internal static class FaultyStorageCluster
         {
             silo.AddContactGrainsMemoryStorage("memory").UseInMemoryReminderService();
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Default,
-                (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory")));
+                (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory"), services.GetRequiredService<DeepCopier>()));
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

@@ -3,6 +3,7 @@ using ContactGrains.Contracts;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace ContactGrains.Grains.Routing;
 
@@ -58,7 +59,10 @@ public sealed partial class QueueGrain(
     private bool _routeRequested;
     private bool _routing;
     private bool _routeAgain;
-    private bool _watching;
+
+    // The watch reminder's registration, shared by the enqueues that interleave with it; null when
+    // not registered by this activation (or when it failed: the next enqueue tries again).
+    private Task? _watch;
 
     private RoutingOptions Options => routingOptions.Value;
 
@@ -115,21 +119,7 @@ public sealed partial class QueueGrain(
         });
 
         LogEnqueued(Key, request.ConversationId, waiting.Priority, request.ReasonCode);
-        if (!_watching)
-        {
-            // Once per activation while conversations wait, not per enqueue: a reminder write each.
-            // Marked before awaiting, so the enqueues that interleave do not register it again.
-            _watching = true;
-            try
-            {
-                await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
-            }
-            catch
-            {
-                _watching = false;
-                throw;
-            }
-        }
+        await WatchAsync();
 
         StartTicking();
         RequestRoute();
@@ -140,6 +130,12 @@ public sealed partial class QueueGrain(
 
     public async Task Remove(string conversationId)
     {
+        if (_waiting.Find(w => w.ConversationId == conversationId) is null)
+        {
+            // Not waiting, or taken out by a change not stored yet that a failed write may undo.
+            await _waiting.SettledAsync();
+        }
+
         if (_waiting.Find(w => w.ConversationId == conversationId) is not var (partition, waiting))
         {
             return;
@@ -158,6 +154,12 @@ public sealed partial class QueueGrain(
 
     public async Task<bool> Claim(string offerId, string agentId)
     {
+        if (_waiting.FindClaim(offerId) is not null)
+        {
+            // A retried claim: answered from stored claims only, not from one whose write may fail.
+            await _waiting.SettledAsync();
+        }
+
         if (_waiting.FindClaim(offerId) is { } claimed)
         {
             // A retried claim gets the same answer, unless the conversation has come back to wait
@@ -196,19 +198,32 @@ public sealed partial class QueueGrain(
 
     public async Task Decline(string offerId, string agentId, bool passed)
     {
-        if (_waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId) is not var (partition, waiting))
+        // One-way: nobody hears a failure, so a decline that another call's failed write discarded
+        // (InconsistentStateException) is applied again to the reloaded list.
+        for (var attempt = 1; ; attempt++)
         {
-            return;
+            if (_waiting.Find(w => w.Offer?.OfferId == offerId && w.Offer.AgentId == agentId) is not var (partition, waiting))
+            {
+                return;
+            }
+
+            try
+            {
+                await _waiting.CommitAsync(partition, this, logger, () =>
+                {
+                    waiting.Offer = null;
+                    if (passed)
+                    {
+                        waiting.PassedBy[agentId] = time.GetUtcNow();
+                    }
+                });
+                break;
+            }
+            catch (InconsistentStateException) when (attempt < 3)
+            {
+            }
         }
 
-        await _waiting.CommitAsync(partition, this, logger, () =>
-        {
-            waiting.Offer = null;
-            if (passed)
-            {
-                waiting.PassedBy[agentId] = time.GetUtcNow();
-            }
-        });
         RequestRoute();
     }
 
@@ -272,7 +287,7 @@ public sealed partial class QueueGrain(
 
         if (_waiting.WaitingCount == 0)
         {
-            _watching = false;
+            _watch = null;
             if (await this.GetReminder(WatchReminder) is { } reminder)
             {
                 await this.UnregisterReminder(reminder);
@@ -282,8 +297,8 @@ public sealed partial class QueueGrain(
             {
                 // An enqueue came in while the reminder was being removed (its registration may
                 // have landed before the removal): register it again.
-                _watching = true;
-                await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+                _watch = null;
+                await WatchAsync();
             }
 
             return;
@@ -589,6 +604,29 @@ public sealed partial class QueueGrain(
 
         _otherQueuesReadAt = now;
         return _otherQueuesRoster;
+    }
+
+    /// <summary>
+    /// Registers the watch reminder once per activation while conversations wait, not per enqueue (a
+    /// reminder write each); every enqueue waits for that registration, so none is answered while
+    /// the queue is not watched.
+    /// </summary>
+    private async Task WatchAsync()
+    {
+        var registering = _watch ??= this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        try
+        {
+            await registering;
+        }
+        catch
+        {
+            if (_watch == registering)
+            {
+                _watch = null;
+            }
+
+            throw;
+        }
     }
 
     private void StartTicking() =>

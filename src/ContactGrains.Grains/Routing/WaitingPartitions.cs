@@ -28,8 +28,10 @@ public sealed class WaitingPartitions
 
     private readonly IPersistentState<QueueState>[] _partitions;
 
-    // Per partition: how many times a failed write replaced its state with the stored one (see CommitAsync).
+    // Per partition: how many times a failed write replaced its state with the stored one, and the
+    // latest write asked for (see CommitAsync and SettledAsync).
     private readonly int[] _reloads = new int[Count];
+    private readonly Task?[] _lastWrites = new Task?[Count];
 
     public WaitingPartitions(IPersistentState<QueueState> first, IPersistentStateFactory states, IGrainContext grain)
     {
@@ -89,12 +91,16 @@ public sealed class WaitingPartitions
     /// Applies <paramref name="change"/> (if any) to <paramref name="partition"/> and stores it, for a
     /// reentrant queue: the calls that change one partition while its write is in flight are stored
     /// together by the next write (Orleans queues a partition's writes and joins the ones not
-    /// started yet), so a busy queue commits many changes per database round trip instead of
-    /// one. A failed write reloads the partition (<see cref="StoredState"/>), which also discards
-    /// changes other calls made meanwhile and are still waiting to store: such a call hears
-    /// <see cref="InconsistentStateException"/> (retry) instead of a success for a change that is
-    /// not stored.
+    /// started yet), so a busy queue commits many changes per database round trip instead of one.
     /// </summary>
+    /// <remarks>
+    /// A failed write reloads the partition (<see cref="StoredState"/>), unless the write queued
+    /// behind it succeeded: that one stored every change made before it started, this call's too,
+    /// and Orleans then keeps the state as it is, so the call succeeds. A reload that does replace
+    /// the state also discards the changes other calls made meanwhile and are still waiting to
+    /// store: such a call hears <see cref="InconsistentStateException"/> (retry) instead of a
+    /// success for a change that is not stored.
+    /// </remarks>
     public async Task CommitAsync(IPersistentState<QueueState> partition, IGrainBase grain, ILogger logger, Action? change = null)
     {
         var index = Array.IndexOf(_partitions, partition);
@@ -102,16 +108,25 @@ public sealed class WaitingPartitions
         try
         {
             change?.Invoke();
-            await partition.WriteStateAsync();
         }
         catch (Exception failure)
         {
-            // A write queued behind the failed one may have stored the same changes since; then the
-            // reload reads nothing new (Orleans keeps the state) and no one else's change is lost.
-            var before = partition.State;
-            if (!await StoredState.ReloadAsync(partition, grain, logger, failure) || !ReferenceEquals(before, partition.State))
+            await ReloadAsync(index, grain, logger, failure);
+            throw;
+        }
+
+        var changed = partition.State;
+        var write = partition.WriteStateAsync();
+        _lastWrites[index] = write;
+        try
+        {
+            await write;
+        }
+        catch (Exception failure)
+        {
+            if (!await ReloadAsync(index, grain, logger, failure) && _reloads[index] == reloadsBefore && ReferenceEquals(changed, partition.State))
             {
-                _reloads[index]++;
+                return; // stored by the write queued behind the failed one
             }
 
             throw;
@@ -122,6 +137,36 @@ public sealed class WaitingPartitions
             throw new InconsistentStateException(
                 $"Queue {grain.GrainContext.GrainId}: partition {StateName(index)} was reloaded after a failed write while this change waited to be stored; it may not be stored. Retry the call.");
         }
+    }
+
+    /// <summary>
+    /// Waits for the writes under way to end (stored or not): an answer read from the waiting list
+    /// afterwards stands on stored changes only. For the rare answers that must (a retried claim, a
+    /// removal of a conversation not found); every other call waits for its own write anyway.
+    /// </summary>
+    public async Task SettledAsync()
+    {
+        foreach (var write in _lastWrites)
+        {
+            if (write is not null)
+            {
+                await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+            }
+        }
+    }
+
+    // Reloads partition `index` after a failure; true when that replaced its state (a read from
+    // storage, or none possible: the activation ends), so changes not stored yet were discarded.
+    private async Task<bool> ReloadAsync(int index, IGrainBase grain, ILogger logger, Exception failure)
+    {
+        var before = _partitions[index].State;
+        var discarded = !await StoredState.ReloadAsync(_partitions[index], grain, logger, failure) || !ReferenceEquals(before, _partitions[index].State);
+        if (discarded)
+        {
+            _reloads[index]++;
+        }
+
+        return discarded;
     }
 
     /// <summary>A claim remembered by any partition.</summary>
