@@ -193,6 +193,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
                         WithdrawReason.TimedOut => "it timed out and went to the next agent",
                         WithdrawReason.CustomerLeft => "the customer left",
                         WithdrawReason.AgentUnavailable => "you are no longer available",
+                        WithdrawReason.TakenBack => "the queue took it back and will offer it again",
                         _ => "no reason given",
                     }}.");
                     break;

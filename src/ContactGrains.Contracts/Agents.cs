@@ -95,6 +95,9 @@ public enum WithdrawReason
 
     /// <summary>The agent went away, offline, or lost its connection.</summary>
     AgentUnavailable = 3,
+
+    /// <summary>The queue could not keep a record of the offer (a failed write) and offers the conversation again.</summary>
+    TakenBack = 4,
 }
 
 /// <summary>How a conversation left an agent.</summary>

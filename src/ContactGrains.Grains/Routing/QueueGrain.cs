@@ -508,11 +508,14 @@ public sealed partial class QueueGrain(
             // reloaded while the agents were asked: then there is nothing of this pass's left to store.
             if (_waiting.Find(w => w.ConversationId == conversationId && w.Offer?.OfferId == offer.OfferId) is not var (partition, waiting))
             {
-                if (taken[i] && _waiting.FindClaim(offer.OfferId) is null && _waiting.Find(w => w.ConversationId == conversationId) is null)
+                if (taken[i] && _waiting.FindClaim(offer.OfferId) is null)
                 {
-                    // The customer left while the offer was on its way: the withdrawal may have
-                    // reached the agent before the offer did.
-                    _ = Agent(candidate.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
+                    // The agent holds an offer the queue no longer has: the customer left while it was
+                    // on its way (the withdrawal may have reached the agent before the offer did), or
+                    // another call's failed write reloaded the partition without it. An offer the
+                    // agent declined or that expired is no longer held: withdrawing it does nothing.
+                    var reason = _waiting.Find(w => w.ConversationId == conversationId) is null ? WithdrawReason.CustomerLeft : WithdrawReason.TakenBack;
+                    _ = Agent(candidate.AgentId).WithdrawOffer(offer.OfferId, reason);
                 }
 
                 continue;
