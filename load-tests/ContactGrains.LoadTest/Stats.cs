@@ -53,7 +53,19 @@ internal static class Stats
         }
 
         var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        var kb = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        return kb is null ? null : double.Parse(kb, CultureInfo.InvariantCulture) / 1024;
+        return line is null ? null : StatusKiB(line) / 1024;
+    }
+
+    /// <summary>
+    /// The kB figure of a /proc status line such as <c>VmRSS:\t 1814504 kB</c>. The kernel pads the
+    /// number after the tab to eight characters, so from 10 GB up there is no space before it:
+    /// <c>VmRSS:\t16147184 kB</c>. Split on any whitespace.
+    /// </summary>
+    public static double StatusKiB(string line)
+    {
+        var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length >= 2 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var kb)
+            ? kb
+            : throw new FormatException($"Not a /proc status line with a kB figure: '{line}'.");
     }
 }

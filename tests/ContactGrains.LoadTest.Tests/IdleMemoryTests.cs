@@ -11,6 +11,20 @@ public sealed class IdleMemoryTests
     public void Checkpoints_are_ascending_once_each_and_end_at_the_maximum(int[] checkpoints, int max, int[] plan) =>
         Assert.Equal(plan, IdleMemory.Plan(checkpoints, max));
 
+    [Theory]
+    [InlineData("VmRSS:\t 1814504 kB", 1_814_504)] // under 10 GB: the kernel pads the number with spaces
+    [InlineData("VmRSS:\t16147184 kB", 16_147_184)] // from 10 GB up: no space after the tab
+    [InlineData("VmRSS:\t     812 kB", 812)]
+    [InlineData("VmRSS: 123456789 kB", 123_456_789)]
+    public void Resident_memory_is_read_from_a_proc_status_line_at_any_size(string line, double kib) =>
+        Assert.Equal(kib, Stats.StatusKiB(line));
+
+    [Theory]
+    [InlineData("VmRSS:")]
+    [InlineData("VmRSS:\tkB")]
+    public void A_status_line_without_a_figure_is_refused_with_the_line(string line) =>
+        Assert.Contains(line, Assert.Throws<FormatException>(() => Stats.StatusKiB(line)).Message);
+
     [Fact]
     public void Memory_per_conversation_is_taken_against_the_start_and_against_the_previous_checkpoint()
     {
