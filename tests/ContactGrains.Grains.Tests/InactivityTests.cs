@@ -95,4 +95,34 @@ public sealed class InactivityTests : IAsyncLifetime
         await AdvanceAsync(TimeSpan.FromMinutes(7));
         Assert.Equal(ConversationStatus.Closed, (await WaitForStatusAsync(conversation, ConversationStatus.Closed)).Status);
     }
+    [Fact]
+    public async Task A_conversation_its_inactivity_check_finds_quiet_but_not_due_lets_its_activation_go_and_still_closes_on_time()
+    {
+        // The checks start one timeout after the start (10 minutes here), then come every minute
+        // (the check period); a message at minute 8 makes the first ones find it quiet but not due.
+        var conversation = await StartAsync();
+        await conversation.ReceiveCustomerMessage(TestData.Message("m1", "Where is my refund?"), null);
+        await AdvanceAsync(TimeSpan.FromMinutes(8));
+        await conversation.ReceiveCustomerMessage(TestData.Message("m2", "Where is my parcel?"), null);
+        Assert.True(await IsActiveAsync(conversation));
+
+        await AdvanceAsync(TimeSpan.FromMinutes(3));
+        for (var attempt = 0; attempt < 300 && await IsActiveAsync(conversation); attempt++)
+        {
+            await Task.Delay(100);
+        }
+
+        // Gone from memory (the next check or message wakes it), still open, and closed on time.
+        Assert.False(await IsActiveAsync(conversation));
+        Assert.Equal(ConversationStatus.Open, (await conversation.GetSnapshot()).Status);
+        await AdvanceAsync(TimeSpan.FromMinutes(8));
+        var closed = await WaitForStatusAsync(conversation, ConversationStatus.Closed);
+        Assert.Equal((ConversationStatus.Closed, OwnershipReasons.Inactive), (closed.Status, closed.Ledger[^1].ReasonCode));
+    }
+
+    private async Task<bool> IsActiveAsync(IConversationGrain conversation)
+    {
+        var management = _cluster.Client.GetGrain<IManagementGrain>(0);
+        return (await management.GetDetailedGrainStatistics()).Any(activation => activation.GrainId == conversation.GetGrainId());
+    }
 }

@@ -217,8 +217,17 @@ public sealed partial class ConversationGrain(
         {
             var timeout = options.Value.InactivityTimeout;
             var quietSince = State.LastCustomerMessageAt ?? State.StartedAt;
-            if (time.GetUtcNow() - quietSince < timeout)
+            var quietFor = time.GetUtcNow() - quietSince;
+            if (quietFor < timeout)
             {
+                if (quietFor >= options.Value.InactivityCheckPeriod)
+                {
+                    // Quiet for a whole period, it was most likely woken only for this check (hourly
+                    // by default once the first timeout has passed): let the activation go now
+                    // instead of keeping it for Orleans' collection age (15 minutes) every period.
+                    DeactivateOnIdle();
+                }
+
                 return;
             }
 
