@@ -576,17 +576,9 @@ public sealed class StorageFaultTests : IAsyncLifetime
     [Fact]
     public async Task Enqueues_that_arrive_while_a_partition_is_being_written_are_stored_together_by_its_next_write()
     {
-        var queue = Queue(QueueKey);
-        var (partition, ids) = ConversationIdsOfOnePartition(6);
-        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
+        var (queue, partition, ids, held, first, others) = await EnqueueBehindAHeldWriteAsync(6);
 
-        var first = queue.Enqueue(Waiting(ids[0]));
-        await held.Reached.WaitAsync(SafetyTimeout);
-        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
-
-        // The queue takes them in while the first write is held (it is reentrant), and answers none
-        // of them before its change is stored.
-        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        // None is answered before its change is stored.
         Assert.False(first.IsCompleted || others.Any(o => o.IsCompleted));
         held.Release();
 
@@ -599,14 +591,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_partition_write_fails_every_enqueue_it_discarded_and_keeps_none_unstored()
     {
-        var queue = Queue(QueueKey);
-        var (partition, ids) = ConversationIdsOfOnePartition(4);
-        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
-
-        var first = queue.Enqueue(Waiting(ids[0]));
-        await held.Reached.WaitAsync(SafetyTimeout);
-        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
-        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        var (queue, _, ids, held, first, others) = await EnqueueBehindAHeldWriteAsync(4);
 
         // The database goes away: the held write fails, and so does the one that would store the others.
         _storage.FailWritesOf("queue", queue.GetGrainId());
@@ -627,14 +612,7 @@ public sealed class StorageFaultTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_partition_write_whose_changes_the_next_write_stores_fails_no_caller()
     {
-        var queue = Queue(QueueKey);
-        var (partition, ids) = ConversationIdsOfOnePartition(4);
-        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
-
-        var first = queue.Enqueue(Waiting(ids[0]));
-        await held.Reached.WaitAsync(SafetyTimeout);
-        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
-        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        var (queue, _, ids, held, first, others) = await EnqueueBehindAHeldWriteAsync(4);
         held.Release(fail: true);
 
         // The write queued behind the failed one stores every change made before it began, the
@@ -1133,6 +1111,22 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(TestData.Channel, customer.ExternalCustomerId));
 
     private IQueueGrain Queue(string key) => Grains.GetGrain<IQueueGrain>(key);
+
+    /// <summary>
+    /// Enqueues <paramref name="count"/> conversations of one partition: the first one's write is
+    /// held in flight, the others come in while it is (the queue is reentrant) and wait for theirs.
+    /// </summary>
+    private async Task<(IQueueGrain Queue, int Partition, string[] Ids, FaultyGrainStorage.HeldWrite Held, Task<QueuePlacement> First, List<Task<QueuePlacement>> Others)> EnqueueBehindAHeldWriteAsync(int count)
+    {
+        var queue = Queue(QueueKey);
+        var (partition, ids) = ConversationIdsOfOnePartition(count);
+        var held = _storage.HoldNextWrite(WaitingPartitions.StateName(partition), queue.GetGrainId());
+        var first = queue.Enqueue(Waiting(ids[0]));
+        await held.Reached.WaitAsync(SafetyTimeout);
+        var others = ids[1..].Select(id => queue.Enqueue(Waiting(id))).ToList();
+        await Eventually.ReadAsync(() => queue.GetStats(), stats => stats.Waiting == ids.Length);
+        return (queue, partition, ids, held, first, others);
+    }
 
     private QueueRequest Waiting(string conversationId) =>
         new(conversationId, TestData.Channel, Priority: 0, _clock.GetUtcNow(), OwnershipReasons.CustomerAskedForHuman, PreferredAgentId: null);
