@@ -115,7 +115,6 @@ public sealed class WaitingPartitions
             throw;
         }
 
-        var changed = partition.State;
         var write = partition.WriteStateAsync();
         _lastWrites[index] = write;
         try
@@ -124,9 +123,11 @@ public sealed class WaitingPartitions
         }
         catch (Exception failure)
         {
-            if (!await ReloadAsync(index, grain, logger, failure) && _reloads[index] == reloadsBefore && ReferenceEquals(changed, partition.State))
+            // Nothing discarded by this reload or any other since the change: the write queued behind
+            // the failed one stored it.
+            if (!await ReloadAsync(index, grain, logger, failure) && _reloads[index] == reloadsBefore)
             {
-                return; // stored by the write queued behind the failed one
+                return;
             }
 
             throw;
