@@ -5,12 +5,20 @@ namespace ContactGrains.Grains.Conversations;
 /// <summary>The checks a customer message must pass before it is stored, wherever it enters.</summary>
 public static class InboundValidation
 {
-    /// <summary>Returns why <paramref name="text"/> cannot be stored, or null when it can.</summary>
+    /// <summary>
+    /// Returns why <paramref name="text"/> cannot be stored, or null when it can. Check text after
+    /// <see cref="InboundText.Clean"/>: a message that was only control or zero-width characters is empty.
+    /// </summary>
     public static string? CheckText(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
             return "text is empty: a message needs at least one visible character.";
+        }
+
+        if (!InboundText.HasVisibleCharacter(text))
+        {
+            return "text has no visible character (only zero-width, formatting or blank-looking characters): a message needs at least one letter, digit, punctuation mark, symbol or emoji.";
         }
 
         if (text.Length > ConversationLimits.MaxTextLength)
@@ -32,6 +40,11 @@ public static class InboundValidation
         if (id.Length > ConversationLimits.MaxIdLength)
         {
             return $"{fieldName} is {id.Length} characters long; the limit is {ConversationLimits.MaxIdLength}.";
+        }
+
+        if (InboundText.FirstInvisibleInId(id) is { } invisible)
+        {
+            return $"{fieldName} contains the control or formatting character U+{invisible.Value:X4}; ids are printable text.";
         }
 
         return null;

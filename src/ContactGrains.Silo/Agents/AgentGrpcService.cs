@@ -4,6 +4,7 @@ using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Silo.Channels;
 using ContactGrains.Silo.Hosting;
+using ContactGrains.Silo.Wire;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Proto = ContactGrains.Protos.V1;
@@ -15,17 +16,20 @@ namespace ContactGrains.Silo.Agents;
 /// the request's shape here; the agent grain checks that the agent may do it (refusals arrive as
 /// <see cref="RequestRejectedException"/>, which the error interceptor maps to their status).
 /// </summary>
-internal sealed class AgentGrpcService(
+[BindServiceMethod(typeof(AgentServiceBinding), nameof(AgentServiceBinding.BindService))]
+// Bound by AgentServiceBinding, whose decoding refuses bad bytes precisely. Not sealed, methods virtual: grpc-dotnet
+// binds only virtual methods declared on the type that BindService takes.
+internal class AgentGrpcService(
     IGrainFactory grains,
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
     IHostApplicationLifetime lifetime,
-    ILogger<AgentGrpcService> logger) : Proto.AgentService.AgentServiceBase
+    ILogger<AgentGrpcService> logger)
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
     private const int MaxWrapUpCodeLength = 64;
 
-    public override Task Connect(Proto.ConnectRequest request, IServerStreamWriter<Proto.AgentEvent> responseStream, ServerCallContext context)
+    public virtual Task Connect(Proto.ConnectRequest request, IServerStreamWriter<Proto.AgentEvent> responseStream, ServerCallContext context)
     {
         var agentId = AgentIdentity.Require(context);
         var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value);
@@ -33,23 +37,23 @@ internal sealed class AgentGrpcService(
             .RunAsync(profile, responseStream, context.CancellationToken, lifetime.ApplicationStopping);
     }
 
-    public override async Task<Proto.AgentStatus> SetPresence(Proto.SetPresenceRequest request, ServerCallContext context)
+    public virtual async Task<Proto.AgentStatus> SetPresence(Proto.SetPresenceRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         return AgentMapping.ToProto(await agent.SetPresence(AgentMapping.ToDomain(request.Presence), context.BudgetToken()));
     }
 
-    public override async Task<Proto.AgentStatus> GetStatus(Proto.GetStatusRequest request, ServerCallContext context) =>
+    public virtual async Task<Proto.AgentStatus> GetStatus(Proto.GetStatusRequest request, ServerCallContext context) =>
         AgentMapping.ToProto(await Agent(context).GetStatus(context.BudgetToken()));
 
-    public override async Task<Proto.Assignment> AcceptOffer(Proto.AcceptOfferRequest request, ServerCallContext context)
+    public virtual async Task<Proto.Assignment> AcceptOffer(Proto.AcceptOfferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
         return AgentMapping.ToProto(await agent.Accept(request.OfferId, context.BudgetToken()));
     }
 
-    public override async Task<Proto.DeclineOfferResponse> DeclineOffer(Proto.DeclineOfferRequest request, ServerCallContext context)
+    public virtual async Task<Proto.DeclineOfferResponse> DeclineOffer(Proto.DeclineOfferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.OfferId, "offer_id"));
@@ -57,17 +61,18 @@ internal sealed class AgentGrpcService(
         return new Proto.DeclineOfferResponse();
     }
 
-    public override async Task<Proto.AgentMessageResponse> SendMessage(Proto.AgentMessageRequest request, ServerCallContext context)
+    public virtual async Task<Proto.AgentMessageResponse> SendMessage(Proto.AgentMessageRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.MessageId, "message_id"));
-        AgentMapping.ThrowIfProblem(InboundValidation.CheckText(request.Text));
-        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, request.Text, context.BudgetToken());
+        var text = InboundText.Clean(request.Text);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckText(text));
+        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, text, context.BudgetToken());
         return new Proto.AgentMessageResponse { Entry = ChannelMapping.ToProto(entry) };
     }
 
-    public override async Task<Proto.AgentTranscriptResponse> GetTranscript(Proto.AgentTranscriptRequest request, ServerCallContext context)
+    public virtual async Task<Proto.AgentTranscriptResponse> GetTranscript(Proto.AgentTranscriptRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
@@ -83,7 +88,7 @@ internal sealed class AgentGrpcService(
         return response;
     }
 
-    public override async Task<Proto.TransferResponse> Transfer(Proto.TransferRequest request, ServerCallContext context)
+    public virtual async Task<Proto.TransferResponse> Transfer(Proto.TransferRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
@@ -108,30 +113,30 @@ internal sealed class AgentGrpcService(
                 throw AgentMapping.Invalid("Set the transfer target: queue (skill, optional language) or agent_id.");
         }
 
-        await agent.Transfer(request.ConversationId, target, request.Note, context.BudgetToken());
+        await agent.Transfer(request.ConversationId, target, InboundText.Clean(request.Note), context.BudgetToken());
         return new Proto.TransferResponse();
     }
 
-    public override async Task<Proto.ResolveResponse> Resolve(Proto.ResolveRequest request, ServerCallContext context)
+    public virtual async Task<Proto.ResolveResponse> Resolve(Proto.ResolveRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(RoutingCatalog.CheckToken(request.WrapUpCode, "wrap_up_code", MaxWrapUpCodeLength));
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.Resolve(request.ConversationId, request.WrapUpCode, request.Note, context.BudgetToken());
+        await agent.Resolve(request.ConversationId, request.WrapUpCode, InboundText.Clean(request.Note), context.BudgetToken());
         return new Proto.ResolveResponse();
     }
 
-    public override async Task<Proto.HandBackResponse> HandBackToBot(Proto.HandBackRequest request, ServerCallContext context)
+    public virtual async Task<Proto.HandBackResponse> HandBackToBot(Proto.HandBackRequest request, ServerCallContext context)
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.HandBack(request.ConversationId, request.Note, context.BudgetToken());
+        await agent.HandBack(request.ConversationId, InboundText.Clean(request.Note), context.BudgetToken());
         return new Proto.HandBackResponse();
     }
 
-    public override async Task<Proto.GetQueueStatsResponse> GetQueueStats(Proto.GetQueueStatsRequest request, ServerCallContext context)
+    public virtual async Task<Proto.GetQueueStatsResponse> GetQueueStats(Proto.GetQueueStatsRequest request, ServerCallContext context)
     {
         AgentIdentity.Require(context);
         IEnumerable<string> keys;

@@ -22,9 +22,10 @@ internal static class AgentMapping
             return null;
         }
 
-        if (string.IsNullOrWhiteSpace(profile.DisplayName) || profile.DisplayName.Length > InboundValidation.MaxNameLength)
+        var displayName = Channels.ChannelMapping.CleanName(profile.DisplayName);
+        if (displayName is null || displayName.Length > InboundValidation.MaxNameLength)
         {
-            throw Invalid($"profile.display_name is required, up to {InboundValidation.MaxNameLength} characters.");
+            throw Invalid($"profile.display_name is required, up to {InboundValidation.MaxNameLength} characters, with at least one visible character.");
         }
 
         if (profile.Skills.Count == 0)
@@ -75,7 +76,7 @@ internal static class AgentMapping
         }
 
         var defaultCapacity = profile.DefaultCapacity == 0 ? options.DefaultCapacity : (int)profile.DefaultCapacity;
-        return new AgentProfile(profile.DisplayName, skills.ToImmutable(), [.. profile.Languages.Distinct()], defaultCapacity, capacity.ToImmutable());
+        return new AgentProfile(displayName, skills.ToImmutable(), [.. profile.Languages.Distinct()], defaultCapacity, capacity.ToImmutable());
     }
 
     public static AgentPresence ToDomain(Proto.Presence presence) => presence switch

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Delivery;
 using ContactGrains.Silo.Hosting;
+using ContactGrains.Silo.Wire;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
 
@@ -29,7 +30,7 @@ internal sealed partial class AdapterSession(
     private readonly KeyedSerialQueue _perConversation = new();
 
     public async Task RunAsync(
-        IAsyncStreamReader<Proto.ChannelUpstream> requests,
+        IAsyncStreamReader<UpstreamFrame> requests,
         IServerStreamWriter<Proto.ChannelDownstream> responses,
         CancellationToken cancellationToken)
     {
@@ -46,10 +47,18 @@ internal sealed partial class AdapterSession(
         LogConnected(channel);
         try
         {
-            await foreach (var frame in requests.ReadAllAsync(session.Token))
+            await foreach (var (frame, refusal) in requests.ReadAllAsync(session.Token))
             {
+                if (refusal is not null)
+                {
+                    // Bytes that did not decode: refused on their own, and the stream reads on.
+                    LogFrameUndecodable(channel, refusal.Code, refusal.CorrelationId);
+                    await _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Ack = refusal }, session.Token);
+                    continue;
+                }
+
                 await _inFlight.WaitAsync(session.Token);
-                _perConversation.Enqueue(OrderingKey(frame), () => HandleAsync(frame, feed, session.Token));
+                _perConversation.Enqueue(OrderingKey(frame!), () => HandleAsync(frame!, feed, session.Token));
             }
 
             // The adapter half-closed: finish what it sent, deliver what is owed, then end the call.
@@ -204,6 +213,9 @@ internal sealed partial class AdapterSession(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Adapter stream on {Channel}: a frame failed unexpectedly")]
     private partial void LogFrameFailed(Exception exception, string channel);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Adapter stream on {Channel}: an undecodable frame was refused with code {Code} (correlation id '{CorrelationId}')")]
+    private partial void LogFrameUndecodable(string channel, int code, string correlationId);
 
     // Expected faults (a silo or the database gone) are counted as one incident, not logged one by one.
     [LoggerMessage(Level = LogLevel.Warning, Message = "Adapter stream on {Channel}: a frame was refused with {StatusCode}")]

@@ -1,20 +1,24 @@
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Silo.Hosting;
+using ContactGrains.Silo.Wire;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
 
 namespace ContactGrains.Silo.Channels;
 
 /// <summary>The channel API: adapters stream customer traffic in and receive timeline entries out.</summary>
-internal sealed class ChannelGrpcService(
+[BindServiceMethod(typeof(ChannelServiceBinding), nameof(ChannelServiceBinding.BindService))]
+// Bound by ChannelServiceBinding, whose decoding refuses bad bytes precisely. Not sealed, methods virtual: grpc-dotnet
+// binds only virtual methods declared on the type that BindService takes.
+internal class ChannelGrpcService(
     ConversationRouter router,
     IGrainFactory grains,
     ContactGrainsOptions options,
-    ILogger<ChannelGrpcService> logger) : Proto.ChannelService.ChannelServiceBase
+    ILogger<ChannelGrpcService> logger)
 {
-    public override async Task Connect(
-        IAsyncStreamReader<Proto.ChannelUpstream> requestStream,
+    public virtual async Task Connect(
+        IAsyncStreamReader<UpstreamFrame> requestStream,
         IServerStreamWriter<Proto.ChannelDownstream> responseStream,
         ServerCallContext context)
     {
@@ -25,7 +29,7 @@ internal sealed class ChannelGrpcService(
         await new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, logger).RunAsync(requestStream, responseStream, context.BudgetToken());
     }
 
-    public override async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)
+    public virtual async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
         var (started, snapshot, rejection) = await router.StartAsync(channel, request, context.BudgetToken());
@@ -38,7 +42,7 @@ internal sealed class ChannelGrpcService(
         };
     }
 
-    public override async Task<Proto.SendMessageResponse> SendMessage(Proto.SendMessageRequest request, ServerCallContext context)
+    public virtual async Task<Proto.SendMessageResponse> SendMessage(Proto.SendMessageRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
         if (request.Message is null)
@@ -53,7 +57,7 @@ internal sealed class ChannelGrpcService(
         return response;
     }
 
-    public override async Task<Proto.GetTranscriptResponse> GetTranscript(Proto.GetTranscriptRequest request, ServerCallContext context)
+    public virtual async Task<Proto.GetTranscriptResponse> GetTranscript(Proto.GetTranscriptRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
@@ -69,7 +73,7 @@ internal sealed class ChannelGrpcService(
         return response;
     }
 
-    public override async Task<Proto.CloseConversationResponse> CloseConversation(Proto.CloseConversationRequest request, ServerCallContext context)
+    public virtual async Task<Proto.CloseConversationResponse> CloseConversation(Proto.CloseConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
@@ -78,13 +82,13 @@ internal sealed class ChannelGrpcService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, badReason));
         }
 
-        var reason = string.IsNullOrWhiteSpace(request.Reason) ? "The adapter closed the conversation." : request.Reason;
+        var reason = InboundText.Clean(request.Reason) is var cleaned && InboundText.HasVisibleCharacter(cleaned) ? cleaned : "The adapter closed the conversation.";
         var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason, context.BudgetToken());
         ThrowIfNotVisible(snapshot, conversation, channel);
         return new Proto.CloseConversationResponse { Conversation = ChannelMapping.ToProto(snapshot) };
     }
 
-    public override async Task<Proto.ConversationView> GetConversation(Proto.GetConversationRequest request, ServerCallContext context)
+    public virtual async Task<Proto.ConversationView> GetConversation(Proto.GetConversationRequest request, ServerCallContext context)
     {
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());

@@ -23,7 +23,7 @@ internal static class ChannelIdentity
         if (channel.Length > MaxLength || channel.AsSpan().ContainsAnyExcept(Allowed))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Invalid '{ChannelClient.ChannelHeader}' header '{channel}': use 1 to {MaxLength} characters from a-z, 0-9, '-' and '_'."));
+                $"Invalid '{ChannelClient.ChannelHeader}' header ({channel.Length} characters): use 1 to {MaxLength} characters from a-z, 0-9, '-' and '_'."));
         }
 
         return channel;

@@ -1,4 +1,5 @@
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Conversations;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
@@ -100,7 +101,7 @@ internal static class ChannelMapping
     public static CustomerIdentity? ToDomain(Proto.CustomerIdentity? customer) =>
         customer is null || string.IsNullOrWhiteSpace(customer.ExternalCustomerId)
             ? null
-            : new CustomerIdentity(customer.ExternalCustomerId, NullIfEmpty(customer.DisplayName), NullIfEmpty(customer.Language),
+            : new CustomerIdentity(customer.ExternalCustomerId, CleanName(customer.DisplayName), NullIfEmpty(customer.Language),
                 customer.HasTier ? (customer.Tier == Proto.CustomerTier.Vip ? CustomerTier.Vip : CustomerTier.Standard) : null);
 
     public static Proto.Ack ToAck(string correlationId, InboundResult result)
@@ -120,7 +121,7 @@ internal static class ChannelMapping
         if (result.Rejection is { } rejection)
         {
             ack.Code = (int)ToStatusCode(rejection.Code);
-            ack.Detail = rejection.Message;
+            ack.Detail = Hosting.ErrorMapping.Bound(rejection.Message);
         }
 
         return ack;
@@ -131,7 +132,7 @@ internal static class ChannelMapping
         CorrelationId = correlationId,
         Status = Proto.AckStatus.Rejected,
         Code = (int)code,
-        Detail = detail,
+        Detail = Hosting.ErrorMapping.Bound(detail),
     };
 
     public static StatusCode ToStatusCode(RejectionCode code) => code switch
@@ -145,10 +146,14 @@ internal static class ChannelMapping
         _ => StatusCode.Unknown,
     };
 
-    public static RpcException ToRpcException(Rejection rejection) => new(new Status(ToStatusCode(rejection.Code), rejection.Message));
+    public static RpcException ToRpcException(Rejection rejection) => new(new Status(ToStatusCode(rejection.Code), Hosting.ErrorMapping.Bound(rejection.Message)));
 
     /// <summary>A wire sequence as the grains count them; values past long.MaxValue are simply out of range.</summary>
     public static long ToSequence(ulong sequence) => sequence > long.MaxValue ? long.MaxValue : (long)sequence;
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    /// <summary>A name as agents will read it (<see cref="InboundText"/>); none when nothing visible is left.</summary>
+    public static string? CleanName(string value) =>
+        InboundText.Clean(value) is var name && InboundText.HasVisibleCharacter(name) ? name : null;
 }

@@ -19,6 +19,7 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
             return InboundResult.Rejected("", RejectionCode.InvalidArgument, badId);
         }
 
+        message.Text = InboundText.Clean(message.Text);
         if (InboundValidation.CheckText(message.Text) is { } badText)
         {
             return InboundResult.Rejected("", RejectionCode.InvalidArgument, badText);

@@ -156,7 +156,13 @@ public static partial class ContactGrainsHosting
             }
         });
 
-        builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            // The API's own limit (RequestDecoding.MaxRequestBytes) is checked per message, so an
+            // adapter stream refuses one oversize frame and goes on; this bounds what is read at all.
+            grpc.MaxReceiveMessageSize = Wire.RequestDecoding.MaxTransportBytes;
+        });
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<ThreadDirectory>();

@@ -21,6 +21,10 @@ internal sealed partial class ErrorMappingInterceptor(ContactGrainsOptions optio
             context.UserState[typeof(CallBudget)] = budget;
             return await continuation(request, context);
         }
+        catch (RpcException ex) when (ex.Status.Detail.Length > ErrorMapping.MaxDetailLength)
+        {
+            throw ErrorMapping.Bound(ex);
+        }
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Map(budget.Explain(ex), context);
@@ -35,6 +39,10 @@ internal sealed partial class ErrorMappingInterceptor(ContactGrainsOptions optio
         {
             await continuation(requestStream, responseStream, context);
         }
+        catch (RpcException ex) when (ex.Status.Detail.Length > ErrorMapping.MaxDetailLength)
+        {
+            throw ErrorMapping.Bound(ex);
+        }
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Map(ex, context);
@@ -48,6 +56,10 @@ internal sealed partial class ErrorMappingInterceptor(ContactGrainsOptions optio
         try
         {
             await continuation(request, responseStream, context);
+        }
+        catch (RpcException ex) when (ex.Status.Detail.Length > ErrorMapping.MaxDetailLength)
+        {
+            throw ErrorMapping.Bound(ex);
         }
         catch (Exception ex) when (ex is not RpcException)
         {
