@@ -103,10 +103,16 @@ public enum RejectionCode
 
     /// <summary>The caller does not own what it tried to act on (another agent's conversation).</summary>
     PermissionDenied = 6,
+
+    /// <summary>Over a rate limit: nothing was stored; send it again after <see cref="Rejection.RetryAfter"/>.</summary>
+    RateLimited = 7,
 }
 
 [GenerateSerializer, Immutable, Alias("cg.Rejection")]
-public sealed record Rejection([property: Id(0)] RejectionCode Code, [property: Id(1)] string Message);
+public sealed record Rejection(
+    [property: Id(0)] RejectionCode Code,
+    [property: Id(1)] string Message,
+    [property: Id(2)] TimeSpan? RetryAfter = null);
 
 [GenerateSerializer, Alias("cg.InboundOutcome")]
 public enum InboundOutcome
@@ -131,8 +137,8 @@ public sealed record InboundResult(
     [property: Id(4)] ImmutableArray<TimelineEntry> Entries,
     [property: Id(5)] Rejection? Rejection)
 {
-    public static InboundResult Rejected(string conversationId, RejectionCode code, string message) =>
-        new(InboundOutcome.Rejected, conversationId, 0, 0, [], new Rejection(code, message));
+    public static InboundResult Rejected(string conversationId, RejectionCode code, string message, TimeSpan? retryAfter = null) =>
+        new(InboundOutcome.Rejected, conversationId, 0, 0, [], new Rejection(code, message, retryAfter));
 }
 
 /// <summary>

@@ -138,6 +138,26 @@ public sealed class ChannelStreamTests(SiloFixture silo)
         }
     }
 
+    /// <summary>The resume contract: every future entry, from any writer, not only those that reveal a gap.</summary>
+    [Fact]
+    public async Task A_resumed_stream_receives_at_once_the_entries_of_a_message_sent_through_the_unary_api()
+    {
+        var thread = Addresses.Thread(Addresses.Unique("resume-unary"));
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+        var first = await silo.Client().SendMessageAsync(new SendMessageRequest { Message = new InboundMessage { MessageId = "u1", Conversation = thread, Customer = customer, Text = "Where is my refund?" } });
+        var conversationId = first.Ack.ConversationId;
+        await using var stream = new RawChannelStream(silo.Client());
+        await stream.SendAsync(new ChannelUpstream { Resume = new ResumeRequest { RequestId = "resume-u", Conversation = Addresses.Conversation(conversationId), AfterSequence = first.Ack.Sequence + 1 } });
+        Assert.Equal(AckStatus.Accepted, (await stream.FirstAckAsync("resume-u")).Status);
+
+        // A webhook-style adapter sends the next message through the unary API.
+        var second = await silo.Client().SendMessageAsync(new SendMessageRequest { Message = new InboundMessage { MessageId = "u2", Conversation = Addresses.Conversation(conversationId), Text = "Can I get a copy of my invoice?" } });
+        await stream.WaitForEntriesAsync(conversationId, second.Entries.Count);
+
+        Assert.Equal(second.Entries.Select(e => e.Sequence), stream.EntriesOf(conversationId).Select(e => e.Sequence));
+        Assert.Equal("Can I get a copy of my invoice?", stream.EntriesOf(conversationId)[0].Message.Text);
+    }
+
     /// <summary>The first connection is the library's; the second writes its resume by hand (raw), to see exactly what the server sends after it.</summary>
     [Fact]
     public async Task Reconnecting_adapter_resumes_after_its_last_seen_sequence()

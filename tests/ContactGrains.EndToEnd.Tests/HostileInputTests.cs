@@ -15,6 +15,7 @@ public sealed class HostileInputTests(SiloFixture silo)
 {
     private const string ChannelService = "contactgrains.v1.ChannelService";
     private const string AgentService = "contactgrains.v1.AgentService";
+    private const string ChannelMappingTrailer = "grpc-retry-pushback-ms";
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
 
     /// <summary>A lone high surrogate as a JavaScript encoder writes it (CESU-8), between valid text.</summary>
@@ -246,6 +247,118 @@ public sealed class HostileInputTests(SiloFixture silo)
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.True(error.Status.Detail.Length <= 500, $"{error.Status.Detail.Length} characters");
+    }
+
+    // ---- Floods: refused with RESOURCE_EXHAUSTED and a retry hint; nothing stored; retrying after the hint works. ----
+
+    [Fact]
+    public async Task A_unary_flood_on_one_conversation_is_refused_after_the_burst_with_a_retry_hint()
+    {
+        var first = NewThreadMessage("where is my refund?");
+        var conversationId = (await Client.SendMessageAsync(new SendMessageRequest { Message = first })).Ack.ConversationId;
+        var address = Addresses.Conversation(conversationId);
+
+        // The first message took one of the burst's 20; the flood takes the rest, then is refused.
+        var outcomes = new List<RpcException?>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 25; i++)
+        {
+            try
+            {
+                await Client.SendMessageAsync(new SendMessageRequest { Message = new InboundMessage { MessageId = $"flood-{i}", Conversation = address, Text = $"hello {i}" } });
+                outcomes.Add(null);
+            }
+            catch (RpcException ex)
+            {
+                outcomes.Add(ex);
+            }
+        }
+
+        // One more token a second refills while the flood runs (on a slow machine, that may be one or two).
+        var accepted = outcomes.Count(o => o is null);
+        Assert.InRange(accepted, 19, 19 + (int)Math.Ceiling(clock.Elapsed.TotalSeconds));
+        Assert.All(outcomes.Where(o => o is not null), refused =>
+        {
+            Assert.Equal(StatusCode.ResourceExhausted, refused!.StatusCode);
+            Assert.StartsWith($"Too many messages on conversation {conversationId}: it takes 20 at once, then 60 a minute. Nothing was stored; send it again in ", refused.Status.Detail, StringComparison.Ordinal);
+            var pushback = int.Parse(refused.Trailers.GetValue(ChannelMappingTrailer)!, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(pushback, 1, 1000);
+        });
+
+        // Nothing refused was stored: the timeline holds the first message and the accepted ones.
+        var transcript = await Client.GetTranscriptAsync(new GetTranscriptRequest { Conversation = address });
+        var stored = transcript.Entries.Where(e => e.Message?.Sender == SenderKind.Customer).Select(e => e.Message.AdapterMessageId).ToList();
+        Assert.Equal([first.MessageId, .. Enumerable.Range(0, 25).Where(i => outcomes[i] is null).Select(i => $"flood-{i}")], stored);
+
+        // After the hint, the same message goes through, once.
+        var hint = int.Parse(outcomes[^1]!.Trailers.GetValue(ChannelMappingTrailer)!, System.Globalization.CultureInfo.InvariantCulture);
+        await Task.Delay(hint);
+        var retried = await Client.SendMessageAsync(new SendMessageRequest { Message = new InboundMessage { MessageId = "flood-24", Conversation = address, Text = "hello 24" } });
+        Assert.Equal(AckStatus.Accepted, retried.Ack.Status);
+    }
+
+    [Fact]
+    public async Task A_stream_flood_on_one_conversation_is_refused_frame_by_frame_and_the_stream_serves_the_others()
+    {
+        var thread = "flood-" + Guid.NewGuid().ToString("N");
+        var other = "calm-" + Guid.NewGuid().ToString("N");
+        await using var stream = new RawBytesStream(silo.Channel, ChannelHeaders("webchat"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 0; i < 30; i++)
+        {
+            await stream.SendAsync(Frame($"{thread}-{i}", thread, $"message {i}"));
+        }
+
+        await stream.SendAsync(Frame("calm", other, "where is my refund?"));
+
+        var acks = new List<Ack>();
+        for (var i = 0; i < 30; i++)
+        {
+            acks.Add(await stream.FirstAckAsync(a => a.CorrelationId == $"{thread}-{i}"));
+        }
+
+        Assert.InRange(acks.Count(a => a.Status == AckStatus.Accepted), 20, 20 + (int)Math.Ceiling(clock.Elapsed.TotalSeconds));
+        Assert.All(acks.Where(a => a.Status != AckStatus.Accepted), refused =>
+        {
+            Assert.Equal(AckStatus.Rejected, refused.Status);
+            Assert.Equal((int)StatusCode.ResourceExhausted, refused.Code);
+            Assert.InRange(refused.RetryAfterMs, 1u, 3000u);
+        });
+        Assert.Equal(AckStatus.Accepted, (await stream.FirstAckAsync(a => a.CorrelationId == "calm")).Status);
+    }
+
+    [Fact]
+    public async Task A_channel_over_its_per_silo_limit_is_refused_with_a_retry_hint()
+    {
+        var client = silo.Client(SiloFixture.RateLimitedChannel);
+        // All at once, each on a new conversation: only the channel's limit applies.
+        var calls = Enumerable.Range(0, 4 * SiloFixture.RateLimitedChannelPerSecond)
+            .Select(_ => client.SendMessageAsync(new SendMessageRequest { Message = NewThreadMessage("hello") }).ResponseAsync)
+            .ToList();
+        var refused = new List<RpcException>();
+        foreach (var call in calls)
+        {
+            try
+            {
+                await call;
+            }
+            catch (RpcException ex)
+            {
+                refused.Add(ex);
+            }
+        }
+
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r =>
+        {
+            Assert.Equal(StatusCode.ResourceExhausted, r.StatusCode);
+            Assert.StartsWith($"Too many messages on channel '{SiloFixture.RateLimitedChannel}': this silo takes {SiloFixture.RateLimitedChannelPerSecond} a second from it.", r.Status.Detail, StringComparison.Ordinal);
+            Assert.NotNull(r.Trailers.GetValue(ChannelMappingTrailer));
+        });
+
+        // Other channels are not affected.
+        await AssertServesNormallyAsync();
     }
 
     // ---- The adapter stream: one bad frame, one refusal, and the stream goes on. ----

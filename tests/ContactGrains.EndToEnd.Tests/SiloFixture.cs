@@ -16,6 +16,9 @@ namespace ContactGrains.EndToEnd.Tests;
 /// </summary>
 public class SiloFixture : IAsyncLifetime
 {
+    public const string RateLimitedChannel = "ratelimited";
+    public const int RateLimitedChannelPerSecond = 5;
+
     private WebApplication? _app;
 
     public string Address { get; private set; } = "";
@@ -34,6 +37,8 @@ public class SiloFixture : IAsyncLifetime
             ["ContactGrains:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ContactGrains:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
+            // One channel with a tiny per-silo limit, for the rate-limit tests; every other channel keeps the default.
+            [$"ContactGrains:Limits:Channels:{RateLimitedChannel}"] = RateLimitedChannelPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         builder.Configuration.AddInMemoryCollection(ExtraSettings);
         var errors = new StringWriter();

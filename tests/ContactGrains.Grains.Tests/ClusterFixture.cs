@@ -1,5 +1,6 @@
 using ContactGrains.Bot;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
@@ -22,6 +23,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             host.Services.AddContactGrainsDomain(knowledgeBase);
             host.Services.Configure<RoutingOptions>(o => o.QueueUpdateInterval = QueueUpdateInterval);
+            // Long timelines are built here in one burst; the rate limit has tests of its own.
+            host.Services.Configure<ConversationOptions>(o => o.MessageBurst = 100_000);
         });
         builder.ConfigureSilo((_, silo) =>
         {

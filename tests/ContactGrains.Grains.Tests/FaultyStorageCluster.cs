@@ -1,4 +1,5 @@
 using ContactGrains.Bot;
+using ContactGrains.Grains.Conversations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
@@ -17,6 +18,8 @@ internal static class FaultyStorageCluster
         {
             host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath));
             host.Services.AddFakeClock(clock);
+            // Long timelines are built here in one burst; the rate limit has tests of its own.
+            host.Services.Configure<ConversationOptions>(o => o.MessageBurst = 100_000);
         });
         builder.ConfigureSilo((_, silo) =>
         {

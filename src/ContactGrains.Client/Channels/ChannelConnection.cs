@@ -141,7 +141,13 @@ public sealed class ChannelConnection : IAsyncDisposable
 
             writes += pending.Writes;
             var pause = _options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble());
-            if (ack.Status == AckStatus.Rejected && IsRetryableRefusal(ack.Code) && attempt < _options.SendAttempts
+            if (ack.Status == AckStatus.Rejected && ack.RetryAfterMs > 0)
+            {
+                // Over a rate limit: the server says when the same message will be taken.
+                pause = TimeSpan.FromMilliseconds(ack.RetryAfterMs);
+            }
+
+            if (ack.Status == AckStatus.Rejected && IsRetryableRefusal(ack) && attempt < _options.SendAttempts
                 && Stopwatch.GetTimestamp() + (long)(pause.TotalSeconds * Stopwatch.Frequency) < deadline)
             {
                 await Task.Delay(pause, cancellationToken);
@@ -606,7 +612,7 @@ public sealed class ChannelConnection : IAsyncDisposable
             return;
         }
 
-        if (IsRetryableRefusal(ack.Code))
+        if (IsRetryableRefusal(ack))
         {
             _ = Task.Delay(RetryRefusedResumeAfter, _closing.Token)
                 .ContinueWith(_ => RequestResume(resume.ConversationId, resume.After, force: true), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
@@ -707,7 +713,9 @@ public sealed class ChannelConnection : IAsyncDisposable
     private static bool IsTransient(StatusCode code) => ConnectionFailedException.IsTransient(code) || code == StatusCode.Aborted;
 
     /// <summary>The ack codes the channel API says to retry with the same id.</summary>
-    private static bool IsRetryableRefusal(int code) => code is (int)StatusCode.Unavailable or (int)StatusCode.Aborted;
+    private static bool IsRetryableRefusal(Ack ack) =>
+        ack.Code is (int)StatusCode.Unavailable or (int)StatusCode.Aborted
+        || (ack.Code == (int)StatusCode.ResourceExhausted && ack.RetryAfterMs > 0);
 
     /// <summary>One stream and its outbound queue, drained by its one writer loop.</summary>
     private sealed record LiveStream(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> Call, int Generation)

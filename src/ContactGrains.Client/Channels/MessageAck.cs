@@ -11,6 +11,7 @@ namespace ContactGrains.Client;
 /// <param name="Code">For a rejection: the gRPC status code saying why.</param>
 /// <param name="Detail">For a rejection: a sentence a person can act on.</param>
 /// <param name="Attempts">Frames sent for it: more than 1 after a reconnect or a retryable refusal.</param>
+/// <param name="RetryAfter">For a rejection over a rate limit (RESOURCE_EXHAUSTED): when the same message would be taken.</param>
 public sealed record MessageAck(
     string MessageId,
     AckStatus Status,
@@ -18,7 +19,8 @@ public sealed record MessageAck(
     ulong Sequence,
     StatusCode Code,
     string Detail,
-    int Attempts)
+    int Attempts,
+    TimeSpan? RetryAfter = null)
 {
     /// <summary>The message is stored, exactly once (accepted now or before).</summary>
     public bool IsStored => Status is AckStatus.Accepted or AckStatus.Duplicate;
@@ -34,5 +36,6 @@ public sealed record MessageAck(
         ack.Sequence,
         ack.Status == AckStatus.Rejected ? (StatusCode)ack.Code : StatusCode.OK,
         ack.Detail,
-        attempts);
+        attempts,
+        ack.RetryAfterMs > 0 ? TimeSpan.FromMilliseconds(ack.RetryAfterMs) : null);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using ContactGrains.Bot;
 using ContactGrains.Bot.Signals;
 using ContactGrains.Contracts;
@@ -38,6 +39,9 @@ public sealed partial class ConversationGrain(
 
     /// <summary>Tries to tell an agent about a message or the end of a conversation (1 s, 2 s, … apart).</summary>
     private const int AgentDeliveryAttempts = 6;
+
+    // Created with the first customer message of this activation (see MessageRateLimit).
+    private MessageRateLimit? _rateLimit;
 
     private ConversationState State => state.State;
 
@@ -115,6 +119,14 @@ public sealed partial class ConversationGrain(
         }
 
         var now = time.GetUtcNow();
+        _rateLimit ??= new MessageRateLimit(options.Value.MessageBurst, options.Value.MessagesPerMinute);
+        if (_rateLimit.TryTake(now) is { } wait)
+        {
+            return InboundResult.Rejected(Id, RejectionCode.RateLimited, string.Create(CultureInfo.InvariantCulture,
+                $"Too many messages on conversation {Id}: it takes {_rateLimit.Burst} at once, then {_rateLimit.PerMinute} a minute. Nothing was stored; send it again in {wait.TotalSeconds:0.0} s."),
+                wait);
+        }
+
         var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.RecentEntries.Count + 2);
         long customerSequence = 0;
         await CommitAsync(async () =>
@@ -145,7 +157,15 @@ public sealed partial class ConversationGrain(
             TellAgent(State.Owner.Id!, agent => agent.OnConversationEntries(Id, toAgent));
         }
 
-        return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, produced.DrainToImmutable(), null);
+        var entries = produced.DrainToImmutable();
+        if (deliverTo is null)
+        {
+            // A unary caller has the entries in its response; the stream that last sent or resumed
+            // here is owed them too, now, not when a later entry reveals the gap.
+            Push(entries);
+        }
+
+        return new InboundResult(InboundOutcome.Accepted, Id, customerSequence, State.LastSequence, entries, null);
     }
 
     public async Task<TimelinePage> Resume(string channel, long afterSequence, IConversationObserver deliverTo, CancellationToken cancellationToken)

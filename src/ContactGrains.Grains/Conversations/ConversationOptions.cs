@@ -5,6 +5,21 @@ public sealed class ConversationOptions
 {
     public const string SectionName = "ContactGrains:Conversations";
 
+    /// <summary>Customer messages one conversation accepts at once before <see cref="MessagesPerMinute"/> applies.</summary>
+    public int MessageBurst { get; set; } = 20;
+
+    /// <summary>
+    /// Customer messages a conversation accepts per minute once its burst is spent; beyond, a message
+    /// is refused with RESOURCE_EXHAUSTED and a retry hint, and nothing is stored.
+    /// </summary>
+    public int MessagesPerMinute { get; set; } = 60;
+
+    /// <summary>Why these settings cannot work, or null.</summary>
+    public string? Validate() =>
+        MessageBurst < 1 || MessagesPerMinute < 1
+            ? $"{SectionName}:MessageBurst is {MessageBurst} and MessagesPerMinute {MessagesPerMinute}; both must be at least 1 (defaults 20 and 60)."
+            : null;
+
     /// <summary>An open conversation with no customer message for this long is closed automatically.</summary>
     public TimeSpan InactivityTimeout { get; set; } = TimeSpan.FromHours(24);
 

@@ -122,6 +122,7 @@ internal static class ChannelMapping
         {
             ack.Code = (int)ToStatusCode(rejection.Code);
             ack.Detail = Hosting.ErrorMapping.Bound(rejection.Message);
+            ack.RetryAfterMs = RetryAfterMs(rejection);
         }
 
         return ack;
@@ -143,10 +144,23 @@ internal static class ChannelMapping
         RejectionCode.OutOfRange => StatusCode.OutOfRange,
         RejectionCode.FailedPrecondition => StatusCode.FailedPrecondition,
         RejectionCode.PermissionDenied => StatusCode.PermissionDenied,
+        RejectionCode.RateLimited => StatusCode.ResourceExhausted,
         _ => StatusCode.Unknown,
     };
 
-    public static RpcException ToRpcException(Rejection rejection) => new(new Status(ToStatusCode(rejection.Code), Hosting.ErrorMapping.Bound(rejection.Message)));
+    /// <summary>The trailer that carries a retry hint on unary calls: gRPC's own server pushback (gRFC A6).</summary>
+    public const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
+
+    public static RpcException ToRpcException(Rejection rejection)
+    {
+        var status = new Status(ToStatusCode(rejection.Code), Hosting.ErrorMapping.Bound(rejection.Message));
+        return rejection.RetryAfter is null
+            ? new RpcException(status)
+            : new RpcException(status, [new Metadata.Entry(RetryPushbackTrailer, RetryAfterMs(rejection).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+
+    private static uint RetryAfterMs(Rejection rejection) =>
+        rejection.RetryAfter is { } wait ? (uint)Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, uint.MaxValue) : 0;
 
     /// <summary>A wire sequence as the grains count them; values past long.MaxValue are simply out of range.</summary>
     public static long ToSequence(ulong sequence) => sequence > long.MaxValue ? long.MaxValue : (long)sequence;

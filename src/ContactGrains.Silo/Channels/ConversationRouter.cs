@@ -9,7 +9,7 @@ namespace ContactGrains.Silo.Channels;
 /// Resolves conversation addresses (id, or channel thread) and drives the conversation grains.
 /// Shared by the streaming and the unary channel APIs so both behave identically.
 /// </summary>
-public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory threads)
+public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory threads, ChannelRateLimits limits)
 {
     /// <summary>Validates, routes and stores one customer message.</summary>
     public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
@@ -23,6 +23,11 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
         if (InboundValidation.CheckText(message.Text) is { } badText)
         {
             return InboundResult.Rejected("", RejectionCode.InvalidArgument, badText);
+        }
+
+        if (limits.TryAcquire(channel) is { } tooMany)
+        {
+            return new InboundResult(InboundOutcome.Rejected, "", 0, 0, [], tooMany);
         }
 
         var command = new CustomerMessage(channel, message.MessageId, message.Text);

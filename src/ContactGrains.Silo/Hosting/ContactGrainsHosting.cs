@@ -117,6 +117,23 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        ConversationOptions conversationOptions;
+        try
+        {
+            conversationOptions = builder.Configuration.GetSection(ConversationOptions.SectionName).Get<ConversationOptions>() ?? new();
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{ConversationOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        if ((options.Limits.Validate() ?? conversationOptions.Validate()) is { } limitProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {limitProblem}");
+            return false;
+        }
+
         if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
         {
             errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
@@ -166,6 +183,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<ThreadDirectory>();
+        builder.Services.AddSingleton<ChannelRateLimits>();
         builder.Services.AddSingleton<ConversationRouter>();
         return true;
     }

@@ -14,6 +14,31 @@ public sealed class ContactGrainsOptions
 
     public StorageOptions Storage { get; set; } = new();
 
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>Rate limits the silo applies per channel (the per-conversation one is in ContactGrains:Conversations).</summary>
+    public sealed class LimitOptions
+    {
+        /// <summary>
+        /// Customer messages per second one silo accepts from one channel (also its burst). The
+        /// default is above what one silo serves on a small machine, so it only stops a runaway
+        /// adapter; set it to each channel's contract.
+        /// </summary>
+        public int ChannelMessagesPerSecond { get; set; } = 20_000;
+
+        /// <summary>Per-channel overrides of <see cref="ChannelMessagesPerSecond"/>, by channel name.</summary>
+        public Dictionary<string, int> Channels { get; set; } = new(StringComparer.Ordinal);
+
+        public int MessagesPerSecond(string channel) =>
+            Channels.TryGetValue(channel, out var perSecond) ? perSecond : ChannelMessagesPerSecond;
+
+        /// <summary>Why these limits cannot work, or null.</summary>
+        public string? Validate() =>
+            ChannelMessagesPerSecond < 1 || Channels.Values.Any(v => v < 1)
+                ? "ContactGrains:Limits:ChannelMessagesPerSecond and every ContactGrains:Limits:Channels entry must be at least 1 message a second."
+                : null;
+    }
+
     public sealed class ClusterOptions
     {
         /// <summary>Identifies the application across deployments; part of every stored grain's key.</summary>
