@@ -434,6 +434,33 @@ public sealed class HostileInputTests(SiloFixture silo)
         Assert.Equal(AckStatus.Accepted, (await next.FirstAckAsync(a => a.CorrelationId == "next")).Status);
     }
 
+    // ---- A stream that never reads: closed once a write has waited the stalled-stream timeout. ----
+
+    [Fact]
+    public async Task An_adapter_stream_that_never_reads_is_closed_and_the_service_goes_on()
+    {
+        var run = Guid.NewGuid().ToString("N");
+        await using var stream = new RawBytesStream(silo.Channel, ChannelHeaders("webchat"), read: false);
+
+        // About 300 KB of acks and entries come back: more than HTTP/2 lets the server send unread.
+        var text = new string('a', 1000) + " where is my refund?";
+        for (var conversation = 0; conversation < 20; conversation++)
+        {
+            for (var turn = 0; turn < 10; turn++)
+            {
+                await stream.SendAsync(Frame($"stall-{run}-{conversation}-{turn}", $"stall-{run}-{conversation}", text));
+            }
+        }
+
+        // Nothing read for longer than the timeout; then the adapter wakes up and reads what there is.
+        await Task.Delay(SiloFixture.StalledStreamTimeout * 2);
+        var status = await stream.WaitForEndAsync();
+
+        Assert.NotEqual(StatusCode.OK, status.StatusCode);
+        Assert.True(stream.Received.Count < 200 * 3, $"the stream ended after {stream.Received.Count} frames");
+        await AssertServesNormallyAsync();
+    }
+
     // ---- helpers ----
 
     private SiloChannelClient Client => silo.Client();

@@ -21,13 +21,21 @@ internal sealed class RawBytesStream : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<ChannelDownstream> _received = [];
     private readonly StateChanges _changes = new();
-    private readonly Task _reader;
+    private Task? _reader;
 
-    public RawBytesStream(GrpcChannel channel, Metadata headers)
+    /// <param name="channel">The silo.</param>
+    /// <param name="headers">The call's headers.</param>
+    /// <param name="read">False for an adapter that never reads what the server sends, until <see cref="StartReading"/>.</param>
+    public RawBytesStream(GrpcChannel channel, Metadata headers, bool read = true)
     {
         _call = channel.CreateCallInvoker().AsyncDuplexStreamingCall(Connect, null, new CallOptions(headers));
-        _reader = Task.Run(ReadAsync);
+        if (read)
+        {
+            StartReading();
+        }
     }
+
+    public void StartReading() => _reader ??= Task.Run(ReadAsync);
 
     public IReadOnlyList<ChannelDownstream> Received
     {
@@ -46,14 +54,15 @@ internal sealed class RawBytesStream : IAsyncDisposable
     public async Task<Ack> FirstAckAsync(Func<Ack, bool> match)
     {
         Ack? ack = null;
-        await _changes.WaitUntilAsync(() => (ack = Received.FirstOrDefault(f => f.Ack is { } a && match(a))?.Ack) is not null || _reader.IsCompleted, SafetyTimeout);
+        await _changes.WaitUntilAsync(() => (ack = Received.FirstOrDefault(f => f.Ack is { } a && match(a))?.Ack) is not null || _reader?.IsCompleted == true, SafetyTimeout);
         return ack ?? throw new InvalidOperationException($"The stream ended ({_call.GetStatus()}) without the expected ack; received {Received.Count} frames.");
     }
 
     /// <summary>Waits for the server to end the call (without half-closing) and returns its status.</summary>
     public async Task<Status> WaitForEndAsync()
     {
-        await _reader.WaitAsync(SafetyTimeout);
+        StartReading();
+        await _reader!.WaitAsync(SafetyTimeout);
         return _call.GetStatus();
     }
 
@@ -67,7 +76,10 @@ internal sealed class RawBytesStream : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _call.Dispose();
-        await _reader;
+        if (_reader is not null)
+        {
+            await _reader;
+        }
     }
 
     private async Task ReadAsync()

@@ -18,6 +18,7 @@ public class SiloFixture : IAsyncLifetime
 {
     public const string RateLimitedChannel = "ratelimited";
     public const int RateLimitedChannelPerSecond = 5;
+    public static readonly TimeSpan StalledStreamTimeout = TimeSpan.FromSeconds(4);
 
     private WebApplication? _app;
 
@@ -38,6 +39,8 @@ public class SiloFixture : IAsyncLifetime
             ["ContactGrains:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
             // One channel with a tiny per-silo limit, for the rate-limit tests; every other channel keeps the default.
+            // Short, so a test sees a stream that stops reading closed; every test client reads continuously.
+            ["ContactGrains:Limits:StalledStreamTimeout"] = StalledStreamTimeout.ToString(),
             [$"ContactGrains:Limits:Channels:{RateLimitedChannel}"] = RateLimitedChannelPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         builder.Configuration.AddInMemoryCollection(ExtraSettings);

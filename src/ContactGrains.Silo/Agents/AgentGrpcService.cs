@@ -24,6 +24,7 @@ internal class AgentGrpcService(
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
     IHostApplicationLifetime lifetime,
+    ContactGrainsOptions options,
     ILogger<AgentGrpcService> logger)
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
@@ -33,7 +34,7 @@ internal class AgentGrpcService(
     {
         var agentId = AgentIdentity.Require(context);
         var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value);
-        return new AgentSession(agentId, grains, routingOptions.Value, logger)
+        return new AgentSession(agentId, grains, routingOptions.Value, options.Limits.StalledStreamTimeout, logger)
             .RunAsync(profile, responseStream, context.CancellationToken, lifetime.ApplicationStopping);
     }
 

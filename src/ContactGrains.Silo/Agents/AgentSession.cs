@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using ContactGrains.Contracts;
 using ContactGrains.Grains;
 using ContactGrains.Grains.Routing;
+using ContactGrains.Silo.Hosting;
 using Grpc.Core;
 using Proto = ContactGrains.Protos.V1;
 
@@ -16,8 +17,11 @@ internal sealed partial class AgentSession(
     string agentId,
     IGrainFactory grains,
     RoutingOptions options,
+    TimeSpan stalledStreamTimeout,
     ILogger logger) : IAgentObserver
 {
+    private readonly StalledWriteWatchdog _watchdog = new(stalledStreamTimeout);
+
     private const int InboxCapacity = 1024;
 
     /// <summary>How long a later event waits for the one before it before the session re-syncs.</summary>
@@ -47,12 +51,14 @@ internal sealed partial class AgentSession(
     {
         var reference = grains.CreateObjectReference<IAgentObserver>(this);
         var agent = grains.Get<IAgentGrain>(agentId);
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, siloStopping);
+        // A desktop that stops reading is treated as gone: its grace period starts, as for a dropped connection.
+        using var watchdog = _watchdog;
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, siloStopping, watchdog.Token);
         Task heartbeats = Task.CompletedTask;
         try
         {
             var sync = await agent.Connect(profile, reference);
-            await responses.WriteAsync(AgentMapping.ToProto(sync, options), session.Token);
+            await _watchdog.WriteAsync(responses, AgentMapping.ToProto(sync, options), session.Token);
             LogConnected(agentId);
             heartbeats = BeatAsync(agent, reference, session.Token);
             await DeliverAsync(agent, reference, sync, responses, session.Token);
@@ -60,6 +66,12 @@ internal sealed partial class AgentSession(
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The desktop went away: the grace period starts below.
+        }
+        catch (OperationCanceledException) when (watchdog.Stalled)
+        {
+            LogStalled(agentId, watchdog.Timeout);
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"This stream was not read for {watchdog.Timeout.TotalSeconds:0} s and was closed; reconnect within the grace period to keep your conversations."));
         }
         catch (OperationCanceledException) when (siloStopping.IsCancellationRequested)
         {
@@ -118,7 +130,7 @@ internal sealed partial class AgentSession(
 
             while (early.Remove(delivered + 1, out var inOrder))
             {
-                await responses.WriteAsync(AgentMapping.ToProto(inOrder), cancellationToken);
+                await _watchdog.WriteAsync(responses, AgentMapping.ToProto(inOrder), cancellationToken);
                 delivered++;
             }
 
@@ -127,7 +139,7 @@ internal sealed partial class AgentSession(
             {
                 sync = await agent.Resync(reference);
                 LogResynced(agentId);
-                await responses.WriteAsync(AgentMapping.ToProto(sync, options), cancellationToken);
+                await _watchdog.WriteAsync(responses, AgentMapping.ToProto(sync, options), cancellationToken);
                 (epoch, delivered) = (sync.Epoch, sync.Sequence);
                 var later = early.Values.Concat(fromNewEpoch).Where(e => e.Epoch == epoch && e.Sequence > delivered).ToList();
                 early.Clear();
@@ -196,6 +208,9 @@ internal sealed partial class AgentSession(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: heartbeat failed")]
     private partial void LogHeartbeatFailed(Exception exception, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}'s stream was not read for {Timeout} and was closed")]
+    private partial void LogStalled(string agentId, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: could not report the stream's end; the heartbeat timeout will")]
     private partial void LogDisconnectFailed(Exception exception, string agentId);

@@ -18,6 +18,7 @@ internal sealed partial class AdapterSession(
     ConversationRouter router,
     IGrainFactory grains,
     TimeSpan frameTimeout,
+    TimeSpan stalledStreamTimeout,
     ILogger logger)
 {
     // Frames being processed at once; beyond this the read loop stops reading (backpressure).
@@ -40,10 +41,12 @@ internal sealed partial class AdapterSession(
             (entry, ct) => _outbound.Writer.WriteAsync(new Proto.ChannelDownstream { Entry = ChannelMapping.ToProto(entry) }, ct),
             logger);
 
-        // If delivery stops (the stream's writer failed), end the call: the adapter reconnects and resumes.
-        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // If delivery stops (the stream's writer failed, or the adapter stopped reading), end the call:
+        // the adapter reconnects and resumes.
+        using var watchdog = new StalledWriteWatchdog(stalledStreamTimeout);
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watchdog.Token);
         _ = feed.Completion.ContinueWith(_ => session.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var writer = WriteLoopAsync(responses, session.Token);
+        var writer = WriteLoopAsync(responses, watchdog, session.Token);
         LogConnected(channel);
         try
         {
@@ -67,6 +70,13 @@ internal sealed partial class AdapterSession(
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            if (watchdog.Stalled)
+            {
+                LogStalled(channel, watchdog.Timeout);
+                throw new RpcException(new Status(StatusCode.Unavailable,
+                    $"This stream was not read for {watchdog.Timeout.TotalSeconds:0} s and was closed; reconnect and resume each conversation from its last sequence."));
+            }
+
             throw new RpcException(new Status(StatusCode.Unavailable,
                 "Delivery to this stream failed; reconnect and resume each conversation from its last sequence."));
         }
@@ -78,13 +88,13 @@ internal sealed partial class AdapterSession(
         }
     }
 
-    private async Task WriteLoopAsync(IServerStreamWriter<Proto.ChannelDownstream> responses, CancellationToken cancellationToken)
+    private async Task WriteLoopAsync(IServerStreamWriter<Proto.ChannelDownstream> responses, StalledWriteWatchdog watchdog, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var item in _outbound.Reader.ReadAllAsync(cancellationToken))
             {
-                await responses.WriteAsync(item, cancellationToken);
+                await watchdog.WriteAsync(responses, item, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -213,6 +223,9 @@ internal sealed partial class AdapterSession(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Adapter stream on {Channel}: a frame failed unexpectedly")]
     private partial void LogFrameFailed(Exception exception, string channel);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adapter stream on {Channel} was not read for {Timeout} and was closed")]
+    private partial void LogStalled(string channel, TimeSpan timeout);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Adapter stream on {Channel}: an undecodable frame was refused with code {Code} (correlation id '{CorrelationId}')")]
     private partial void LogFrameUndecodable(string channel, int code, string correlationId);

@@ -26,7 +26,8 @@ internal class ChannelGrpcService(
 
         // Headers at once tell the adapter its stream was accepted, before it has anything to send.
         await context.WriteResponseHeadersAsync([]);
-        await new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, logger).RunAsync(requestStream, responseStream, context.BudgetToken());
+        await new AdapterSession(channel, router, grains, options.Cluster.CallTimeout, options.Limits.StalledStreamTimeout, logger)
+            .RunAsync(requestStream, responseStream, context.BudgetToken());
     }
 
     public virtual async Task<Proto.StartConversationResponse> StartConversation(Proto.StartConversationRequest request, ServerCallContext context)

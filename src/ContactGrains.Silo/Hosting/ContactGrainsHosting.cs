@@ -149,7 +149,11 @@ public static partial class ContactGrainsHosting
 
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(kestrel =>
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        {
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Limits.Http2.KeepAlivePingDelay = options.Limits.KeepAlivePingDelay;
+            kestrel.Limits.Http2.KeepAlivePingTimeout = options.Limits.KeepAlivePingTimeout;
+        });
 
         builder.Services.AddExpectedFaultLogging();
         builder.Services.AddContactGrainsDomain(knowledgeBase);

@@ -26,6 +26,18 @@ public sealed class ContactGrainsOptions
         /// </summary>
         public int ChannelMessagesPerSecond { get; set; } = 20_000;
 
+        /// <summary>
+        /// How long a write to an adapter's or agent's stream may wait on a client that stopped reading
+        /// before the stream is ended (the adapter resumes; the agent's grace period starts).
+        /// </summary>
+        public TimeSpan StalledStreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>HTTP/2 PING after this much silence on a connection, so dead peers and idle NATs are noticed.</summary>
+        public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>A connection whose PING is not answered within this is closed.</summary>
+        public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
         /// <summary>Per-channel overrides of <see cref="ChannelMessagesPerSecond"/>, by channel name.</summary>
         public Dictionary<string, int> Channels { get; set; } = new(StringComparer.Ordinal);
 
@@ -33,10 +45,20 @@ public sealed class ContactGrainsOptions
             Channels.TryGetValue(channel, out var perSecond) ? perSecond : ChannelMessagesPerSecond;
 
         /// <summary>Why these limits cannot work, or null.</summary>
-        public string? Validate() =>
-            ChannelMessagesPerSecond < 1 || Channels.Values.Any(v => v < 1)
-                ? "ContactGrains:Limits:ChannelMessagesPerSecond and every ContactGrains:Limits:Channels entry must be at least 1 message a second."
-                : null;
+        public string? Validate()
+        {
+            if (ChannelMessagesPerSecond < 1 || Channels.Values.Any(v => v < 1))
+            {
+                return "ContactGrains:Limits:ChannelMessagesPerSecond and every ContactGrains:Limits:Channels entry must be at least 1 message a second.";
+            }
+
+            if (StalledStreamTimeout < TimeSpan.FromSeconds(1) || KeepAlivePingDelay < TimeSpan.FromSeconds(1) || KeepAlivePingTimeout < TimeSpan.FromSeconds(1))
+            {
+                return "ContactGrains:Limits:StalledStreamTimeout, KeepAlivePingDelay and KeepAlivePingTimeout must each be at least 1 second (defaults 30 s, 30 s and 20 s).";
+            }
+
+            return null;
+        }
     }
 
     public sealed class ClusterOptions
