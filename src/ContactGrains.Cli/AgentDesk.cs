@@ -19,7 +19,7 @@ internal sealed class AgentDesk(AgentOptions options, TextReader input, TextWrit
         try
         {
             connection = await AgentConnection.ConnectAsync(
-                new AgentConnectionOptions { AgentId = options.AgentId, Profile = options.ToProfile(), Addresses = options.Addresses }, cancellationToken);
+                new AgentConnectionOptions { AgentId = options.AgentId, Token = options.Token, Profile = options.ToProfile(), Addresses = options.Addresses }, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

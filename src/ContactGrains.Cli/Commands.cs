@@ -6,10 +6,10 @@ using ContactGrains.Protos.V1;
 namespace ContactGrains.Cli;
 
 /// <summary>Options of <c>contactgrains chat</c>.</summary>
-internal sealed record ChatOptions(IReadOnlyList<string> Addresses, string Channel, string Thread, string Customer, string Name, string Language);
+internal sealed record ChatOptions(IReadOnlyList<string> Addresses, string Channel, string Thread, string Customer, string Name, string Language, string? ApiKey = null);
 
 /// <summary>Options of <c>contactgrains agent</c>.</summary>
-internal sealed record AgentOptions(IReadOnlyList<string> Addresses, string AgentId, string Name, IReadOnlyList<SkillLevel> Skills, IReadOnlyList<string> Languages, uint Capacity)
+internal sealed record AgentOptions(IReadOnlyList<string> Addresses, string AgentId, string Name, IReadOnlyList<SkillLevel> Skills, IReadOnlyList<string> Languages, uint Capacity, string? Token = null)
 {
     /// <summary>Parses the arguments after "agent"; returns null with the errors when they are wrong.</summary>
     public static (AgentOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
@@ -47,13 +47,14 @@ internal static class Commands
         var customer = Text("--customer", "ID", "External customer id", $"terminal-{User}");
         var name = Text("--name", "NAME", "Customer display name", User);
         var language = Parsed("--language", "CODE", "Customer language: en, fr, …", "en", ParseLanguage);
+        var apiKey = Credential("--api-key", "KEY", "The channel's API key [default: $CONTACTGRAINS_API_KEY, else the development key]", "CONTACTGRAINS_API_KEY");
         var command = new Command("chat", """
             Chat with ContactGrains as a customer, over the channel API (an adapter's connection).
             In the chat: type a message and press Enter. Commands: /info (owner and ledger), /transcript, /close, /quit.
-            """) { address, channel, thread, customer, name, language };
+            """) { address, channel, thread, customer, name, language, apiKey };
         return (command, r => new ChatOptions(
             r.GetRequiredValue(address), r.GetRequiredValue(channel), r.GetValue(thread) ?? $"terminal-{Guid.NewGuid():N}",
-            r.GetRequiredValue(customer), r.GetRequiredValue(name), r.GetRequiredValue(language)));
+            r.GetRequiredValue(customer), r.GetRequiredValue(name), r.GetRequiredValue(language), r.GetValue(apiKey)));
     }
 
     public static (Command Command, Func<ParseResult, AgentOptions> Bind) Agent()
@@ -67,17 +68,27 @@ internal static class Commands
         var languages = Parsed("--languages", "LIST", "Languages you chat in, e.g. en,fr", "en", ParseLanguages);
         var capacity = Parsed("--capacity", "N", $"Conversations at once, 1 to {MaxCapacity}", "3", value =>
             uint.TryParse(value, out var n) && n is >= 1 and <= MaxCapacity ? (value, null) : (null, $"--capacity must be a whole number from 1 to {MaxCapacity}, not '{value}'."));
+        var token = Credential("--token", "JWT", "Your bearer token [default: $CONTACTGRAINS_TOKEN, else a development token]", "CONTACTGRAINS_TOKEN");
         var command = new Command("agent", """
             Work as an agent over the agent API: take offers, chat with customers, resolve.
             Once connected, offers and customer messages appear as they arrive. Type text to answer in the current
             conversation; /accept, /list, /resolve CODE, /quit, … (/help lists them all).
-            """) { address, id, name, skills, languages, capacity };
+            """) { address, id, name, skills, languages, capacity, token };
         return (command, r => new AgentOptions(
             r.GetRequiredValue(address), r.GetRequiredValue(id), r.GetRequiredValue(name),
             [.. r.GetRequiredValue(skills).Split(',', Trim).Select(s => s.Split(':', 2)).Select(p => new SkillLevel { Skill = p[0].Trim(), Proficiency = uint.Parse(p[1].Trim()) })],
             [.. r.GetRequiredValue(languages).Split(',', Trim).Distinct(StringComparer.Ordinal)],
-            uint.Parse(r.GetRequiredValue(capacity))));
+            uint.Parse(r.GetRequiredValue(capacity)), r.GetValue(token)));
     }
+
+    /// <summary>A credential: from the option, else the environment variable (so it stays out of shell history), else none.</summary>
+    private static Option<string?> Credential(string name, string helpName, string description, string variable) =>
+        NotEmpty(new Option<string?>(name)
+        {
+            HelpName = helpName,
+            Description = description,
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null,
+        });
 
     private const StringSplitOptions Trim = StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries;
 

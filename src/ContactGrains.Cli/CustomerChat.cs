@@ -14,6 +14,7 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
         await using var connection = ChannelConnection.Open(new ChannelConnectionOptions
         {
             Channel = options.Channel,
+            ApiKey = options.ApiKey,
             Addresses = options.Addresses,
             OnStateChange = change =>
             {

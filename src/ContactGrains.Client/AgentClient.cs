@@ -7,7 +7,10 @@ namespace ContactGrains.Client;
 /// <summary>Helpers for callers of the agent API (agent desktops).</summary>
 public static class AgentClient
 {
-    /// <summary>The request header that names the calling agent.</summary>
+    /// <summary>
+    /// The request header that names the calling agent. The silo takes the agent from the token;
+    /// when this header is sent too, it must name the token's agent.
+    /// </summary>
     public const string AgentHeader = "contactgrains-agent";
 
     /// <summary>Longest agent id.</summary>
@@ -25,9 +28,15 @@ public static class AgentClient
         agentId is { Length: > 0 and <= MaxAgentIdLength } && !agentId.AsSpan().ContainsAnyExcept(AgentIdChars);
 
     /// <summary>
-    /// Creates an agent API client over <paramref name="grpcChannel"/> that identifies itself as
-    /// agent <paramref name="agentId"/> on every call.
+    /// Creates an agent API client over <paramref name="grpcChannel"/> that calls as agent
+    /// <paramref name="agentId"/> with a bearer token (<see cref="AccessTokens"/>). Without a token it
+    /// uses a development token, which only a development silo accepts.
     /// </summary>
-    public static AgentService.AgentServiceClient Create(GrpcChannel grpcChannel, string agentId) =>
-        new(ChannelClient.WithHeader(grpcChannel, AgentHeader, agentId));
+    public static AgentService.AgentServiceClient Create(GrpcChannel grpcChannel, string agentId, string? token = null) =>
+        new(ChannelClient.WithHeaders(grpcChannel,
+            (AgentHeader, agentId),
+            (AuthorizationHeader, "Bearer " + (token ?? DevelopmentCredentials.AgentToken(agentId)))));
+
+    /// <summary>The standard header that carries the bearer token.</summary>
+    public const string AuthorizationHeader = "authorization";
 }

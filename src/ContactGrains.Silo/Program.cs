@@ -7,6 +7,11 @@ if (args is ["migrate", ..])
     return await ContactGrainsHosting.MigrateAsync(builder.Configuration, Console.Out, Console.Error);
 }
 
+if (args is ["key" or "token", ..])
+{
+    return ContactGrains.Silo.Security.CredentialCommands.Run(args, builder.Configuration, Console.Out, Console.Error);
+}
+
 if (!await builder.TryAddContactGrainsAsync(Console.Error))
 {
     return 1;

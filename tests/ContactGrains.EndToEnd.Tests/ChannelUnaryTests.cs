@@ -146,7 +146,7 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
         { "unknown-thread-transcript", StatusCode.NotFound, "has no conversation on channel 'sms'" },
         { "missing-address-transcript", StatusCode.InvalidArgument, "conversation is required" },
         { "start-without-customer", StatusCode.InvalidArgument, "customer.external_customer_id is required" },
-        { "bad-channel-header", StatusCode.InvalidArgument, "Invalid 'contactgrains-channel' header" },
+        { "bad-channel-header", StatusCode.InvalidArgument, "A development key names its channel after 'dev-key-': 1 to 32 characters" },
         { "bad-language", StatusCode.InvalidArgument, "customer.language 'not a language!' is not a language tag" },
         { "long-name", StatusCode.InvalidArgument, "customer.display_name is 201 characters long; the limit is 200" },
         { "long-reason", StatusCode.InvalidArgument, "reason is 1001 characters long; the limit is 1000" },

@@ -91,7 +91,11 @@ public sealed class HostConfigurationTests : IDisposable
     public async Task PostgreSql_profile_without_a_connection_string_stops_the_silo_saying_so()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ContactGrains:Storage:Provider"] = "PostgreSql" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ContactGrains:Storage:Provider"] = "PostgreSql",
+            ["ContactGrains:Auth:DevelopmentCredentials"] = "true",
+        });
         var errors = new StringWriter();
 
         Assert.False(await builder.TryAddContactGrainsAsync(errors));
@@ -99,6 +103,53 @@ public sealed class HostConfigurationTests : IDisposable
         Assert.Equal(
             "ContactGrains cannot start: No PostgreSQL connection string: set ContactGrains:Storage:ConnectionString (e.g. \"Host=127.0.0.1;Port=5432;Database=contactgrains;Username=contactgrains;Password=…\").",
             errors.ToString().Trim());
+    }
+
+    public static TheoryData<string, Dictionary<string, string?>, string> BadCredentials => new()
+    {
+        {
+            "the PostgreSQL profile without credentials",
+            new() { ["ContactGrains:Storage:Provider"] = "PostgreSql", ["ContactGrains:Storage:ConnectionString"] = "Host=127.0.0.1;Port=1" },
+            "ContactGrains cannot start: this profile needs credentials: ContactGrains:Auth:Channels (an API key hash per channel adapter; `ContactGrains.Silo key channel NAME` makes one) and ContactGrains:Auth:SigningKey (for agent tokens; `ContactGrains.Silo key signing`). Set ContactGrains:Auth:DevelopmentCredentials=true only for tests on one machine."
+        },
+        {
+            "channel keys but no signing key",
+            new() { ["ContactGrains:Auth:Channels:0:Channel"] = "sms", ["ContactGrains:Auth:Channels:0:KeySha256"] = new string('a', 64) },
+            "ContactGrains cannot start: this profile needs credentials"
+        },
+        {
+            "a key given in clear instead of its hash",
+            new() { ["ContactGrains:Auth:Channels:0:Channel"] = "sms", ["ContactGrains:Auth:Channels:0:KeySha256"] = "cgk_secret" },
+            "ContactGrains cannot start: ContactGrains:Auth:Channels: the key of channel 'sms' must be given as its SHA-256 in hex (64 characters)"
+        },
+        {
+            "a bad channel name",
+            new() { ["ContactGrains:Auth:Channels:0:Channel"] = "Web Chat", ["ContactGrains:Auth:Channels:0:KeySha256"] = new string('a', 64) },
+            "ContactGrains cannot start: ContactGrains:Auth:Channels has a key for channel 'Web Chat': a channel is 1 to 32 characters from a-z, 0-9, '-' and '_'."
+        },
+        {
+            "a short signing key",
+            new() { ["ContactGrains:Auth:SigningKey"] = Convert.ToBase64String(new byte[16]) },
+            "ContactGrains cannot start: ContactGrains:Auth:SigningKey is 16 bytes; it needs at least 32"
+        },
+        {
+            "the published development signing key",
+            new() { ["ContactGrains:Auth:SigningKey"] = Convert.ToBase64String(ContactGrains.Client.DevelopmentCredentials.SigningKey) },
+            "ContactGrains cannot start: ContactGrains:Auth:SigningKey is the published development key"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadCredentials))]
+    public async Task Missing_or_unusable_credentials_stop_the_silo_saying_so(string what, Dictionary<string, string?> settings, string message)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(settings);
+        var errors = new StringWriter();
+
+        Assert.False(await builder.TryAddContactGrainsAsync(errors), what);
+
+        Assert.StartsWith(message, errors.ToString().Trim(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -465,9 +465,9 @@ public sealed class HostileInputTests(SiloFixture silo)
 
     private SiloChannelClient Client => silo.Client();
 
-    private static Metadata ChannelHeaders(string channel) => [new(ChannelClient.ChannelHeader, channel)];
+    private static Metadata ChannelHeaders(string channel) => [new(ChannelKeys.Header, DevelopmentCredentials.ChannelKey(channel))];
 
-    private static Metadata AgentHeaders(string agentId) => [new(AgentClient.AgentHeader, agentId)];
+    private static Metadata AgentHeaders(string agentId) => [new(AgentClient.AuthorizationHeader, "Bearer " + DevelopmentCredentials.AgentToken(agentId))];
 
     private Task<RpcException> CallChannelAsync(string method, byte[] request) => CallAsync(ChannelService, method, request, ChannelHeaders("webchat"));
 

@@ -91,6 +91,7 @@ public sealed class SiloChannelClient(GrpcChannel grpcChannel, string channel)
     : ChannelService.ChannelServiceClient(grpcChannel.Intercept(metadata =>
     {
         metadata.Add(ChannelClient.ChannelHeader, channel);
+        metadata.Add(ChannelKeys.Header, DevelopmentCredentials.ChannelKey(channel));
         return metadata;
     }))
 {

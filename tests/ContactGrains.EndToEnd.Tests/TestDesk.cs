@@ -59,11 +59,11 @@ internal sealed class TestDesk : IAsyncDisposable
     /// Opens a desktop and waits for its first sync. If the server refuses (e.g. a missing or invalid
     /// profile), throws the library's <see cref="ConnectionFailedException"/> with the stream's status.
     /// </summary>
-    public static async Task<TestDesk> ConnectAsync(SiloFixture silo, string agentId, AgentProfile? profile)
+    public static async Task<TestDesk> ConnectAsync(SiloFixture silo, string agentId, AgentProfile? profile, string? token = null)
     {
         using var timeout = new CancellationTokenSource(SafetyTimeout);
         var connection = await AgentConnection.ConnectAsync(
-            new AgentConnectionOptions { AgentId = agentId, Profile = profile, GrpcChannels = [silo.Channel], CallTimeout = SafetyTimeout },
+            new AgentConnectionOptions { AgentId = agentId, Token = token, Profile = profile, GrpcChannels = [silo.Channel], CallTimeout = SafetyTimeout },
             timeout.Token);
         return new TestDesk(connection);
     }

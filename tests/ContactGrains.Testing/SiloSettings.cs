@@ -25,7 +25,8 @@ public sealed record SiloSettings(string Name, string? ConnectionString, string 
     [
         .. ConnectionString is null
             ? (string[])[]
-            : ["--ContactGrains:Storage:Provider=PostgreSql", $"--ContactGrains:Storage:ConnectionString={ConnectionString}"],
+            // Test clusters on one machine: the adapters and desks use development credentials.
+            : ["--ContactGrains:Storage:Provider=PostgreSql", $"--ContactGrains:Storage:ConnectionString={ConnectionString}", "--ContactGrains:Auth:DevelopmentCredentials=true"],
         $"--ContactGrains:Urls={Address}",
         Invariant($"--ContactGrains:Cluster:SiloPort={SiloPort}"),
         Invariant($"--ContactGrains:Cluster:GatewayPort={GatewayPort}"),

@@ -49,7 +49,7 @@ public sealed class AgentConnection : IAsyncDisposable
 
         ArgumentOutOfRangeException.ThrowIfLessThan(options.EventBufferCapacity, 1);
         _options = options;
-        _silos = new SiloEndpoints<AgentService.AgentServiceClient>(options.Addresses, options.GrpcChannels, channel => AgentClient.Create(channel, options.AgentId));
+        _silos = new SiloEndpoints<AgentService.AgentServiceClient>(options.Addresses, options.GrpcChannels, channel => AgentClient.Create(channel, options.AgentId, options.Token));
         _run = Task.Run(RunAsync);
     }
 

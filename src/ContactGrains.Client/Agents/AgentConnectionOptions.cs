@@ -9,6 +9,12 @@ public sealed record AgentConnectionOptions
     /// <summary>The agent's id ("alice"; see <see cref="AgentClient.AgentIdRule"/>), sent with every call.</summary>
     public required string AgentId { get; init; }
 
+    /// <summary>
+    /// The agent's bearer token (<see cref="AccessTokens"/>); null for a development token, which only
+    /// a development silo accepts.
+    /// </summary>
+    public string? Token { get; init; }
+
     /// <summary>Sent on the first stream (required at the agent's first sign-in; replaces the stored one). Later streams reuse the stored profile.</summary>
     public AgentProfile? Profile { get; init; }
 

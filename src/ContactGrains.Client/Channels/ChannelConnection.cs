@@ -56,7 +56,7 @@ public sealed class ChannelConnection : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ReadBufferCapacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SendAttempts, 1);
         _options = options;
-        _silos = new SiloEndpoints<ChannelService.ChannelServiceClient>(options.Addresses, options.GrpcChannels, channel => ChannelClient.Create(channel, options.Channel));
+        _silos = new SiloEndpoints<ChannelService.ChannelServiceClient>(options.Addresses, options.GrpcChannels, channel => ChannelClient.Create(channel, options.Channel, options.ApiKey));
         _state = new ConnectionStateChange(ConnectionState.Connecting, Address, 0, null);
         _run = Task.Run(RunAsync);
         _sweep = Task.Run(SweepAsync);

@@ -10,6 +10,12 @@ public sealed record ChannelConnectionOptions
     public required string Channel { get; init; }
 
     /// <summary>
+    /// The channel's API key (<see cref="ChannelKeys"/>); null for the channel's development key,
+    /// which only a development silo accepts.
+    /// </summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>
     /// Silo addresses (e.g. "http://127.0.0.1:5000"). The connection uses the first; after a broken
     /// stream it moves to the next. Ignored when <see cref="GrpcChannels"/> is set.
     /// </summary>

@@ -1,27 +1,21 @@
 using ContactGrains.Client;
+using ContactGrains.Silo.Security;
 using Grpc.Core;
 
 namespace ContactGrains.Silo.Agents;
 
-/// <summary>Reads which agent is calling from the connection, never from message bodies.</summary>
+/// <summary>Which agent is calling: the subject of its bearer token (<see cref="CallerAuthentication"/>), never a message body.</summary>
 internal static class AgentIdentity
 {
-    /// <summary>The caller's agent id, or an RpcException saying how to provide it.</summary>
-    public static string Require(ServerCallContext context)
+    public static string Require(ServerCallContext context) => CallerAuthentication.Agent(context).AgentId;
+
+    /// <summary>The calling supervisor's id, or PERMISSION_DENIED for a caller without the supervisor role.</summary>
+    public static string RequireSupervisor(ServerCallContext context)
     {
-        var agentId = context.RequestHeaders.GetValue(AgentClient.AgentHeader);
-        if (string.IsNullOrEmpty(agentId))
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                $"Missing '{AgentClient.AgentHeader}' header: every agent call must name the agent (its agent id)."));
-        }
-
-        if (!AgentClient.IsValidAgentId(agentId))
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Invalid '{AgentClient.AgentHeader}' header: use {AgentClient.AgentIdRule}."));
-        }
-
-        return agentId;
+        var caller = CallerAuthentication.Agent(context);
+        return caller.IsSupervisor
+            ? caller.AgentId
+            : throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"This call needs the '{AccessTokens.SupervisorRole}' role; the token of '{caller.AgentId}' does not have it."));
     }
 }

@@ -8,6 +8,8 @@ using ContactGrains.Persistence;
 using ContactGrains.Silo.Agents;
 using ContactGrains.Silo.Channels;
 using ContactGrains.Silo.Diagnostics;
+using ContactGrains.Silo.Security;
+using Microsoft.IdentityModel.Tokens;
 using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -134,6 +136,24 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        var auth = new AuthOptions();
+        try
+        {
+            builder.Configuration.GetSection(AuthOptions.SectionName).Bind(auth);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{AuthOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        var inMemory = options.Storage.Provider == StorageProvider.Memory;
+        if (auth.Validate(inMemory) is { } authProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {authProblem}");
+            return false;
+        }
+
         if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
         {
             errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
@@ -177,8 +197,26 @@ public static partial class ContactGrainsHosting
             }
         });
 
+        builder.Services.AddSingleton(auth);
+        builder.Services.AddAuthentication().AddJwtBearer(jwt =>
+        {
+            // The claims stay as issued ("sub", "role"): no mapping to the long XML claim names.
+            jwt.MapInboundClaims = false;
+            jwt.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = auth.Issuer,
+                ValidAudience = auth.Audience,
+                IssuerSigningKeys = SigningKeys(auth, inMemory),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = "sub",
+                RoleClaimType = "role",
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+        });
         builder.Services.AddGrpc(grpc =>
         {
+            // Outermost first: a call is authenticated before anything else runs for it.
+            grpc.Interceptors.Add<CallerAuthentication>();
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             // The API's own limit (RequestDecoding.MaxRequestBytes) is checked per message, so an
             // adapter stream refuses one oversize frame and goes on; this bounds what is read at all.
@@ -215,6 +253,22 @@ public static partial class ContactGrainsHosting
             errors.WriteLine($"migrate failed: {ex.Message}");
             return 1;
         }
+    }
+
+    private static List<SecurityKey> SigningKeys(AuthOptions auth, bool inMemory)
+    {
+        var keys = new List<SecurityKey>();
+        if (auth.SigningKeyBytes() is { } configured)
+        {
+            keys.Add(new SymmetricSecurityKey(configured));
+        }
+
+        if (auth.UsesDevelopmentCredentials(inMemory))
+        {
+            keys.Add(new SymmetricSecurityKey(ContactGrains.Client.DevelopmentCredentials.SigningKey));
+        }
+
+        return keys;
     }
 
     private static ContactGrainsOptions ReadOptions(IConfiguration configuration) =>
@@ -262,6 +316,12 @@ public static partial class ContactGrainsHosting
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             LogListening(logger, string.Join(", ", addresses));
+            var auth = app.Services.GetRequiredService<AuthOptions>();
+            if (auth.UsesDevelopmentCredentials(options.Storage.Provider == StorageProvider.Memory))
+            {
+                LogDevelopmentCredentials(logger);
+            }
+
             if (options.Storage.Provider == StorageProvider.PostgreSql)
             {
                 LogDurable(logger, options.Cluster.ClusterId, options.Cluster.SiloPort);
@@ -279,6 +339,9 @@ public static partial class ContactGrainsHosting
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Development profile: single silo, localhost clustering, in-memory storage. Conversations are NOT durable and are lost when this process stops.")]
     private static partial void LogNotDurable(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Development credentials accepted: anyone who reaches this silo can call as any channel (API key 'dev-key-<channel>') or agent (tokens signed with the published development key). Configure ContactGrains:Auth for anything else.")]
+    private static partial void LogDevelopmentCredentials(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL profile: cluster '{ClusterId}', silo port {SiloPort}; state, membership and reminders are durable.")]
     private static partial void LogDurable(ILogger logger, string clusterId, int siloPort);

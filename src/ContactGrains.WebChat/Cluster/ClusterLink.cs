@@ -113,6 +113,7 @@ public sealed class ClusterLink : IAsyncDisposable
         var connection = ChannelConnection.Open(new ChannelConnectionOptions
         {
             Channel = _options.Channel,
+            ApiKey = string.IsNullOrEmpty(_options.ApiKey) ? null : _options.ApiKey,
             Addresses = _options.Silos,
 
             // One connection serves every visitor: it keeps trying (up to 5 s apart) rather than give

@@ -21,6 +21,12 @@ public sealed class WebChatOptions
     /// <summary>The channel name this adapter speaks for.</summary>
     public string Channel { get; set; } = "webchat";
 
+    /// <summary>
+    /// The channel's API key (<c>ContactGrains.Silo key channel webchat</c> makes one). Empty: the
+    /// channel's development key, which only a development silo accepts.
+    /// </summary>
+    public string ApiKey { get; set; } = "";
+
     /// <summary>The longest message a customer may send, at most the cluster's 4,096 characters.</summary>
     public int MaxMessageLength { get; set; } = 2000;
 

@@ -41,6 +41,7 @@ public sealed class SiloHost(string? postgresConnectionString = null) : IAsyncDi
         {
             settings["ContactGrains:Storage:Provider"] = "PostgreSql";
             settings["ContactGrains:Storage:ConnectionString"] = postgresConnectionString;
+            settings["ContactGrains:Auth:DevelopmentCredentials"] = "true";
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
