@@ -240,6 +240,13 @@ public interface IAgentGrain : IGrainWithStringKey
 
     [Alias("GetStatus"), AlwaysInterleave]
     Task<AgentStatus> GetStatus(CancellationToken cancellationToken = default);
+
+    /// <summary>The agent's entry in the agent directory: what it may serve; null when it has none.</summary>
+    [ReadOnly]
+    Task<AgentProfile?> GetProfile(CancellationToken cancellationToken = default);
+
+    /// <summary>Sets the agent's directory entry (a supervisor's change); the queues learn it at once.</summary>
+    Task SetProfile(AgentProfile profile, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An agent desktop's live stream on some silo.</summary>

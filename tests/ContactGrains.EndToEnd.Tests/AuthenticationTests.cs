@@ -162,6 +162,21 @@ public sealed class AuthenticationTests(AgentSiloFixture silo)
         Assert.True(status.Connected);
     }
 
+    [Fact]
+    public async Task A_supervisor_call_without_the_role_is_permission_denied()
+    {
+        var agent = silo.Agent(Addresses.Unique("ann"));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => agent.SetAgentProfileAsync(new SetAgentProfileRequest
+        {
+            AgentId = "bob",
+            Profile = TestDesk.Profile("Bob", "billing:5", "en"),
+        }).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.StartsWith("This call needs the 'supervisor' role", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     private static string Token(string agentId, byte[] key) =>
         AccessTokens.Issue(agentId, [AccessTokens.AgentRole], key, DateTimeOffset.UtcNow.AddHours(1));
 

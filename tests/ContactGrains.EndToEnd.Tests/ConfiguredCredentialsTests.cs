@@ -53,6 +53,53 @@ public sealed class ConfiguredCredentialsTests(ConfiguredCredentialsTests.Fixtur
     }
 
     [Fact]
+    public async Task What_a_desktop_declares_is_ignored_the_directory_decides()
+    {
+        // Ann is seeded as general:4, en; her desktop claims billing:5 and French.
+        await using var desk = await TestDesk.ConnectAsync(silo, "ann", TestDesk.Profile("Ann the Great", "billing:5", "fr"), silo.IssueToken("ann"));
+
+        var entry = await AgentClient.Create(silo.Channel, "ann", silo.IssueToken("ann")).GetAgentProfileAsync(new GetAgentProfileRequest());
+
+        Assert.Equal("Ann", entry.Profile.DisplayName);
+        Assert.Equal([("general", 4u)], entry.Profile.Skills.Select(s => (s.Skill, s.Proficiency)));
+        Assert.Equal(["en"], entry.Profile.Languages);
+    }
+
+    [Fact]
+    public async Task An_agent_the_directory_does_not_know_cannot_sign_in_until_a_supervisor_adds_them()
+    {
+        var agentId = Addresses.Unique("dan");
+        var declared = TestDesk.Profile("Dan", "billing:5", "en");
+
+        var refused = await Assert.ThrowsAsync<ConnectionFailedException>(() => TestDesk.ConnectAsync(silo, agentId, declared, silo.IssueToken(agentId)));
+        Assert.Equal(StatusCode.FailedPrecondition, refused.Status.StatusCode);
+        Assert.Equal($"Agent '{agentId}' is not in the agent directory: a supervisor adds them (SetAgentProfile), or ContactGrains:AgentDirectory lists them.", refused.Status.Detail);
+
+        // An agent cannot add themselves; a supervisor can.
+        var request = new SetAgentProfileRequest { AgentId = agentId, Profile = TestDesk.Profile("Dan", "billing:2", "en") };
+        var selfService = await Assert.ThrowsAsync<RpcException>(() => AgentClient.Create(silo.Channel, agentId, silo.IssueToken(agentId)).SetAgentProfileAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, selfService.StatusCode);
+        Assert.Equal($"This call needs the 'supervisor' role; the token of '{agentId}' does not have it.", selfService.Status.Detail);
+        var supervisor = AgentClient.Create(silo.Channel, "sam", silo.IssueToken("sam", "--role", "supervisor"));
+        var set = await supervisor.SetAgentProfileAsync(request);
+        Assert.Equal(2u, set.Profile.Skills.Single().Proficiency);
+
+        await using var desk = await TestDesk.ConnectAsync(silo, agentId, declared, silo.IssueToken(agentId));
+        Assert.Equal(Presence.Available, desk.LastStatus!.Presence);
+        var entry = await supervisor.GetAgentProfileAsync(new GetAgentProfileRequest { AgentId = agentId });
+        Assert.Equal([("billing", 2u)], entry.Profile.Skills.Select(s => (s.Skill, s.Proficiency)));
+    }
+
+    [Fact]
+    public async Task An_agent_cannot_read_another_agents_directory_entry()
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => AgentClient.Create(silo.Channel, "eve", silo.IssueToken("eve"))
+            .GetAgentProfileAsync(new GetAgentProfileRequest { AgentId = "ann" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+    }
+
+    [Fact]
     public void The_commands_refuse_what_they_cannot_do()
     {
         var errors = new StringWriter();
@@ -98,6 +145,10 @@ public sealed class ConfiguredCredentialsTests(ConfiguredCredentialsTests.Fixtur
             new("ContactGrains:Auth:Channels:0:Channel", "sms"),
             new("ContactGrains:Auth:Channels:0:KeySha256", SmsKeyHash),
             new("ContactGrains:Auth:SigningKey", SigningKey),
+            // The agent directory's seed: Ann may serve general questions in English.
+            new("ContactGrains:AgentDirectory:ann:DisplayName", "Ann"),
+            new("ContactGrains:AgentDirectory:ann:Skills:general", "4"),
+            new("ContactGrains:AgentDirectory:ann:Languages:0", "en"),
         ];
 
         public string IssueToken(string agentId, params string[] options)

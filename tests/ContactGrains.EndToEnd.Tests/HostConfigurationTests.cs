@@ -133,6 +133,11 @@ public sealed class HostConfigurationTests : IDisposable
             "ContactGrains cannot start: ContactGrains:Auth:SigningKey is 16 bytes; it needs at least 32"
         },
         {
+            "a directory entry with a skill the knowledge base lacks",
+            new() { ["ContactGrains:AgentDirectory:ann:DisplayName"] = "Ann", ["ContactGrains:AgentDirectory:ann:Skills:astrology"] = "3", ["ContactGrains:AgentDirectory:ann:Languages:0"] = "en" },
+            "ContactGrains cannot start: ContactGrains:AgentDirectory:ann: profile.skills.skill 'astrology'"
+        },
+        {
             "the published development signing key",
             new() { ["ContactGrains:Auth:SigningKey"] = Convert.ToBase64String(ContactGrains.Client.DevelopmentCredentials.SigningKey) },
             "ContactGrains cannot start: ContactGrains:Auth:SigningKey is the published development key"

@@ -395,6 +395,21 @@ public sealed partial class AgentGrain(
 
     public Task<AgentStatus> GetStatus(CancellationToken cancellationToken) => Task.FromResult(Status());
 
+    public Task<AgentProfile?> GetProfile(CancellationToken cancellationToken) => Task.FromResult(State.Profile);
+
+    public async Task SetProfile(AgentProfile profile, CancellationToken cancellationToken)
+    {
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Profile = profile;
+            return Task.CompletedTask;
+        });
+
+        // Queues of the new skills and languages learn the agent; those it no longer has forget it.
+        Announce(force: true);
+        LogProfileSet(Id, profile.Skills.Length, profile.Languages.Length);
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != WatchReminder)
@@ -771,6 +786,9 @@ public sealed partial class AgentGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: could not store that {ConversationId} is not assigned after all")]
     private partial void LogForgetFailed(Exception exception, string agentId, string conversationId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Agent {AgentId}: directory entry set ({Skills} skills, {Languages} languages)")]
+    private partial void LogProfileSet(string agentId, int skills, int languages);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Agent {AgentId}: returning {ConversationId} to its queue failed; will retry")]
     private partial void LogReturnFailed(Exception exception, string agentId, string conversationId);

@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Contracts;
 using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
@@ -19,22 +20,23 @@ namespace ContactGrains.Silo.Agents;
 [BindServiceMethod(typeof(AgentServiceBinding), nameof(AgentServiceBinding.BindService))]
 // Bound by AgentServiceBinding, whose decoding refuses bad bytes precisely. Not sealed, methods virtual: grpc-dotnet
 // binds only virtual methods declared on the type that BindService takes.
-internal class AgentGrpcService(
+internal partial class AgentGrpcService(
     IGrainFactory grains,
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
     IHostApplicationLifetime lifetime,
     ContactGrainsOptions options,
+    AgentDirectory directory,
     ILogger<AgentGrpcService> logger)
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
     private const int MaxWrapUpCodeLength = 64;
 
-    public virtual Task Connect(Proto.ConnectRequest request, IServerStreamWriter<Proto.AgentEvent> responseStream, ServerCallContext context)
+    public virtual async Task Connect(Proto.ConnectRequest request, IServerStreamWriter<Proto.AgentEvent> responseStream, ServerCallContext context)
     {
         var agentId = AgentIdentity.Require(context);
-        var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value);
-        return new AgentSession(agentId, grains, routingOptions.Value, options.Limits.StalledStreamTimeout, logger)
+        var profile = await directory.ForConnectAsync(grains, agentId, () => AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value));
+        await new AgentSession(agentId, grains, routingOptions.Value, options.Limits.StalledStreamTimeout, logger)
             .RunAsync(profile, responseStream, context.CancellationToken, lifetime.ApplicationStopping);
     }
 
@@ -163,6 +165,42 @@ internal class AgentGrpcService(
         response.Queues.Add(stats.Select(AgentMapping.ToProto));
         return response;
     }
+
+    public virtual async Task<Proto.AgentProfileView> SetAgentProfile(Proto.SetAgentProfileRequest request, ServerCallContext context)
+    {
+        var supervisor = AgentIdentity.RequireSupervisor(context);
+        if (!AgentClient.IsValidAgentId(request.AgentId))
+        {
+            throw AgentMapping.Invalid($"agent_id: use {AgentClient.AgentIdRule}.");
+        }
+
+        var profile = AgentMapping.ToDomain(request.Profile, catalog, routingOptions.Value)
+            ?? throw AgentMapping.Invalid("profile is required: display name, skills with proficiency, languages.");
+        await grains.Get<IAgentGrain>(request.AgentId).SetProfile(profile, context.BudgetToken());
+        LogProfileSet(supervisor, request.AgentId);
+        return new Proto.AgentProfileView { AgentId = request.AgentId, Profile = AgentMapping.ToProto(profile) };
+    }
+
+    public virtual async Task<Proto.AgentProfileView> GetAgentProfile(Proto.GetAgentProfileRequest request, ServerCallContext context)
+    {
+        var caller = AgentIdentity.Require(context);
+        var agentId = request.AgentId.Length == 0 ? caller : request.AgentId;
+        if (agentId != caller)
+        {
+            AgentIdentity.RequireSupervisor(context);
+        }
+
+        if (!AgentClient.IsValidAgentId(agentId))
+        {
+            throw AgentMapping.Invalid($"agent_id: use {AgentClient.AgentIdRule}.");
+        }
+
+        var profile = await grains.Get<IAgentGrain>(agentId).GetProfile(context.BudgetToken());
+        return new Proto.AgentProfileView { AgentId = agentId, Profile = profile is null ? null : AgentMapping.ToProto(profile) };
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Supervisor {SupervisorId} set the directory entry of agent {AgentId}")]
+    private partial void LogProfileSet(string supervisorId, string agentId);
 
     private IAgentGrain Agent(ServerCallContext context) => grains.Get<IAgentGrain>(AgentIdentity.Require(context));
 

@@ -79,6 +79,16 @@ internal static class AgentMapping
         return new AgentProfile(displayName, skills.ToImmutable(), [.. profile.Languages.Distinct()], defaultCapacity, capacity.ToImmutable());
     }
 
+    public static Proto.AgentProfile ToProto(AgentProfile profile)
+    {
+        var proto = new Proto.AgentProfile { DisplayName = profile.DisplayName, DefaultCapacity = (uint)profile.DefaultCapacity };
+        proto.Skills.Add(profile.Skills.Select(s => new Proto.SkillLevel { Skill = s.Skill, Proficiency = (uint)s.Proficiency }));
+        proto.Languages.Add(profile.Languages);
+        proto.Capacity.Add(profile.CapacityByChannel.OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => new Proto.ChannelCapacity { Channel = c.Key, MaxConversations = (uint)c.Value }));
+        return proto;
+    }
+
     public static AgentPresence ToDomain(Proto.Presence presence) => presence switch
     {
         Proto.Presence.Offline => AgentPresence.Offline,

@@ -154,6 +154,24 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        Dictionary<string, AgentDirectory.Entry> directoryEntries;
+        try
+        {
+            directoryEntries = builder.Configuration.GetSection(AgentDirectory.SectionName).Get<Dictionary<string, AgentDirectory.Entry>>() ?? [];
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{AgentDirectory.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        var (seeds, directoryProblem) = AgentDirectory.ReadSeeds(directoryEntries, RoutingCatalog.From(knowledgeBase, routing), routing);
+        if (directoryProblem is not null)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {directoryProblem}");
+            return false;
+        }
+
         if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
         {
             errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
@@ -198,6 +216,7 @@ public static partial class ContactGrainsHosting
         });
 
         builder.Services.AddSingleton(auth);
+        builder.Services.AddSingleton(new AgentDirectory(seeds!, desktopsDeclareProfiles: auth.UsesDevelopmentCredentials(inMemory)));
         builder.Services.AddAuthentication().AddJwtBearer(jwt =>
         {
             // The claims stay as issued ("sub", "role"): no mapping to the long XML claim names.

@@ -68,6 +68,10 @@ internal static class AgentServiceBinding
             service is null ? null : service.HandBackToBot);
         binder.AddMethod(Bindings.Unary<Proto.GetQueueStatsRequest, Proto.GetQueueStatsResponse>(name, nameof(service.GetQueueStats)),
             service is null ? null : service.GetQueueStats);
+        binder.AddMethod(Bindings.Unary<Proto.SetAgentProfileRequest, Proto.AgentProfileView>(name, nameof(service.SetAgentProfile)),
+            service is null ? null : service.SetAgentProfile);
+        binder.AddMethod(Bindings.Unary<Proto.GetAgentProfileRequest, Proto.AgentProfileView>(name, nameof(service.GetAgentProfile)),
+            service is null ? null : service.GetAgentProfile);
     }
 }
 
