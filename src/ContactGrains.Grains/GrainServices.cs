@@ -18,6 +18,8 @@ public static class GrainServices
     /// </summary>
     public static IServiceCollection AddContactGrainsDomain(this IServiceCollection services, KnowledgeBase knowledgeBase)
     {
+        services.AddMetrics();
+        services.AddSingleton<Diagnostics.ContactGrainsMetrics>();
         services.AddSingleton<IBot>(new KnowledgeBaseBot(knowledgeBase));
         services.AddSingleton<ISignalDetector, LexiconSignalDetector>();
         services.AddOptions<OwnershipOptions>();

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,7 @@ public sealed partial class AgentGrain(
     [PersistentState("agent", StorageNames.Default)] IPersistentState<AgentState> state,
     IOptions<RoutingOptions> routingOptions,
     TimeProvider time,
+    ContactGrainsMetrics metrics,
     ILogger<AgentGrain> logger) : Grain, IAgentGrain, IRemindable
 {
     /// <summary>Durable: brings back an agent whose silo died, so its conversations cannot be stranded.</summary>
@@ -47,6 +49,12 @@ public sealed partial class AgentGrain(
     private string Id => this.GetPrimaryKeyString();
 
     private bool Connected => State.Observer is not null && State.DisconnectedAt is null;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.AgentGone(Id);
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -666,6 +674,7 @@ public sealed partial class AgentGrain(
     /// </summary>
     private void Announce(bool force)
     {
+        metrics.AgentPublished(Id, State.Presence);
         var now = time.GetUtcNow();
         if (State.Profile is not { } profile || (!force && now - _lastAnnounced < Options.AnnounceInterval))
         {

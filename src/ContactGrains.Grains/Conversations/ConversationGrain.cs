@@ -3,6 +3,7 @@ using System.Globalization;
 using ContactGrains.Bot;
 using ContactGrains.Bot.Signals;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ public sealed partial class ConversationGrain(
     TimeProvider time,
     IOptions<ConversationOptions> options,
     RoutingCatalog catalog,
+    ContactGrainsMetrics metrics,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -128,6 +130,7 @@ public sealed partial class ConversationGrain(
         }
 
         var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.RecentEntries.Count + 2);
+        var ledgerBefore = State.Ledger.Count;
         long customerSequence = 0;
         await CommitAsync(async () =>
         {
@@ -158,6 +161,7 @@ public sealed partial class ConversationGrain(
         }
 
         var entries = produced.DrainToImmutable();
+        RecordTurn(entries, customerSequence, ledgerBefore);
         if (deliverTo is null)
         {
             // A unary caller has the entries in its response; the stream that last sent or resumed
@@ -297,6 +301,8 @@ public sealed partial class ConversationGrain(
             }
 
             LogClosed(Id, reasonCode);
+            metrics.ConversationClosed(State.Channel, State.LastIntent,
+                contained: !State.Ledger.Any(change => change.To.Kind is OwnerKind.Queue or OwnerKind.Agent));
             await StopInactivityReminderAsync();
         }
         else if (State.QueueKey is { } queueKey)
@@ -424,6 +430,28 @@ public sealed partial class ConversationGrain(
         produced.Add(await EnqueueAsync(queueKey, decision.Priority, now, decision.MainReason!, OwnershipExplanation.Describe(decision, State),
             preferredAgentId: null, "Queued", decision: decision));
         LogHandedOver(Id, string.Join(",", decision.ReasonCodes), queueKey);
+    }
+
+    /// <summary>The metrics of one stored customer message: it, the bot's answers, a handoff.</summary>
+    private void RecordTurn(ImmutableArray<TimelineEntry> entries, long customerSequence, int ledgerBefore)
+    {
+        metrics.MessageReceived(State.Channel);
+        foreach (var entry in entries)
+        {
+            if (entry.Sequence > customerSequence && entry.Message is { Sender: SenderKind.Bot } bot)
+            {
+                metrics.MessageSent(State.Channel, SenderKind.Bot);
+                metrics.BotAnswered(bot.Bot?.IntentId, bot.Bot?.Understood ?? false);
+            }
+        }
+
+        for (var i = ledgerBefore; i < State.Ledger.Count; i++)
+        {
+            if (State.Ledger[i] is { From.Kind: OwnerKind.Bot, To.Kind: OwnerKind.Queue } handoff)
+            {
+                metrics.HandedOff(handoff.ReasonCode);
+            }
+        }
     }
 
     /// <summary>What the conversation keeps of the bot's answer: the customer's language, the topics answered, the misses.</summary>
@@ -561,6 +589,7 @@ public sealed partial class ConversationGrain(
             RememberMessageId(State.RecentAgentMessageIds, key, entry.Sequence);
         });
         Push([entry!]);
+        metrics.MessageSent(State.Channel, SenderKind.Agent);
         return entry!;
     }
 

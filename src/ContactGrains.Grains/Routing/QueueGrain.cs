@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -40,6 +41,7 @@ public sealed partial class QueueGrain(
     RoutingCatalog catalog,
     IOptions<RoutingOptions> routingOptions,
     TimeProvider time,
+    ContactGrainsMetrics metrics,
     ILogger<QueueGrain> logger) : Grain, IQueueGrain, IRemindable
 {
     /// <summary>Durable: wakes a queue whose silo died while conversations were waiting in it.</summary>
@@ -145,10 +147,12 @@ public sealed partial class QueueGrain(
         if (waiting.Offer is { } offer)
         {
             _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
+            metrics.Offer(Key, "withdrawn");
         }
 
         var now = time.GetUtcNow();
         _statistics.Abandoned(now, now - waiting.WaitingSince);
+        PublishStats(onlyIfEmpty: true);
         LogAbandoned(Key, conversationId);
     }
 
@@ -192,6 +196,8 @@ public sealed partial class QueueGrain(
             }
         });
         _statistics.Answered(now, now - waiting.WaitingSince);
+        metrics.Offer(Key, "accepted");
+        PublishStats(onlyIfEmpty: true);
         LogClaimed(Key, waiting.ConversationId, agentId, (now - waiting.WaitingSince).TotalSeconds);
         return true;
     }
@@ -224,6 +230,7 @@ public sealed partial class QueueGrain(
             }
         }
 
+        metrics.Offer(Key, "declined");
         RequestRoute();
     }
 
@@ -247,19 +254,29 @@ public sealed partial class QueueGrain(
             }
         }
 
+        // While conversations wait, the tick publishes; an empty queue publishes its agents here.
+        PublishStats(onlyIfEmpty: true);
         return Task.CompletedTask;
     }
 
     public Task<ImmutableArray<RosterEntry>> GetRoster() => Task.FromResult(_roster.Values.ToImmutableArray());
 
-    public Task<QueueStats> GetStats()
+    public Task<QueueStats> GetStats() => Task.FromResult(Stats());
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.QueueGone(Key);
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private QueueStats Stats()
     {
         var now = time.GetUtcNow();
         var waitingCount = _waiting.WaitingCount;
         var longest = waitingCount == 0 ? TimeSpan.Zero : now - _waiting.All.Min(w => w.WaitingSince);
         var available = _roster.Values.Count(IsAvailable);
         var busy = _roster.Values.Count(a => !IsAvailable(a) && a.UsedByChannel.Values.Sum() > 0);
-        return Task.FromResult(new QueueStats(
+        return new QueueStats(
             Key,
             waitingCount,
             longest,
@@ -269,7 +286,19 @@ public sealed partial class QueueGrain(
             _statistics.ServiceLevel(now, Options.ServiceLevelThreshold),
             Options.ServiceLevelThreshold,
             _statistics.AnsweredCount(now),
-            _statistics.AbandonedCount(now)));
+            _statistics.AbandonedCount(now));
+    }
+
+    /// <summary>
+    /// The figures the silo's queue gauges report: every tick while conversations wait, and when the
+    /// queue empties (computing them walks the waiting list, so not on every call).
+    /// </summary>
+    private void PublishStats(bool onlyIfEmpty = false)
+    {
+        if (!onlyIfEmpty || _waiting.WaitingCount == 0)
+        {
+            metrics.QueuePublished(Stats());
+        }
     }
 
     public async Task Route()
@@ -327,10 +356,12 @@ public sealed partial class QueueGrain(
         {
             _tick?.Dispose();
             _tick = null;
+            PublishStats();
             return;
         }
 
         TellCustomersWhoMovedUp(now);
+        PublishStats();
 
         // Also without changes: waiting conversations move into wider rings as time passes.
         await RouteAsync();
@@ -406,6 +437,7 @@ public sealed partial class QueueGrain(
             foreach (var (waiting, offer) in stored)
             {
                 _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.TimedOut);
+                metrics.Offer(Key, "expired");
                 LogOfferTimedOut(Key, waiting.ConversationId, offer.AgentId);
             }
         }));
@@ -516,6 +548,7 @@ public sealed partial class QueueGrain(
                     // agent declined or that expired is no longer held: withdrawing it does nothing.
                     var reason = _waiting.Find(w => w.ConversationId == conversationId) is null ? WithdrawReason.CustomerLeft : WithdrawReason.TakenBack;
                     _ = Agent(candidate.AgentId).WithdrawOffer(offer.OfferId, reason);
+                    metrics.Offer(Key, "withdrawn");
                 }
 
                 continue;
@@ -550,7 +583,13 @@ public sealed partial class QueueGrain(
     {
         try
         {
-            return await Agent(agentId).Offer(offer);
+            var made = await Agent(agentId).Offer(offer);
+            if (made)
+            {
+                metrics.Offer(Key, "made");
+            }
+
+            return made;
         }
         catch (Exception ex)
         {

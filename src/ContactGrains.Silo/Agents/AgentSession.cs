@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using ContactGrains.Contracts;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Silo.Hosting;
 using Grpc.Core;
@@ -34,6 +36,10 @@ internal sealed partial class AgentSession(
     /// <summary>Called by the agent grain (one-way): only queue the event; the stream's loop writes it.</summary>
     public Task OnEvent(string agentId, AgentEvent agentEvent)
     {
+        // The end of a customer message's trace (through the conversation and agent grains): its
+        // event reached this agent's stream.
+        using var activity = ContactGrainsMetrics.ActivitySource.StartActivity("contactgrains.agent.event", ActivityKind.Consumer);
+        activity?.SetTag("contactgrains.agent_id", agentId);
         if (!_inbox.Writer.TryWrite(agentEvent))
         {
             Interlocked.Exchange(ref _overflowed, 1);

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using ContactGrains.Contracts;
 using ContactGrains.Grains;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Diagnostics;
 using Proto = ContactGrains.Protos.V1;
 
 namespace ContactGrains.Silo.Channels;
@@ -9,10 +11,33 @@ namespace ContactGrains.Silo.Channels;
 /// Resolves conversation addresses (id, or channel thread) and drives the conversation grains.
 /// Shared by the streaming and the unary channel APIs so both behave identically.
 /// </summary>
-public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory threads, ChannelRateLimits limits)
+public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory threads, ChannelRateLimits limits, ContactGrainsMetrics metrics)
 {
-    /// <summary>Validates, routes and stores one customer message.</summary>
+    /// <summary>
+    /// Validates, routes and stores one customer message, in a span of its own (the grain calls it
+    /// makes are its children) and timed from here to its ack (<c>contactgrains.ack.duration</c>).
+    /// </summary>
     public async Task<InboundResult> ReceiveAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var transport = deliverTo is null ? "unary" : "stream";
+        using var activity = ContactGrainsMetrics.ActivitySource.StartActivity("contactgrains.message.receive");
+        activity?.SetTag("contactgrains.channel", channel);
+        activity?.SetTag("contactgrains.transport", transport);
+        var result = await ReceiveCoreAsync(channel, message, deliverTo, cancellationToken);
+        var outcome = result.Outcome switch
+        {
+            InboundOutcome.Accepted => "accepted",
+            InboundOutcome.Duplicate => "duplicate",
+            _ => "rejected",
+        };
+        metrics.AckSent(channel, transport, outcome, Stopwatch.GetElapsedTime(started));
+        activity?.SetTag("contactgrains.conversation_id", result.ConversationId);
+        activity?.SetTag("contactgrains.outcome", outcome);
+        return result;
+    }
+
+    private async Task<InboundResult> ReceiveCoreAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
         if (InboundValidation.CheckId(message.MessageId, "message_id") is { } badId)
         {

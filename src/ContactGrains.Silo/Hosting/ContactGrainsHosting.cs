@@ -193,6 +193,24 @@ public static partial class ContactGrainsHosting
             kestrel.Limits.Http2.KeepAlivePingTimeout = options.Limits.KeepAlivePingTimeout;
         });
 
+        var telemetry = new TelemetryOptions();
+        try
+        {
+            builder.Configuration.GetSection(TelemetryOptions.SectionName).Bind(telemetry);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{TelemetryOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        if (telemetry.PrometheusUrl.Length > 0 && !(Uri.TryCreate(telemetry.PrometheusUrl, UriKind.Absolute, out var scrape) && scrape.Scheme == Uri.UriSchemeHttp))
+        {
+            errors.WriteLine($"ContactGrains cannot start: {TelemetryOptions.SectionName}:PrometheusUrl must be an http:// address such as http://127.0.0.1:9464.");
+            return false;
+        }
+
+        builder.AddContactGrainsTelemetry(telemetry);
         builder.Services.AddExpectedFaultLogging();
         builder.Services.AddContactGrainsDomain(knowledgeBase);
         builder.Services.Configure<RoutingOptions>(routingSection);
@@ -203,6 +221,9 @@ public static partial class ContactGrainsHosting
         builder.UseOrleans(silo =>
         {
             silo.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = options.Cluster.CallTimeout);
+            // Traces continue through grain calls; log lines of a conversation name it in their scope.
+            silo.AddActivityPropagation();
+            silo.AddIncomingGrainCallFilter<Grains.Diagnostics.ConversationLogScope>();
             if (options.Storage.Provider == StorageProvider.PostgreSql)
             {
                 UsePostgreSql(silo, options);
