@@ -44,6 +44,7 @@ public class SiloFixture : IAsyncLifetime
             [$"ContactGrains:Limits:Channels:{RateLimitedChannel}"] = RateLimitedChannelPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         builder.Configuration.AddInMemoryCollection(ExtraSettings);
+        Configure(builder);
         var errors = new StringWriter();
         if (!await builder.TryAddContactGrainsAsync(errors))
         {
@@ -74,6 +75,11 @@ public class SiloFixture : IAsyncLifetime
 
     /// <summary>Settings a derived fixture adds to the defaults.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
+    /// <summary>What a derived fixture adds to the host before it is built (e.g. a logger that records).</summary>
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
 
     private static int FreePort()
     {

@@ -6,7 +6,10 @@ using ContactGrains.Client;
 using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Protos.V1;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace ContactGrains.EndToEnd.Tests;
 
@@ -125,6 +128,18 @@ public sealed class TelemetryTests(TelemetryTests.Fixture silo) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task What_a_conversation_logs_carries_its_id_in_the_scope()
+    {
+        var conversationId = await SendAsync(ChannelClient.Create(silo.Channel, "logs"), Addresses.Unique("logs"), "Where is my refund?");
+
+        var answered = silo.Logs.GetSnapshot().Where(r => r.Category == "ContactGrains.Grains.Conversations.ConversationGrain" && r.Message.Contains(conversationId, StringComparison.Ordinal)).ToList();
+
+        Assert.NotEmpty(answered);
+        Assert.All(answered, record => Assert.Contains(record.Scopes, scope =>
+            scope is IEnumerable<KeyValuePair<string, object?>> state && state.Any(kv => kv.Key == "ConversationId" && Equals(kv.Value, conversationId))));
+    }
+
     private MetricCollector<T> Collector<T>(string instrument) where T : struct =>
         new(silo.Services.GetRequiredService<IMeterFactory>(), ContactGrainsMetrics.MeterName, instrument);
 
@@ -180,9 +195,15 @@ public sealed class TelemetryTests(TelemetryTests.Fixture silo) : IClassFixture<
 
         public string PrometheusUrl { get; }
 
+        /// <summary>What the conversation grains logged (debug and up), with the scopes each line was written in.</summary>
+        public FakeLogCollector Logs => Services.GetRequiredService<FakeLogCollector>();
+
         protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
         [
             new("ContactGrains:Telemetry:PrometheusUrl", PrometheusUrl),
+            new("Logging:LogLevel:ContactGrains.Grains.Conversations", "Debug"),
         ];
+
+        protected override void Configure(WebApplicationBuilder builder) => builder.Logging.AddFakeLogging();
     }
 }
