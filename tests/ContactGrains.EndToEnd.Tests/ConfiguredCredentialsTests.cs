@@ -106,6 +106,7 @@ public sealed class ConfiguredCredentialsTests(ConfiguredCredentialsTests.Fixtur
 
         Assert.Equal(2, CredentialCommands.Run(["key", "channel", "Web Chat"], silo.Configuration, TextWriter.Null, errors));
         Assert.Equal(2, CredentialCommands.Run(["token", "ann", "--role", "admin"], silo.Configuration, TextWriter.Null, errors));
+        Assert.Equal(2, CredentialCommands.Run(["token", "ann", "--hours", "8760"], silo.Configuration, TextWriter.Null, errors));
         Assert.Equal(2, CredentialCommands.Run(["token", "ann smith"], silo.Configuration, TextWriter.Null, errors));
         Assert.Equal(2, CredentialCommands.Run(["token", "ann"], new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -124,7 +125,7 @@ public sealed class ConfiguredCredentialsTests(ConfiguredCredentialsTests.Fixtur
             CredentialCommands.Run(["key", "channel", "sms"], new ConfigurationBuilder().Build(), output, TextWriter.Null);
             var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries);
             SmsKey = lines[1];
-            SmsKeyHash = lines.Single(l => l.StartsWith("ContactGrains__Auth__Channels__0__KeySha256=", StringComparison.Ordinal)).Split('=')[1];
+            SmsKeyHash = lines.Single(l => l.StartsWith("ContactGrains__Auth__Channels__N__KeySha256=", StringComparison.Ordinal)).Split('=')[1];
 
             output = new StringWriter();
             CredentialCommands.Run(["key", "signing"], new ConfigurationBuilder().Build(), output, TextWriter.Null);

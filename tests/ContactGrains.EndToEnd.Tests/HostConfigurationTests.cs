@@ -123,6 +123,16 @@ public sealed class HostConfigurationTests : IDisposable
             "ContactGrains cannot start: ContactGrains:Auth:Channels: the key of channel 'sms' must be given as its SHA-256 in hex (64 characters)"
         },
         {
+            "one key listed for two channels",
+            new()
+            {
+                ["ContactGrains:Auth:Channels:0:Channel"] = "sms", ["ContactGrains:Auth:Channels:0:KeySha256"] = new string('a', 64),
+                ["ContactGrains:Auth:Channels:1:Channel"] = "whatsapp", ["ContactGrains:Auth:Channels:1:KeySha256"] = new string('A', 64),
+                ["ContactGrains:Auth:SigningKey"] = Convert.ToBase64String(new byte[32]),
+            },
+            "ContactGrains cannot start: ContactGrains:Auth:Channels lists one key twice (for 'sms' and 'whatsapp')"
+        },
+        {
             "a bad channel name",
             new() { ["ContactGrains:Auth:Channels:0:Channel"] = "Web Chat", ["ContactGrains:Auth:Channels:0:KeySha256"] = new string('a', 64) },
             "ContactGrains cannot start: ContactGrains:Auth:Channels has a key for channel 'Web Chat': a channel is 1 to 32 characters from a-z, 0-9, '-' and '_'."

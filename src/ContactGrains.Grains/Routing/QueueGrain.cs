@@ -547,8 +547,8 @@ public sealed partial class QueueGrain(
                     // another call's failed write reloaded the partition without it. An offer the
                     // agent declined or that expired is no longer held: withdrawing it does nothing.
                     var reason = _waiting.Find(w => w.ConversationId == conversationId) is null ? WithdrawReason.CustomerLeft : WithdrawReason.TakenBack;
+                    // Not counted: the removal or decline that overtook the pass already was.
                     _ = Agent(candidate.AgentId).WithdrawOffer(offer.OfferId, reason);
-                    metrics.Offer(Key, "withdrawn");
                 }
 
                 continue;

@@ -95,6 +95,7 @@ internal partial class AgentGrpcService(
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        request.Note = InboundText.Clean(request.Note);
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
         TransferTarget target;
         switch (request.TargetCase)
@@ -116,7 +117,7 @@ internal partial class AgentGrpcService(
                 throw AgentMapping.Invalid("Set the transfer target: queue (skill, optional language) or agent_id.");
         }
 
-        await agent.Transfer(request.ConversationId, target, InboundText.Clean(request.Note), context.BudgetToken());
+        await agent.Transfer(request.ConversationId, target, request.Note, context.BudgetToken());
         return new Proto.TransferResponse();
     }
 
@@ -125,8 +126,9 @@ internal partial class AgentGrpcService(
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
         AgentMapping.ThrowIfProblem(RoutingCatalog.CheckToken(request.WrapUpCode, "wrap_up_code", MaxWrapUpCodeLength));
+        request.Note = InboundText.Clean(request.Note);
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.Resolve(request.ConversationId, request.WrapUpCode, InboundText.Clean(request.Note), context.BudgetToken());
+        await agent.Resolve(request.ConversationId, request.WrapUpCode, request.Note, context.BudgetToken());
         return new Proto.ResolveResponse();
     }
 
@@ -134,8 +136,9 @@ internal partial class AgentGrpcService(
     {
         var agent = Agent(context);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        request.Note = InboundText.Clean(request.Note);
         AgentMapping.ThrowIfProblem(CheckNote(request.Note));
-        await agent.HandBack(request.ConversationId, InboundText.Clean(request.Note), context.BudgetToken());
+        await agent.HandBack(request.ConversationId, request.Note, context.BudgetToken());
         return new Proto.HandBackResponse();
     }
 

@@ -78,12 +78,14 @@ internal class ChannelGrpcService(
     {
         var channel = ChannelIdentity.Require(context);
         var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
-        if (InboundValidation.CheckReason(request.Reason) is { } badReason)
+        // Checked as stored: normalising can lengthen text (a few characters decompose under NFC).
+        var cleaned = InboundText.Clean(request.Reason);
+        if (InboundValidation.CheckReason(cleaned) is { } badReason)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, badReason));
         }
 
-        var reason = InboundText.Clean(request.Reason) is var cleaned && InboundText.HasVisibleCharacter(cleaned) ? cleaned : "The adapter closed the conversation.";
+        var reason = InboundText.HasVisibleCharacter(cleaned) ? cleaned : "The adapter closed the conversation.";
         var snapshot = await conversation.Close(channel, OwnershipReasons.ClosedByAdapter, reason, context.BudgetToken());
         ThrowIfNotVisible(snapshot, conversation, channel);
         return new Proto.CloseConversationResponse { Conversation = ChannelMapping.ToProto(snapshot) };

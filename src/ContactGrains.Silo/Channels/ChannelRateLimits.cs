@@ -33,7 +33,7 @@ public sealed class ChannelRateLimits(ContactGrainsOptions options, TimeProvider
         return wait is null
             ? null
             : new Rejection(RejectionCode.RateLimited, string.Create(CultureInfo.InvariantCulture,
-                $"Too many messages on channel '{channel}': this silo takes {bucket.Burst} a second from it. Nothing was stored; send it again in {wait.Value.TotalSeconds:0.000} s."),
+                $"Too many messages on channel '{channel}': this silo takes {bucket.Burst} a second from it. The message was not processed now; send it again in {wait.Value.TotalSeconds:0.000} s (a resend of a stored message is still recognised)."),
                 wait);
     }
 }

@@ -24,17 +24,31 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
         using var activity = ContactGrainsMetrics.ActivitySource.StartActivity("contactgrains.message.receive");
         activity?.SetTag("contactgrains.channel", channel);
         activity?.SetTag("contactgrains.transport", transport);
-        var result = await ReceiveCoreAsync(channel, message, deliverTo, cancellationToken);
-        var outcome = result.Outcome switch
+        var outcome = "error";
+        try
         {
-            InboundOutcome.Accepted => "accepted",
-            InboundOutcome.Duplicate => "duplicate",
-            _ => "rejected",
-        };
-        metrics.AckSent(channel, transport, outcome, Stopwatch.GetElapsedTime(started));
-        activity?.SetTag("contactgrains.conversation_id", result.ConversationId);
-        activity?.SetTag("contactgrains.outcome", outcome);
-        return result;
+            var result = await ReceiveCoreAsync(channel, message, deliverTo, cancellationToken);
+            outcome = result.Outcome switch
+            {
+                InboundOutcome.Accepted => "accepted",
+                InboundOutcome.Duplicate => "duplicate",
+                _ => "rejected",
+            };
+            activity?.SetTag("contactgrains.conversation_id", result.ConversationId);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            // Failed in the cluster (a silo or the database unreachable, the time budget spent): the
+            // caller gets UNAVAILABLE or INTERNAL; the slowest acks must not vanish from the histogram.
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+        finally
+        {
+            metrics.AckSent(channel, transport, outcome, Stopwatch.GetElapsedTime(started));
+            activity?.SetTag("contactgrains.outcome", outcome);
+        }
     }
 
     private async Task<InboundResult> ReceiveCoreAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)

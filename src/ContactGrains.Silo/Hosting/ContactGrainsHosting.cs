@@ -237,6 +237,8 @@ public static partial class ContactGrainsHosting
         });
 
         builder.Services.AddSingleton(auth);
+        // One instance: it holds the key map (grpc-dotnet would otherwise build an interceptor per call).
+        builder.Services.AddSingleton<CallerAuthentication>();
         builder.Services.AddSingleton(new AgentDirectory(seeds!, desktopsDeclareProfiles: auth.UsesDevelopmentCredentials(inMemory)));
         builder.Services.AddAuthentication().AddJwtBearer(jwt =>
         {

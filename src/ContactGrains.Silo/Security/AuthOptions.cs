@@ -60,6 +60,11 @@ public sealed class AuthOptions
             }
         }
 
+        if (Channels.GroupBy(k => k.KeySha256.ToLowerInvariant()).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            return $"{SectionName}:Channels lists one key twice (for {string.Join(" and ", duplicate.Select(k => $"'{k.Channel}'"))}): each key calls as exactly one channel; make a new key with `ContactGrains.Silo key channel NAME`.";
+        }
+
         byte[]? signingKey;
         try
         {

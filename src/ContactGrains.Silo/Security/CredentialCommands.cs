@@ -19,6 +19,9 @@ public static class CredentialCommands
                                                    a bearer token for an agent desktop or a supervisor
         """;
 
+    /// <summary>The longest a token may live: a stream authenticates once, so a token is not re-checked while it stays open.</summary>
+    public const int MaxHours = 24 * 30;
+
     public static int Run(string[] args, IConfiguration configuration, TextWriter output, TextWriter errors)
     {
         switch (args)
@@ -33,9 +36,11 @@ public static class CredentialCommands
                 var key = ChannelKeys.NewKey();
                 output.WriteLine($"API key for channel '{channel}' (give it to the adapter; it is not stored anywhere):");
                 output.WriteLine($"  {key}");
-                output.WriteLine("Configure its hash on every silo (environment variables shown; appsettings.json works too):");
-                output.WriteLine($"  ContactGrains__Auth__Channels__0__Channel={channel}");
-                output.WriteLine($"  ContactGrains__Auth__Channels__0__KeySha256={ChannelKeys.Hash(key)}");
+                output.WriteLine("Add its hash to ContactGrains:Auth:Channels on every silo, as the next entry of the list");
+                output.WriteLine("(in appsettings.json, or as environment variables with the next free index N):");
+                output.WriteLine($"  {{ \"Channel\": \"{channel}\", \"KeySha256\": \"{ChannelKeys.Hash(key)}\" }}");
+                output.WriteLine($"  ContactGrains__Auth__Channels__N__Channel={channel}");
+                output.WriteLine($"  ContactGrains__Auth__Channels__N__KeySha256={ChannelKeys.Hash(key)}");
                 return 0;
 
             case ["key", "signing", ..]:
@@ -70,7 +75,7 @@ public static class CredentialCommands
                 case "--role" when i + 1 < options.Length && options[i + 1] is AccessTokens.AgentRole or AccessTokens.SupervisorRole:
                     roles.Add(options[++i]);
                     break;
-                case "--hours" when i + 1 < options.Length && double.TryParse(options[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out hours) && hours is > 0 and <= 24 * 366:
+                case "--hours" when i + 1 < options.Length && double.TryParse(options[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out hours) && hours is > 0 and <= MaxHours:
                     i++;
                     break;
                 case "--name" when i + 1 < options.Length:
@@ -80,7 +85,7 @@ public static class CredentialCommands
                     // Configuration on the command line (e.g. the signing key), read by the host.
                     break;
                 default:
-                    errors.WriteLine($"error: '{options[i]}' is not understood: --role takes agent or supervisor, --hours a number up to a year's, --name a display name.");
+                    errors.WriteLine($"error: '{options[i]}' is not understood: --role takes agent or supervisor, --hours a number of hours up to {MaxHours} (30 days), --name a display name.");
                     errors.WriteLine(Usage);
                     return 2;
             }
