@@ -169,7 +169,7 @@ public interface IQueueGrain : IGrainWithStringKey
     Task<ImmutableArray<RosterEntry>> GetRoster();
 
     [Alias("GetStats"), AlwaysInterleave]
-    Task<QueueStats> GetStats();
+    Task<QueueStats> GetStats(CancellationToken cancellationToken = default);
 
     /// <summary>Runs a routing pass: sent by the queue to itself so that callers never wait on offers.</summary>
     [Alias("Route"), OneWay]

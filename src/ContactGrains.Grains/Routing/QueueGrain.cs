@@ -261,7 +261,7 @@ public sealed partial class QueueGrain(
 
     public Task<ImmutableArray<RosterEntry>> GetRoster() => Task.FromResult(_roster.Values.ToImmutableArray());
 
-    public Task<QueueStats> GetStats() => Task.FromResult(Stats());
+    public Task<QueueStats> GetStats(CancellationToken cancellationToken) => Task.FromResult(Stats());
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

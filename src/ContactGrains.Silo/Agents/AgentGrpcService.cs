@@ -163,7 +163,7 @@ internal partial class AgentGrpcService(
                 : catalog.Languages.Select(language => GrainKeys.Queue(request.Queue.Skill, language));
         }
 
-        var stats = await Task.WhenAll(keys.Select(key => grains.Get<IQueueGrain>(key).GetStats()));
+        var stats = await Task.WhenAll(keys.Select(key => grains.Get<IQueueGrain>(key).GetStats(context.BudgetToken())));
         var response = new Proto.GetQueueStatsResponse();
         response.Queues.Add(stats.Select(AgentMapping.ToProto));
         return response;

@@ -237,8 +237,10 @@ public static partial class ContactGrainsHosting
         });
 
         builder.Services.AddSingleton(auth);
-        // One instance: it holds the key map (grpc-dotnet would otherwise build an interceptor per call).
+        // One instance each (grpc-dotnet would otherwise build an interceptor per call); both are stateless
+        // apart from the key map, which is built once.
         builder.Services.AddSingleton<CallerAuthentication>();
+        builder.Services.AddSingleton<ErrorMappingInterceptor>();
         builder.Services.AddSingleton(new AgentDirectory(seeds!, desktopsDeclareProfiles: auth.UsesDevelopmentCredentials(inMemory)));
         builder.Services.AddAuthentication().AddJwtBearer(jwt =>
         {
