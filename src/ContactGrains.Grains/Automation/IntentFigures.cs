@@ -1,0 +1,61 @@
+using ContactGrains.Contracts;
+
+namespace ContactGrains.Grains.Automation;
+
+/// <summary>
+/// One side's outcomes for one intent (the bot's conversations, or the humans'), as sums that add
+/// up: per silo, per day, per window. Rates are null below one conversation to measure them on.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("cg.IntentFigures")]
+public sealed record IntentFigures(
+    [property: Id(0)] int Conversations,
+    [property: Id(1)] int Rated,
+    [property: Id(2)] int RatingSum,
+    [property: Id(3)] int RepeatContacts,
+    [property: Id(4)] int Escalations)
+{
+    public static readonly IntentFigures None = new(0, 0, 0, 0, 0);
+
+    /// <summary>The mean customer rating (1–5), or null when nobody rated.</summary>
+    public double? AverageRating => Rated == 0 ? null : (double)RatingSum / Rated;
+
+    /// <summary>The share of conversations the customer came back about, or null when there were none.</summary>
+    public double? RepeatContactRate => Conversations == 0 ? null : (double)RepeatContacts / Conversations;
+
+    /// <summary>The share of bot conversations a human had to take over, or null when there were none.</summary>
+    public double? EscalationRate => Conversations == 0 ? null : (double)Escalations / Conversations;
+
+    public IntentFigures With(ConversationOutcome outcome) => new(
+        Conversations + 1,
+        Rated + (outcome.Rating is null ? 0 : 1),
+        RatingSum + (outcome.Rating ?? 0),
+        RepeatContacts + (outcome.RepeatContact ? 1 : 0),
+        Escalations + (outcome.Escalated ? 1 : 0));
+
+    public static IntentFigures operator +(IntentFigures a, IntentFigures b) => new(
+        a.Conversations + b.Conversations, a.Rated + b.Rated, a.RatingSum + b.RatingSum,
+        a.RepeatContacts + b.RepeatContacts, a.Escalations + b.Escalations);
+}
+
+/// <summary>The bot's and the humans' figures for one intent, side by side.</summary>
+/// <param name="Bot">Conversations the bot resolved alone, and those it attempted before a human took over (escalations).</param>
+/// <param name="Human">Conversations humans resolved: the baseline the bot is measured against.</param>
+[GenerateSerializer, Immutable, Alias("cg.IntentComparison")]
+public sealed record IntentComparison([property: Id(0)] IntentFigures Bot, [property: Id(1)] IntentFigures Human)
+{
+    public static readonly IntentComparison None = new(IntentFigures.None, IntentFigures.None);
+
+    /// <summary>
+    /// Where one outcome counts. A conversation the bot resolved is the bot's; one a human resolved
+    /// is the humans'; one a human resolved after the bot tried counts for both: as the bot's
+    /// escalation, and as the humans' resolution.
+    /// </summary>
+    public IntentComparison With(ConversationOutcome outcome) => outcome.ResolvedBy switch
+    {
+        ResolvedBy.Bot => this with { Bot = Bot.With(outcome) },
+        ResolvedBy.HumanAfterBot => new(Bot.With(outcome with { Rating = null, RepeatContact = false, Escalated = true }), Human.With(outcome with { Escalated = false })),
+        _ => this with { Human = Human.With(outcome with { Escalated = false }) },
+    };
+
+    public static IntentComparison operator +(IntentComparison a, IntentComparison b) => new(a.Bot + b.Bot, a.Human + b.Human);
+}
