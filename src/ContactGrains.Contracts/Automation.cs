@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace ContactGrains.Contracts;
 
 /// <summary>
@@ -47,3 +49,40 @@ public sealed record ConversationOutcome(
     [property: Id(1)] int? Rating,
     [property: Id(2)] bool RepeatContact,
     [property: Id(3)] bool Escalated);
+
+/// <summary>One change of an intent's level, as the audit keeps it: who, when, why.</summary>
+/// <param name="At">When.</param>
+/// <param name="IntentId">The intent.</param>
+/// <param name="From">The level before (null when the policy was first seeded).</param>
+/// <param name="To">The level after.</param>
+/// <param name="ChangedBy">"supervisor:&lt;id&gt;", "demotion-rule" or "configuration".</param>
+/// <param name="Reason">Why, in words (a supervisor's reason, or the demotion rule's evidence with its figures).</param>
+[GenerateSerializer, Immutable, Alias("cg.LevelChange")]
+public sealed record LevelChange(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string IntentId,
+    [property: Id(2)] AutomationLevel? From,
+    [property: Id(3)] AutomationLevel To,
+    [property: Id(4)] string ChangedBy,
+    [property: Id(5)] string Reason);
+
+/// <summary>The automation policy as of one version: every intent's level, and the latest changes.</summary>
+[GenerateSerializer, Immutable, Alias("cg.AutomationPolicyView")]
+public sealed record AutomationPolicyView(
+    [property: Id(0)] int Version,
+    [property: Id(1)] System.Collections.Immutable.ImmutableSortedDictionary<string, AutomationLevel> Levels,
+    [property: Id(2)] System.Collections.Immutable.ImmutableArray<LevelChange> Audit);
+
+/// <summary>
+/// The versioned, audited automation policy: one grain ("default"). Read by every silo's cache a
+/// few times a minute, never on a customer's message; changed by supervisors and the demotion rule.
+/// </summary>
+[Alias("cg.IAutomationPolicyGrain")]
+public interface IAutomationPolicyGrain : IGrainWithStringKey
+{
+    [ReadOnly]
+    Task<AutomationPolicyView> GetPolicy();
+
+    /// <summary>Sets an intent's level; refused (<see cref="RequestRejectedException"/>) when the change breaks a rule.</summary>
+    Task<AutomationPolicyView> ChangeLevel(string intentId, AutomationLevel level, string changedBy, string reason);
+}

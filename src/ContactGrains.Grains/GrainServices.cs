@@ -24,9 +24,15 @@ public static class GrainServices
         services.AddSingleton<ISignalDetector, LexiconSignalDetector>();
         services.AddOptions<OwnershipOptions>();
         services.AddSingleton(provider => new OwnershipPolicy(provider.GetRequiredService<IOptions<OwnershipOptions>>().Value));
+        services.AddOptions<Automation.AutomationOptions>();
+        services.AddSingleton<Automation.AutomationLevelsCache>();
+        services.AddHostedService<Automation.AutomationPolicyRefresher>();
+        services.AddSingleton(provider => new Automation.IntentCatalog([.. knowledgeBase.Intents.Select(i => i.Id)
+            .Where(id => id != provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent)]));
         services.AddSingleton(provider => new TurnJudge(
             provider.GetRequiredService<IBot>(), provider.GetRequiredService<ISignalDetector>(), provider.GetRequiredService<OwnershipPolicy>(),
-            provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent));
+            provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent,
+            provider.GetRequiredService<Automation.AutomationLevelsCache>().LevelOf));
         services.AddSingleton(provider => RoutingCatalog.From(knowledgeBase, provider.GetRequiredService<IOptions<RoutingOptions>>().Value));
         services.AddOptions<RoutingOptions>();
         services.AddOptions<Conversations.ConversationOptions>();

@@ -47,6 +47,24 @@ public sealed class AutomationPolicyTests
         Assert.DoesNotContain(ids, id => AutomationLevels.PickedForReview(AutomationLevel.Autonomous, id, share));
     }
 
+    public static TheoryData<string, AutomationLevel, AutomationLevel, bool, bool, string, string?> Changes => new()
+    {
+        // what, from, to, known intent, human-only by configuration, reason, problem (null: allowed)
+        { "a demotion by several steps", AutomationLevel.Autonomous, AutomationLevel.HumanOnly, true, false, "ratings fell", null },
+        { "a promotion by one step", AutomationLevel.Copilot, AutomationLevel.Supervised, true, false, "drafts accepted", null },
+        { "a promotion by two steps", AutomationLevel.Copilot, AutomationLevel.Autonomous, true, false, "all good", "Promote one step at a time: from copilot, the next level is supervised." },
+        { "an intent the bot does not know", AutomationLevel.Autonomous, AutomationLevel.HumanOnly, false, false, "why not", "Intent 'x' is not in the bot's knowledge base." },
+        { "a configured human-only intent", AutomationLevel.HumanOnly, AutomationLevel.Copilot, true, true, "try", "Intent 'x' is human-only by configuration (ContactGrains:Ownership:HumanOnlyIntents): it cannot be automated from here." },
+        { "a configured human-only intent kept human-only", AutomationLevel.HumanOnly, AutomationLevel.HumanOnly, true, true, "confirming", null },
+        { "no reason", AutomationLevel.Autonomous, AutomationLevel.Supervised, true, false, " ", "reason is required: the audit keeps why every level changed." },
+        { "a level that does not exist", AutomationLevel.Autonomous, (AutomationLevel)9, true, false, "x", "level must be human-only, copilot, supervised or autonomous." },
+    };
+
+    [Theory]
+    [MemberData(nameof(Changes))]
+    public void A_supervisors_change_follows_the_rules(string what, AutomationLevel from, AutomationLevel to, bool known, bool humanOnly, string reason, string? problem) =>
+        Assert.True(problem == AutomationLevels.CheckChange("x", from, to, known, humanOnly, reason), what);
+
     public static TheoryData<string, AutomationLevel, IntentComparison, AutomationLevel?, string?> Demotions => new()
     {
         // what, level, figures, demoted to (null: stays), reason

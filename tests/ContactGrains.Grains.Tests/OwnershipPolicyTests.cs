@@ -22,6 +22,38 @@ public sealed partial class OwnershipPolicyTests
         TurnSignals? signals = null, BotTurn? bot = null, TurnHistory? history = null, CustomerFacts? customer = null) =>
         new(signals ?? TurnSignals.None, bot ?? Answered, history ?? TurnHistory.Empty, customer ?? CustomerFacts.Unknown, "general", Now);
 
+    public static TheoryData<AutomationLevel, string?> Levels => new()
+    {
+        { AutomationLevel.Autonomous, null },
+        { AutomationLevel.Supervised, null },
+        { AutomationLevel.Copilot, OwnershipReasons.CopilotIntent },
+        { AutomationLevel.HumanOnly, OwnershipReasons.HumanOnlyIntent },
+    };
+
+    [Theory]
+    [MemberData(nameof(Levels))]
+    public void Below_supervised_a_human_answers_the_intent_with_the_level_as_its_reason(AutomationLevel level, string? reason)
+    {
+        var decision = Policy.Decide(Facts() with { IntentLevel = level });
+
+        Assert.Equal(reason is not null, decision.HandOver);
+        Assert.Equal(reason is null ? [] : [reason], decision.ReasonCodes.ToArray());
+        if (reason is not null)
+        {
+            Assert.Equal("billing", decision.Skill);
+            Assert.Equal(Automation.AutomationLevels.Name(level), decision.Signals["automation-level"]);
+            Assert.NotEmpty(CustomerNotices.Handover(reason, "fr"));
+        }
+    }
+
+    [Fact]
+    public void A_level_does_not_apply_to_a_missed_message_or_a_request_for_a_human()
+    {
+        Assert.DoesNotContain(OwnershipReasons.HumanOnlyIntent, Policy.Decide(Facts(bot: Missed) with { IntentLevel = AutomationLevel.HumanOnly }).ReasonCodes);
+        var askedForHuman = Policy.Decide(Facts(bot: new BotTurn("speak_to_agent", "general", 1, true, true)) with { IntentLevel = AutomationLevel.HumanOnly });
+        Assert.Equal([OwnershipReasons.CustomerAskedForHuman], askedForHuman.ReasonCodes.ToArray());
+    }
+
     [Fact]
     public void A_routine_answer_keeps_the_bot()
     {

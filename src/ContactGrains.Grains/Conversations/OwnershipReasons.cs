@@ -17,6 +17,10 @@ public static class OwnershipReasons
     public const string RepeatContact = "repeat-contact";
     public const string Vip = "vip";
 
+    // The intent's automation level (a supervisor's or the demotion rule's choice) says a human answers.
+    public const string HumanOnlyIntent = "human-only-intent";
+    public const string CopilotIntent = "copilot-intent";
+
     public const string OfferAccepted = "offer-accepted";
     public const string Transferred = "transferred";
     public const string Resolved = "resolved";

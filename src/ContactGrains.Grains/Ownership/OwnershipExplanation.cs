@@ -29,6 +29,8 @@ public static class OwnershipExplanation
             OwnershipReasons.CustomerPreference => $"the customer prefers humans ({Value("prefers-humans")})",
             OwnershipReasons.RepeatContact => $"a repeat contact ({Value("repeat-contact")})",
             OwnershipReasons.Vip => "a VIP customer the bot could not serve at once",
+            OwnershipReasons.HumanOnlyIntent => $"a human answers {Value("intent")}: its automation level is human-only",
+            OwnershipReasons.CopilotIntent => $"a human answers {Value("intent")}: its automation level is copilot (the bot only drafts)",
             _ => code,
         });
         var sentence = string.Join("; ", parts);

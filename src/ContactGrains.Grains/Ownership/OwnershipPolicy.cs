@@ -30,7 +30,10 @@ public sealed record CustomerFacts(CustomerTier Tier, bool PrefersHumans, Immuta
 /// <param name="Customer">The customer.</param>
 /// <param name="FallbackSkill">Where a handoff goes when neither the topic nor this turn names a skill: the conversation's last topic, or the default.</param>
 /// <param name="Now">The time of the message.</param>
-public sealed record TurnFacts(TurnSignals Signals, BotTurn Bot, TurnHistory History, CustomerFacts Customer, string FallbackSkill, DateTimeOffset Now);
+/// <param name="IntentLevel">The automation level of the intent the bot understood (autonomous when none is set).</param>
+public sealed record TurnFacts(
+    TurnSignals Signals, BotTurn Bot, TurnHistory History, CustomerFacts Customer, string FallbackSkill, DateTimeOffset Now,
+    AutomationLevel IntentLevel = AutomationLevel.Autonomous);
 
 /// <summary>
 /// The policy's answer for one turn: keep the bot, or hand over to the queue of <see cref="Skill"/>
@@ -60,6 +63,8 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
     [
         OwnershipReasons.CustomerAskedForHuman,
         OwnershipReasons.SensitiveTopic,
+        OwnershipReasons.HumanOnlyIntent,
+        OwnershipReasons.CopilotIntent,
         OwnershipReasons.Frustration,
         OwnershipReasons.RepeatedFailure,
         OwnershipReasons.LowConfidence,
@@ -98,6 +103,14 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
             {
                 values["human-only-intent"] = bot.IntentId!;
             }
+        }
+
+        // The understood intent's automation level: below supervised, a human answers it.
+        if (bot.Understood && !bot.AskedForHuman && bot.IntentId is not null && !humanOnlyIntent
+            && facts.IntentLevel is AutomationLevel.HumanOnly or AutomationLevel.Copilot)
+        {
+            reasons.Add(facts.IntentLevel == AutomationLevel.HumanOnly ? OwnershipReasons.HumanOnlyIntent : OwnershipReasons.CopilotIntent);
+            values["automation-level"] = Automation.AutomationLevels.Name(facts.IntentLevel);
         }
 
         var askedAgain = IsAskedAgain(facts);

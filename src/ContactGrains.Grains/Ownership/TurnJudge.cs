@@ -1,5 +1,6 @@
 using ContactGrains.Bot;
 using ContactGrains.Bot.Signals;
+using ContactGrains.Contracts;
 
 namespace ContactGrains.Grains.Ownership;
 
@@ -14,9 +15,10 @@ public sealed record JudgedTurn(BotReply Reply, TurnSignals Signals, TurnFacts F
 /// <summary>
 /// Runs one customer message through the bot, the signal detector and the ownership policy. The
 /// conversation grain calls it once per customer turn while the bot owns the conversation; the
-/// judgement table replays dialogues through the same code, without a cluster.
+/// judgement table replays dialogues through the same code, without a cluster. The understood
+/// intent's automation level comes from <c>levelOf</c> (this silo's copy of the policy).
 /// </summary>
-public sealed class TurnJudge(IBot bot, ISignalDetector detector, OwnershipPolicy policy, string humanRequestIntent)
+public sealed class TurnJudge(IBot bot, ISignalDetector detector, OwnershipPolicy policy, string humanRequestIntent, Func<string, AutomationLevel>? levelOf = null)
 {
     public async Task<JudgedTurn> JudgeAsync(
         string text, string? language, TurnHistory history, CustomerFacts customer, string fallbackSkill, DateTimeOffset now)
@@ -30,7 +32,8 @@ public sealed class TurnJudge(IBot bot, ISignalDetector detector, OwnershipPolic
         }
 
         var turn = new BotTurn(reply.IntentId, reply.Skill, reply.Confidence, reply.Understood, reply.IntentId == humanRequestIntent);
-        var facts = new TurnFacts(signals, turn, history, customer, fallbackSkill, now);
+        var level = reply.IntentId is { } intent && levelOf is not null ? levelOf(intent) : AutomationLevel.Autonomous;
+        var facts = new TurnFacts(signals, turn, history, customer, fallbackSkill, now, level);
         var decision = policy.Decide(facts);
         if (!decision.HandOver && turn.AskedForHuman && reply.Understood)
         {

@@ -1,6 +1,7 @@
 using ContactGrains.Client;
 using ContactGrains.Contracts;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Automation;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Routing;
 using ContactGrains.Silo.Channels;
@@ -27,6 +28,7 @@ internal partial class AgentGrpcService(
     IHostApplicationLifetime lifetime,
     ContactGrainsOptions options,
     AgentDirectory directory,
+    AutomationLevelsCache automationLevels,
     ILogger<AgentGrpcService> logger)
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
@@ -200,6 +202,29 @@ internal partial class AgentGrpcService(
 
         var profile = await grains.Get<IAgentGrain>(agentId).GetProfile(context.BudgetToken());
         return new Proto.AgentProfileView { AgentId = agentId, Profile = profile is null ? null : AgentMapping.ToProto(profile) };
+    }
+
+    public virtual async Task<Proto.AutomationPolicy> GetAutomationPolicy(Proto.GetAutomationPolicyRequest request, ServerCallContext context)
+    {
+        AgentIdentity.RequireSupervisor(context);
+        var policy = await grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key).GetPolicy();
+        automationLevels.Update(policy);
+        return AgentMapping.ToProto(policy);
+    }
+
+    public virtual async Task<Proto.AutomationPolicy> SetAutomationLevel(Proto.SetAutomationLevelRequest request, ServerCallContext context)
+    {
+        var supervisor = AgentIdentity.RequireSupervisor(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.Intent, "intent"));
+        var level = AgentMapping.ToDomain(request.Level);
+        var reason = InboundText.Clean(request.Reason);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckReason(reason));
+        var policy = await grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key)
+            .ChangeLevel(request.Intent, level, $"supervisor:{supervisor}", reason);
+
+        // This silo answers with the new level at once; the others within their refresh interval.
+        automationLevels.Update(policy);
+        return AgentMapping.ToProto(policy);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Supervisor {SupervisorId} set the directory entry of agent {AgentId}")]

@@ -89,6 +89,31 @@ internal static class AgentMapping
         return proto;
     }
 
+    public static AutomationLevel ToDomain(Proto.AutomationLevel level) => level switch
+    {
+        Proto.AutomationLevel.HumanOnly => AutomationLevel.HumanOnly,
+        Proto.AutomationLevel.Copilot => AutomationLevel.Copilot,
+        Proto.AutomationLevel.Supervised => AutomationLevel.Supervised,
+        Proto.AutomationLevel.Autonomous => AutomationLevel.Autonomous,
+        _ => throw Invalid($"level {(int)level} is not a level: use AUTOMATION_LEVEL_HUMAN_ONLY, _COPILOT, _SUPERVISED or _AUTONOMOUS."),
+    };
+
+    public static Proto.AutomationPolicy ToProto(AutomationPolicyView policy)
+    {
+        var proto = new Proto.AutomationPolicy { Version = (uint)policy.Version };
+        proto.Levels.Add(policy.Levels.Select(l => new Proto.IntentLevel { Intent = l.Key, Level = (Proto.AutomationLevel)(int)l.Value }));
+        proto.Audit.Add(policy.Audit.Select(c => new Proto.LevelChange
+        {
+            Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(c.At),
+            Intent = c.IntentId,
+            From = c.From is { } from ? (Proto.AutomationLevel)(int)from : Proto.AutomationLevel.Unspecified,
+            To = (Proto.AutomationLevel)(int)c.To,
+            ChangedBy = c.ChangedBy,
+            Reason = c.Reason,
+        }));
+        return proto;
+    }
+
     public static AgentPresence ToDomain(Proto.Presence presence) => presence switch
     {
         Proto.Presence.Offline => AgentPresence.Offline,

@@ -1,6 +1,7 @@
 using System.Net;
 using ContactGrains.Bot;
 using ContactGrains.Grains;
+using ContactGrains.Grains.Automation;
 using ContactGrains.Grains.Conversations;
 using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
@@ -172,6 +173,24 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        var automationSection = builder.Configuration.GetSection(AutomationOptions.SectionName);
+        var automation = new AutomationOptions();
+        try
+        {
+            automationSection.Bind(automation);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{AutomationOptions.SectionName}' section is invalid. {ex.Message} (Levels are HumanOnly, Copilot, Supervised or Autonomous.)");
+            return false;
+        }
+
+        if (automation.Levels.Keys.FirstOrDefault(intent => !knowledgeBase.Intents.Any(i => i.Id == intent)) is { } unknownIntent)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {AutomationOptions.SectionName}:Levels names intent '{unknownIntent}', which is not in the knowledge base.");
+            return false;
+        }
+
         if (options.Cluster.CallTimeout <= TimeSpan.Zero || options.Cluster.CallTimeout > TimeSpan.FromMinutes(5))
         {
             errors.WriteLine($"ContactGrains cannot start: ContactGrains:Cluster:CallTimeout is {options.Cluster.CallTimeout}; it must be more than zero and at most 5 minutes (default 00:00:10).");
@@ -218,6 +237,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
         builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
+        builder.Services.Configure<AutomationOptions>(automationSection);
         builder.UseOrleans(silo =>
         {
             silo.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = options.Cluster.CallTimeout);

@@ -72,6 +72,10 @@ internal static class AgentServiceBinding
             service is null ? null : service.SetAgentProfile);
         binder.AddMethod(Bindings.Unary<Proto.GetAgentProfileRequest, Proto.AgentProfileView>(name, nameof(service.GetAgentProfile)),
             service is null ? null : service.GetAgentProfile);
+        binder.AddMethod(Bindings.Unary<Proto.GetAutomationPolicyRequest, Proto.AutomationPolicy>(name, nameof(service.GetAutomationPolicy)),
+            service is null ? null : service.GetAutomationPolicy);
+        binder.AddMethod(Bindings.Unary<Proto.SetAutomationLevelRequest, Proto.AutomationPolicy>(name, nameof(service.SetAutomationLevel)),
+            service is null ? null : service.SetAutomationLevel);
     }
 }
 
