@@ -139,6 +139,7 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
     {
         StatusKind.AgentJoined => "agent joined",
         StatusKind.BotResumed => "bot resumed",
+        StatusKind.RatingRequested => "rating asked",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

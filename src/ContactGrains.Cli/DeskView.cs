@@ -253,6 +253,7 @@ internal sealed class DeskView
             StatusKind.Resolved => "resolved",
             StatusKind.Closed => "closed",
             StatusKind.BotResumed => "back with the bot",
+            StatusKind.RatingRequested => "rating asked",
             _ => "status",
         };
 

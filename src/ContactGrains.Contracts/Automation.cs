@@ -85,4 +85,31 @@ public interface IAutomationPolicyGrain : IGrainWithStringKey
 
     /// <summary>Sets an intent's level; refused (<see cref="RequestRejectedException"/>) when the change breaks a rule.</summary>
     Task<AutomationPolicyView> ChangeLevel(string intentId, AutomationLevel level, string changedBy, string reason);
+
+    /// <summary>
+    /// The demotion rule's change: one step down from <paramref name="from"/>, with its evidence.
+    /// Ignored when the intent is no longer at <paramref name="from"/> (already demoted, or changed by a supervisor).
+    /// </summary>
+    Task<AutomationPolicyView> Demote(string intentId, AutomationLevel from, string evidence);
 }
+
+/// <summary>
+/// One intent's outcome figures over the rolling window, bot and human side by side (key: the
+/// intent id). Silos send it what they buffered every few seconds, never a call per conversation;
+/// after each batch it applies the demotion rule.
+/// </summary>
+[Alias("cg.IIntentOutcomesGrain")]
+public interface IIntentOutcomesGrain : IGrainWithStringKey
+{
+    Task Record(System.Collections.Immutable.ImmutableArray<DatedOutcome> outcomes);
+}
+
+/// <summary>
+/// A conversation's outcome on the day it counts for, as each silo buffers it for the intent's
+/// figures. A rating given after the conversation ended arrives on its own (<see cref="RatingOnly"/>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("cg.DatedOutcome")]
+public sealed record DatedOutcome(
+    [property: Id(0)] DateOnly Day,
+    [property: Id(1)] ConversationOutcome Outcome,
+    [property: Id(2)] bool RatingOnly = false);

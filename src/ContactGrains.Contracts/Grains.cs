@@ -41,6 +41,13 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Close")]
     Task<ConversationSnapshot> Close(string channel, string reasonCode, string reason, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The customer's rating (1 to 5) of a conversation that asked for one at its end; null when
+    /// stored (again, for the same rating), else why not.
+    /// </summary>
+    [Alias("Rate")]
+    Task<Rejection?> Rate(string channel, int rating, CancellationToken cancellationToken = default);
+
     /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
     [Alias("GetSnapshot"), ReadOnly]
     Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken = default);

@@ -22,6 +22,9 @@ public enum StatusKind
 
     /// <summary>An agent handed the conversation back to the bot.</summary>
     BotResumed = 6,
+
+    /// <summary>The customer is asked to rate the conversation, 1 to 5 (the adapter sends the answer with RateConversation).</summary>
+    RatingRequested = 7,
 }
 
 /// <summary>What the bot understood when it answered.</summary>

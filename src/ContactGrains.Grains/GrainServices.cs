@@ -27,6 +27,9 @@ public static class GrainServices
         services.AddOptions<Automation.AutomationOptions>();
         services.AddSingleton<Automation.AutomationLevelsCache>();
         services.AddHostedService<Automation.AutomationPolicyRefresher>();
+        services.AddOptions<Automation.DemotionOptions>();
+        services.AddSingleton<Automation.OutcomeRecorder>();
+        services.AddHostedService<Automation.OutcomeFlusher>();
         services.AddSingleton(provider => new Automation.IntentCatalog([.. knowledgeBase.Intents.Select(i => i.Id)
             .Where(id => id != provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent)]));
         services.AddSingleton(provider => new TurnJudge(

@@ -180,7 +180,7 @@ public sealed class AgentCapacityTests(AgentSiloFixture silo, ITestOutputHelper 
             string[] expected =
             [
                 "status:Started", "customer:" + customer.Topic.Question, "bot", "customer:" + AskForHuman, "bot", "status:Queued",
-                "status:AgentJoined", "agent:" + AgentReply, "customer:" + CustomerThanks, "status:Resolved", "status:Closed",
+                "status:AgentJoined", "agent:" + AgentReply, "customer:" + CustomerThanks, "status:Resolved", "status:RatingRequested", "status:Closed",
             ];
             Assert.Equal((who, string.Join(" | ", expected)), (who, string.Join(" | ", entries.Select(Describe))));
             Assert.Equal(

@@ -57,8 +57,10 @@ public sealed class ChannelUnaryTests(SiloFixture silo)
         Assert.Equal("closed-by-adapter", ledger[1].ReasonCode);
         Assert.Equal("resolved by SMS", ledger[1].Reason);
 
+        // The opening (1), the message (2), the bot's answer (3), then the close: a rating request (4),
+        // since the bot answered something, and CLOSED (5).
         var view = await Client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(start.ConversationId) });
-        Assert.Equal(4UL, view.LastSequence);
+        Assert.Equal(5UL, view.LastSequence);
         Assert.Equal("sms:+33600000001", view.CustomerId);
     }
 

@@ -205,6 +205,48 @@ public sealed class AutomationPolicyTests
         Assert.Equal("b", RepeatContacts.FindEarlier(earlier, "refund_status", "now", now, RepeatContacts.DefaultWindow)?.ConversationId);
     }
 
+    public static TheoryData<string, OwnerKind[], int, ResolvedBy?> Resolutions => new()
+    {
+        // what, owners in the ledger after the bot, bot answers, resolved by
+        { "the bot answered and nobody else came", [], 2, ResolvedBy.Bot },
+        { "the bot answered nothing (only small talk or misses)", [], 0, null },
+        { "the bot answered, then an agent took over", [OwnerKind.Queue, OwnerKind.Agent], 1, ResolvedBy.HumanAfterBot },
+        { "straight to an agent (a human-only intent)", [OwnerKind.Queue, OwnerKind.Agent], 0, ResolvedBy.Human },
+        { "handed over, and the customer left before an agent came", [OwnerKind.Queue], 3, null },
+        { "an agent handed it back to the bot, which finished", [OwnerKind.Queue, OwnerKind.Agent, OwnerKind.Bot], 2, ResolvedBy.HumanAfterBot },
+    };
+
+    [Theory]
+    [MemberData(nameof(Resolutions))]
+    public void Who_resolved_a_conversation_comes_from_its_ledger(string what, OwnerKind[] owners, int botAnswers, ResolvedBy? resolvedBy)
+    {
+        var state = new Conversations.ConversationState { BotAnsweredTurns = botAnswers };
+        state.Ledger.Add(new OwnershipChange(DateTimeOffset.UnixEpoch, Owner.Nobody, Owner.Bot, "new-conversation", "", ["new-conversation"], null));
+        var previous = Owner.Bot;
+        foreach (var kind in owners)
+        {
+            var next = new Owner(kind, kind == OwnerKind.Bot ? null : "x");
+            state.Ledger.Add(new OwnershipChange(DateTimeOffset.UnixEpoch, previous, next, "r", "", ["r"], null));
+            previous = next;
+        }
+
+        Assert.True(resolvedBy == ConversationOutcomes.ResolvedByOf(state), what);
+    }
+
+    [Fact]
+    public void A_rating_given_after_the_conversation_counts_for_the_side_that_resolved_it()
+    {
+        var outcomes = RollingOutcomes.Empty()
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.Bot, null, false, false)), Today)
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.Bot, 2, false, false), RatingOnly: true), Today)
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.HumanAfterBot, null, false, true)), Today)
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.HumanAfterBot, 5, false, false), RatingOnly: true), Today);
+
+        var totals = outcomes.Totals(Today);
+        Assert.Equal(new IntentFigures(2, 1, 2, 0, 1), totals.Bot);
+        Assert.Equal(new IntentFigures(1, 1, 5, 0, 0), totals.Human);
+    }
+
     private static IntentComparison Compare(IntentFigures bot, IntentFigures human) => new(bot, human);
 
     private static IntentFigures Side(int conversations, int rated, double averageRating, int repeats = 0, int escalations = 0) =>

@@ -25,6 +25,8 @@ public sealed class ClusterFixture : IAsyncLifetime
             host.Services.Configure<RoutingOptions>(o => o.QueueUpdateInterval = QueueUpdateInterval);
             // Long timelines are built here in one burst; the rate limit has tests of its own.
             host.Services.Configure<ConversationOptions>(o => o.MessageBurst = 100_000);
+            // These tests count a close's entries; the rating request has tests of its own (OutcomeTests).
+            host.Services.Configure<ConversationOptions>(o => o.AskForRating = false);
         });
         builder.ConfigureSilo((_, silo) =>
         {

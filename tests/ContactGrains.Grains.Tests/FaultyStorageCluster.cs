@@ -20,6 +20,8 @@ internal static class FaultyStorageCluster
             host.Services.AddFakeClock(clock);
             // Long timelines are built here in one burst; the rate limit has tests of its own.
             host.Services.Configure<ConversationOptions>(o => o.MessageBurst = 100_000);
+            // These tests count a close's entries; the rating request has tests of its own (OutcomeTests).
+            host.Services.Configure<ConversationOptions>(o => o.AskForRating = false);
         });
         builder.ConfigureSilo((_, silo) =>
         {

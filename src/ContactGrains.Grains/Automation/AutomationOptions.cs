@@ -16,4 +16,7 @@ public sealed class AutomationOptions
 
     /// <summary>How often each silo reads the policy (its copy decides who answers a message).</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often each silo sends the outcomes of ended conversations to the intents' figures.</summary>
+    public TimeSpan OutcomeFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

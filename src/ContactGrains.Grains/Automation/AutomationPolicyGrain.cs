@@ -89,6 +89,35 @@ public sealed partial class AutomationPolicyGrain(
         return View();
     }
 
+    public async Task<AutomationPolicyView> Demote(string intentId, AutomationLevel from, string evidence)
+    {
+        if (!State.Levels.TryGetValue(intentId, out var current) || current != from || !AutomationLevels.BotAnswers(from))
+        {
+            return View();
+        }
+
+        var to = AutomationLevels.Demoted(from);
+        var now = time.GetUtcNow();
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Levels[intentId] = to;
+            State.Audit.Add(new LevelChange(now, intentId, from, to, DemotionRuleName, evidence));
+            if (State.Audit.Count > AuditKept)
+            {
+                State.Audit.RemoveRange(0, State.Audit.Count - AuditKept);
+            }
+
+            State.Version++;
+        });
+
+        // Supervisors are told in the log (warning) and the audit; promotion back is theirs to decide.
+        LogDemoted(intentId, AutomationLevels.Name(from), AutomationLevels.Name(to), evidence);
+        return View();
+    }
+
+    /// <summary>Who the audit names for automatic demotions.</summary>
+    public const string DemotionRuleName = "demotion-rule";
+
     private AutomationLevel InitialLevel(string intent) =>
         ownership.Value.HumanOnlyIntents.Contains(intent) ? AutomationLevel.HumanOnly
         : automation.Value.Levels.TryGetValue(intent, out var configured) ? configured
@@ -98,6 +127,9 @@ public sealed partial class AutomationPolicyGrain(
         State.Version,
         State.Levels.ToImmutableSortedDictionary(StringComparer.Ordinal),
         [.. State.Audit]);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Intent {IntentId} demoted automatically from {From} to {To}: {Evidence} A supervisor may promote it back.")]
+    private partial void LogDemoted(string intentId, string from, string to, string evidence);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Automation of intent {IntentId}: {From} -> {To} by {ChangedBy} ({Reason})")]
     private partial void LogChanged(string intentId, string from, string to, string changedBy, string reason);

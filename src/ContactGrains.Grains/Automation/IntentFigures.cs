@@ -57,5 +57,12 @@ public sealed record IntentComparison([property: Id(0)] IntentFigures Bot, [prop
         _ => this with { Human = Human.With(outcome with { Escalated = false }) },
     };
 
+    /// <summary>A rating given after the conversation was counted: it counts for the side that resolved it.</summary>
+    public IntentComparison WithRating(ResolvedBy resolvedBy, int rating)
+    {
+        var rated = new IntentFigures(0, 1, rating, 0, 0);
+        return resolvedBy == ResolvedBy.Bot ? this with { Bot = Bot + rated } : this with { Human = Human + rated };
+    }
+
     public static IntentComparison operator +(IntentComparison a, IntentComparison b) => new(a.Bot + b.Bot, a.Human + b.Human);
 }

@@ -22,16 +22,23 @@ public sealed record RollingOutcomes(
     public DateOnly FirstDay(DateOnly today) => today.AddDays(1 - WindowDays);
 
     /// <summary>Adds an outcome on its day; days that left the window are dropped.</summary>
-    public RollingOutcomes Record(DateOnly day, ConversationOutcome outcome, DateOnly today)
+    public RollingOutcomes Record(DateOnly day, ConversationOutcome outcome, DateOnly today) =>
+        Record(new DatedOutcome(day, outcome), today);
+
+    /// <summary>Adds an outcome, or a rating given afterwards, on its day.</summary>
+    public RollingOutcomes Record(DatedOutcome dated, DateOnly today)
     {
-        if (day < FirstDay(today) || day > today)
+        if (dated.Day < FirstDay(today) || dated.Day > today)
         {
             // Outside the window (a late report of an old conversation, or a clock ahead): not counted.
             return Pruned(today);
         }
 
-        var current = Days.TryGetValue(day, out var figures) ? figures : IntentComparison.None;
-        return (this with { Days = Days.SetItem(day, current.With(outcome)) }).Pruned(today);
+        var current = Days.TryGetValue(dated.Day, out var figures) ? figures : IntentComparison.None;
+        var updated = dated.RatingOnly && dated.Outcome.Rating is { } rating
+            ? current.WithRating(dated.Outcome.ResolvedBy, rating)
+            : current.With(dated.Outcome);
+        return (this with { Days = Days.SetItem(dated.Day, updated) }).Pruned(today);
     }
 
     /// <summary>Adds another set of buckets (another silo's, another partition's) day by day.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using ContactGrains.Bot;
 using ContactGrains.Bot.Signals;
 using ContactGrains.Contracts;
+using ContactGrains.Grains.Automation;
 using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
@@ -22,6 +23,7 @@ public sealed partial class ConversationGrain(
     IOptions<ConversationOptions> options,
     RoutingCatalog catalog,
     ContactGrainsMetrics metrics,
+    OutcomeRecorder outcomes,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -264,6 +266,30 @@ public sealed partial class ConversationGrain(
     }
 
     /// <summary>Closes the conversation (idempotent); an agent's resolution adds its RESOLVED status just before.</summary>
+    public async Task<Rejection?> Rate(string channel, int rating, CancellationToken cancellationToken)
+    {
+        if (!IsVisibleTo(channel))
+        {
+            return new Rejection(RejectionCode.NotFound, NotFoundMessage(channel));
+        }
+
+        if (State.RatingRequestedAt is null)
+        {
+            return new Rejection(RejectionCode.FailedPrecondition,
+                $"Conversation '{Id}' has not asked for a rating: a conversation asks (RATING_REQUESTED) when it is resolved or closed by the adapter.");
+        }
+
+        if (State.Rating is { } given)
+        {
+            return given == rating ? null : new Rejection(RejectionCode.FailedPrecondition, $"Conversation '{Id}' was already rated {given}.");
+        }
+
+        await CommitAsync(() => State.Rating = rating);
+        outcomes.Record(State.LastIntent!, new DatedOutcome(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
+            new ConversationOutcome(State.ResolvedBy!.Value, rating, RepeatContact: false, Escalated: false), RatingOnly: true));
+        return null;
+    }
+
     private async Task<ConversationSnapshot> CloseAsync(string reasonCode, string reason, StatusBody? resolution = null)
     {
         var now = time.GetUtcNow();
@@ -282,6 +308,15 @@ public sealed partial class ConversationGrain(
                     closing.Add(Append(resolution, now));
                 }
 
+                State.ResolvedBy = ConversationOutcomes.ResolvedByOf(State);
+                if (options.Value.AskForRating && State.ResolvedBy is not null && State.LastIntent is not null && reasonCode != OwnershipReasons.Inactive)
+                {
+                    // Asked before CLOSED, the conversation's last entry: the adapter renders it and
+                    // sends the answer with RateConversation.
+                    State.RatingRequestedAt = now;
+                    closing.Add(Append(new StatusBody(StatusKind.RatingRequested, CustomerNotices.Get("RatingRequested", State.Language)), now));
+                }
+
                 var notice = reasonCode == OwnershipReasons.Inactive
                     ? CustomerNotices.Get("ClosedInactive", State.Language, FormatDuration(options.Value.InactivityTimeout))
                     : CustomerNotices.Get("Closed", State.Language);
@@ -298,6 +333,12 @@ public sealed partial class ConversationGrain(
             if (previousOwner.Kind == OwnerKind.Agent && reasonCode != OwnershipReasons.Resolved)
             {
                 TellAgent(previousOwner.Id!, agent => agent.OnConversationEnded(Id, ConversationNoticeKind.CustomerLeft, reason));
+            }
+
+            if (State.LastIntent is { } intent && State.ResolvedBy is { } resolvedBy)
+            {
+                outcomes.Record(intent, new DatedOutcome(DateOnly.FromDateTime(now.UtcDateTime),
+                    new ConversationOutcome(resolvedBy, Rating: null, RepeatContact: false, Escalated: resolvedBy == ResolvedBy.HumanAfterBot)));
             }
 
             LogClosed(Id, reasonCode);
@@ -414,6 +455,11 @@ public sealed partial class ConversationGrain(
         if (!decision.HandOver)
         {
             produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, reply.Text, null, answer), now));
+            if (reply.Understood)
+            {
+                State.BotAnsweredTurns++;
+            }
+
             return;
         }
 

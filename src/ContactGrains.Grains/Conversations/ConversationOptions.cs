@@ -14,6 +14,12 @@ public sealed class ConversationOptions
     /// </summary>
     public int MessagesPerMinute { get; set; } = 60;
 
+    /// <summary>
+    /// Ask the customer to rate a conversation when it is resolved or closed by the adapter (a
+    /// RATING_REQUESTED entry before CLOSED). Ratings feed the intents' automation figures.
+    /// </summary>
+    public bool AskForRating { get; set; } = true;
+
     /// <summary>Why these settings cannot work, or null.</summary>
     public string? Validate() =>
         MessageBurst < 1 || MessagesPerMinute < 1

@@ -85,5 +85,15 @@ public sealed class ConversationState
     [Id(31)] public List<string> HandoffReasonCodes { get; set; } = [];
     [Id(32)] public ImmutableSortedDictionary<string, string>? HandoffSignals { get; set; }
 
+    /// <summary>Turns the bot answered without handing over: a human who resolves it afterwards resolved it after a bot attempt.</summary>
+    [Id(33)] public int BotAnsweredTurns { get; set; }
+
+    /// <summary>When the customer was asked to rate the conversation (at its resolution), and who resolved it.</summary>
+    [Id(34)] public DateTimeOffset? RatingRequestedAt { get; set; }
+    [Id(35)] public ResolvedBy? ResolvedBy { get; set; }
+
+    /// <summary>The customer's rating, 1 to 5, once given.</summary>
+    [Id(36)] public int? Rating { get; set; }
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

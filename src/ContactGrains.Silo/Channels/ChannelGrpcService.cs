@@ -100,6 +100,19 @@ internal class ChannelGrpcService(
         return ChannelMapping.ToProto(snapshot);
     }
 
+    public virtual async Task<Proto.RateConversationResponse> RateConversation(Proto.RateConversationRequest request, ServerCallContext context)
+    {
+        var channel = ChannelIdentity.Require(context);
+        if (request.Rating is < 1 or > 5)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"rating is {request.Rating}; use 1 (poor) to 5 (excellent)."));
+        }
+
+        var conversation = await FindAsync(channel, request.Conversation, context.BudgetToken());
+        ThrowIfRejected(await conversation.Rate(channel, (int)request.Rating, context.BudgetToken()));
+        return new Proto.RateConversationResponse { ConversationId = conversation.GetPrimaryKeyString(), Rating = request.Rating };
+    }
+
     private async Task<IConversationGrain> FindAsync(string channel, Proto.ConversationAddress? address, CancellationToken cancellationToken)
     {
         var (conversation, rejection) = await router.FindAsync(channel, address, cancellationToken);

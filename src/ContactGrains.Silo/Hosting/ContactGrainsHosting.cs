@@ -185,6 +185,23 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
+        var demotion = new DemotionOptions();
+        try
+        {
+            builder.Configuration.GetSection(DemotionOptions.SectionName).Bind(demotion);
+        }
+        catch (InvalidOperationException ex)
+        {
+            errors.WriteLine($"ContactGrains cannot start: a setting in the '{DemotionOptions.SectionName}' section is invalid. {ex.Message}");
+            return false;
+        }
+
+        if (demotion.Validate() is { } demotionProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {demotionProblem}");
+            return false;
+        }
+
         if (automation.Levels.Keys.FirstOrDefault(intent => !knowledgeBase.Intents.Any(i => i.Id == intent)) is { } unknownIntent)
         {
             errors.WriteLine($"ContactGrains cannot start: {AutomationOptions.SectionName}:Levels names intent '{unknownIntent}', which is not in the knowledge base.");
@@ -238,6 +255,7 @@ public static partial class ContactGrainsHosting
         builder.Services.AddSingleton(options);
         builder.Services.Configure<ConversationOptions>(builder.Configuration.GetSection(ConversationOptions.SectionName));
         builder.Services.Configure<AutomationOptions>(automationSection);
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(demotion));
         builder.UseOrleans(silo =>
         {
             silo.Configure<SiloMessagingOptions>(messaging => messaging.ResponseTimeout = options.Cluster.CallTimeout);

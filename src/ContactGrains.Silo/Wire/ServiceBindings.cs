@@ -33,6 +33,8 @@ internal static class ChannelServiceBinding
             service is null ? null : service.CloseConversation);
         binder.AddMethod(Bindings.Unary<Proto.GetConversationRequest, Proto.ConversationView>(name, nameof(service.GetConversation)),
             service is null ? null : service.GetConversation);
+        binder.AddMethod(Bindings.Unary<Proto.RateConversationRequest, Proto.RateConversationResponse>(name, nameof(service.RateConversation)),
+            service is null ? null : service.RateConversation);
     }
 }
 

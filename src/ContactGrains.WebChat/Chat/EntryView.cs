@@ -78,6 +78,9 @@ public sealed record EntryView(
             StatusKind.Closed => ("closed", WebChatText.Get("Closed", culture)),
             StatusKind.BotResumed => ("bot-resumed", WebChatText.Get("BotResumed", culture)),
 
+            // The question, in the customer's language, from the cluster (the page has no rating widget yet).
+            StatusKind.RatingRequested => ("rating-requested", status.Detail),
+
             // A status this version does not know: the cluster's own sentence, already in the customer's language.
             _ => ("other", status.Detail),
         };

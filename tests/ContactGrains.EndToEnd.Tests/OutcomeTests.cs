@@ -1,0 +1,131 @@
+using ContactGrains.Client;
+using ContactGrains.Protos.V1;
+using Grpc.Core;
+
+namespace ContactGrains.EndToEnd.Tests;
+
+/// <summary>
+/// Outcomes close the loop over real gRPC: a resolved conversation asks for a rating, the rating
+/// counts for the side that resolved it, and bad bot ratings against good human ones demote the
+/// intent, so the next conversation about it goes to a human. On a silo of its own, with a minimum
+/// sample of 3 and outcomes sent every 200 ms.
+/// </summary>
+public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<OutcomeTests.Fixture>
+{
+    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_conversation_closed_by_the_adapter_asks_for_a_rating_in_the_customers_language_and_takes_it_once()
+    {
+        var client = silo.Client();
+        var conversationId = await AskAsync(client, "Où est mon remboursement ?", "fr");
+
+        var closed = await client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(conversationId) });
+        var transcript = await client.GetTranscriptAsync(new GetTranscriptRequest { Conversation = Addresses.Conversation(conversationId) });
+        var asked = transcript.Entries[^2];
+
+        Assert.Equal(StatusKind.RatingRequested, asked.Status.Kind);
+        Assert.Equal("Comment évaluez-vous l'aide reçue aujourd'hui ? Répondez par un chiffre de 1 (mauvais) à 5 (excellent).", asked.Status.Detail);
+        Assert.Equal(StatusKind.Closed, transcript.Entries[^1].Status.Kind);
+        Assert.Equal(4u, (await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 4 })).Rating);
+        Assert.Equal(4u, (await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 4 })).Rating);
+        var again = await Assert.ThrowsAsync<RpcException>(() => client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 1 }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
+        var outOfRange = await Assert.ThrowsAsync<RpcException>(() => client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 6 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, outOfRange.StatusCode);
+        Assert.Equal(ConversationStatus.Closed, closed.Conversation.Status);
+    }
+
+    [Fact]
+    public async Task Bad_bot_ratings_demote_the_intent_and_the_next_conversation_on_it_goes_to_a_human()
+    {
+        var client = silo.Client();
+        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+        Assert.Equal(AutomationLevel.Supervised, Level(await supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()), "delivery_tracking"));
+        await using var desk = await TestDesk.ConnectAsync(silo, "olga", TestDesk.Profile("Olga", "delivery:4", "en", capacity: 10));
+
+        // Three customers the bot answered and who rated it 1; three the bot answered, who then asked
+        // for a person, were helped by Olga and rated her 5.
+        for (var i = 0; i < 3; i++)
+        {
+            var botOnly = await AskAsync(client, "Where is my parcel?");
+            await client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(botOnly) });
+            await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(botOnly), Rating = 1 });
+
+            var helped = await AskAsync(client, "Where is my parcel?");
+            await AskAsync(client, "I want to speak to a human", conversationId: helped);
+            await desk.AcceptOfferForAsync(helped);
+            await desk.Connection.ResolveAsync(helped, "order-found");
+            await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(helped), Rating = 5 });
+        }
+
+        // The figures reach the intent within a batch or two, and the rule demotes it: supervised → copilot.
+        var policy = await EventuallyAsync(
+            () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
+            p => Level(p, "delivery_tracking") == AutomationLevel.Copilot);
+        var demotion = policy.Audit.Last(c => c.Intent == "delivery_tracking");
+        Assert.Equal("demotion-rule", demotion.ChangedBy);
+        Assert.Equal((AutomationLevel.Supervised, AutomationLevel.Copilot), (demotion.From, demotion.To));
+        Assert.Equal("The bot's mean rating is 1.00 over 3 rated conversations, the humans' 5.00 over 3: 4.00 behind, the margin is 0.50.", demotion.Reason);
+
+        // The next customer asking about an order is handed to a human at once.
+        var next = await AskAsync(client, "Where is my parcel?");
+        var view = await client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(next) });
+        Assert.Equal(OwnerKind.Queue, view.Owner.Kind);
+        Assert.Equal("copilot-intent", view.Ledger[^1].ReasonCode);
+
+        // A supervisor promotes it back, seeing the evidence; the audit shows who and why.
+        var promoted = await supervisor.SetAutomationLevelAsync(new SetAutomationLevelRequest { Intent = "delivery_tracking", Level = AutomationLevel.Supervised, Reason = "Tracking links fixed; bot answers checked" });
+        Assert.Equal(("supervisor:sam", "Tracking links fixed; bot answers checked"), (promoted.Audit[^1].ChangedBy, promoted.Audit[^1].Reason));
+    }
+
+    private static async Task<string> AskAsync(ChannelService.ChannelServiceClient client, string text, string language = "en", string? conversationId = null)
+    {
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+        customer.Language = language;
+        var response = await client.SendMessageAsync(new SendMessageRequest
+        {
+            Message = new InboundMessage
+            {
+                MessageId = Addresses.Unique("m"),
+                Conversation = conversationId is null ? Addresses.Thread(Addresses.Unique("outcome")) : Addresses.Conversation(conversationId),
+                Customer = conversationId is null ? customer : null,
+                Text = text,
+            },
+        });
+        Assert.Equal(AckStatus.Accepted, response.Ack.Status);
+        return response.Ack.ConversationId;
+    }
+
+    private static AutomationLevel Level(AutomationPolicy policy, string intent) => policy.Levels.Single(l => l.Intent == intent).Level;
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
+    {
+        var deadline = DateTime.UtcNow + SafetyTimeout;
+        while (true)
+        {
+            var value = await read();
+            if (done(value))
+            {
+                return value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The condition did not become true.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public sealed class Fixture : SiloFixture
+    {
+        protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+        [
+            new("ContactGrains:Automation:Levels:delivery_tracking", "Supervised"),
+            new("ContactGrains:Automation:Demotion:MinimumSample", "3"),
+            new("ContactGrains:Automation:OutcomeFlushInterval", "00:00:00.200"),
+        ];
+    }
+}
