@@ -102,7 +102,28 @@ public interface IAutomationPolicyGrain : IGrainWithStringKey
 public interface IIntentOutcomesGrain : IGrainWithStringKey
 {
     Task Record(System.Collections.Immutable.ImmutableArray<DatedOutcome> outcomes);
+
+    /// <summary>The window's figures as of now, bot and human side by side: what a supervisor decides on.</summary>
+    [ReadOnly]
+    Task<IntentFiguresView> GetFigures();
 }
+
+/// <summary>One side's figures over the window (rates null when there is nothing to measure them on).</summary>
+[GenerateSerializer, Immutable, Alias("cg.SideFigures")]
+public sealed record SideFigures(
+    [property: Id(0)] int Conversations,
+    [property: Id(1)] int Rated,
+    [property: Id(2)] double? AverageRating,
+    [property: Id(3)] double? RepeatContactRate,
+    [property: Id(4)] double? EscalationRate);
+
+/// <summary>An intent's figures over the rolling window: the bot's conversations and the humans'.</summary>
+[GenerateSerializer, Immutable, Alias("cg.IntentFiguresView")]
+public sealed record IntentFiguresView(
+    [property: Id(0)] string IntentId,
+    [property: Id(1)] int WindowDays,
+    [property: Id(2)] SideFigures Bot,
+    [property: Id(3)] SideFigures Human);
 
 /// <summary>
 /// A conversation's outcome on the day it counts for, as each silo buffers it for the intent's

@@ -64,6 +64,11 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => Level(p, "delivery_tracking") == AutomationLevel.Copilot);
         var demotion = policy.Audit.Last(c => c.Intent == "delivery_tracking");
+
+        // What the supervisor sees beside the level: the bot's three resolutions and three escalations, the humans' three.
+        var figures = policy.Levels.Single(l => l.Intent == "delivery_tracking");
+        Assert.Equal((6u, 3u, 1.0, 0.5), (figures.Bot.Conversations, figures.Bot.Rated, figures.Bot.AverageRating, figures.Bot.EscalationRate));
+        Assert.Equal((3u, 3u, 5.0), (figures.Human.Conversations, figures.Human.Rated, figures.Human.AverageRating));
         Assert.Equal("demotion-rule", demotion.ChangedBy);
         Assert.Equal((AutomationLevel.Supervised, AutomationLevel.Copilot), (demotion.From, demotion.To));
         Assert.Equal("The bot's mean rating is 1.00 over 3 rated conversations, the humans' 5.00 over 3: 4.00 behind, the margin is 0.50.", demotion.Reason);

@@ -110,6 +110,16 @@ public sealed partial class IntentOutcomesGrain(
 {
     private string IntentId => this.GetPrimaryKeyString();
 
+    public Task<IntentFiguresView> GetFigures()
+    {
+        var outcomes = state.State.Outcomes ?? RollingOutcomes.Empty();
+        var totals = outcomes.Totals(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
+        return Task.FromResult(new IntentFiguresView(IntentId, outcomes.WindowDays, Side(totals.Bot), Side(totals.Human)));
+    }
+
+    private static SideFigures Side(IntentFigures figures) =>
+        new(figures.Conversations, figures.Rated, figures.AverageRating, figures.RepeatContactRate, figures.EscalationRate);
+
     public async Task Record(ImmutableArray<DatedOutcome> outcomes)
     {
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);

@@ -209,7 +209,10 @@ internal partial class AgentGrpcService(
         AgentIdentity.RequireSupervisor(context);
         var policy = await grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key).GetPolicy();
         automationLevels.Update(policy);
-        return AgentMapping.ToProto(policy);
+
+        // One read per intent (a few dozen): a supervisor's view, never on a customer's path.
+        var figures = await Task.WhenAll(policy.Levels.Keys.Select(intent => grains.Get<IIntentOutcomesGrain>(intent).GetFigures()));
+        return AgentMapping.ToProto(policy, figures.ToDictionary(f => f.IntentId, StringComparer.Ordinal));
     }
 
     public virtual async Task<Proto.AutomationPolicy> SetAutomationLevel(Proto.SetAutomationLevelRequest request, ServerCallContext context)

@@ -98,10 +98,16 @@ internal static class AgentMapping
         _ => throw Invalid($"level {(int)level} is not a level: use AUTOMATION_LEVEL_HUMAN_ONLY, _COPILOT, _SUPERVISED or _AUTONOMOUS."),
     };
 
-    public static Proto.AutomationPolicy ToProto(AutomationPolicyView policy)
+    public static Proto.AutomationPolicy ToProto(AutomationPolicyView policy, IReadOnlyDictionary<string, IntentFiguresView>? figures = null)
     {
         var proto = new Proto.AutomationPolicy { Version = (uint)policy.Version };
-        proto.Levels.Add(policy.Levels.Select(l => new Proto.IntentLevel { Intent = l.Key, Level = (Proto.AutomationLevel)(int)l.Value }));
+        proto.Levels.Add(policy.Levels.Select(l => new Proto.IntentLevel
+        {
+            Intent = l.Key,
+            Level = (Proto.AutomationLevel)(int)l.Value,
+            Bot = figures?.GetValueOrDefault(l.Key) is { } f ? ToProto(f.Bot) : null,
+            Human = figures?.GetValueOrDefault(l.Key) is { } g ? ToProto(g.Human) : null,
+        }));
         proto.Audit.Add(policy.Audit.Select(c => new Proto.LevelChange
         {
             Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(c.At),
@@ -111,6 +117,27 @@ internal static class AgentMapping
             ChangedBy = c.ChangedBy,
             Reason = c.Reason,
         }));
+        return proto;
+    }
+
+    private static Proto.SideFigures ToProto(SideFigures side)
+    {
+        var proto = new Proto.SideFigures { Conversations = (uint)side.Conversations, Rated = (uint)side.Rated };
+        if (side.AverageRating is { } rating)
+        {
+            proto.AverageRating = rating;
+        }
+
+        if (side.RepeatContactRate is { } repeats)
+        {
+            proto.RepeatContactRate = repeats;
+        }
+
+        if (side.EscalationRate is { } escalations)
+        {
+            proto.EscalationRate = escalations;
+        }
+
         return proto;
     }
 
