@@ -127,10 +127,12 @@ public sealed record IntentFiguresView(
 
 /// <summary>
 /// A conversation's outcome on the day it counts for, as each silo buffers it for the intent's
-/// figures. A rating given after the conversation ended arrives on its own (<see cref="RatingOnly"/>).
+/// figures. A rating given after the conversation ended arrives on its own (<see cref="RatingOnly"/>),
+/// and so does the customer's coming back about it within the repeat window (<see cref="RepeatOnly"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("cg.DatedOutcome")]
 public sealed record DatedOutcome(
     [property: Id(0)] DateOnly Day,
     [property: Id(1)] ConversationOutcome Outcome,
-    [property: Id(2)] bool RatingOnly = false);
+    [property: Id(2)] bool RatingOnly = false,
+    [property: Id(3)] bool RepeatOnly = false);

@@ -48,6 +48,10 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("Rate")]
     Task<Rejection?> Rate(string channel, int rating, CancellationToken cancellationToken = default);
 
+    /// <summary>The customer came back about <paramref name="intentId"/>: a closed conversation about it counts the repeat once.</summary>
+    [Alias("CountRepeatContact"), OneWay]
+    Task CountRepeatContact(string intentId);
+
     /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
     [Alias("GetSnapshot"), ReadOnly]
     Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken = default);

@@ -84,9 +84,29 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         Assert.Equal(("supervisor:sam", "Tracking links fixed; bot answers checked"), (promoted.Audit[^1].ChangedBy, promoted.Audit[^1].Reason));
     }
 
-    private static async Task<string> AskAsync(ChannelService.ChannelServiceClient client, string text, string language = "en", string? conversationId = null)
+    [Fact]
+    public async Task A_customer_who_comes_back_about_the_same_intent_counts_as_a_repeat_contact_for_whoever_resolved_it()
     {
-        var customer = Addresses.Customer(Addresses.Unique("c"));
+        var client = silo.Client();
+        var customerId = Addresses.Unique("repeat");
+        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+
+        // The bot answers and the adapter closes; the customer comes back about the same thing.
+        var first = await AskAsync(client, "Can I get a copy of my invoice?", customerId: customerId);
+        await client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(first) });
+        var second = await AskAsync(client, "Can I get a copy of my invoice?", customerId: customerId);
+
+        var view = await client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(second) });
+        Assert.Equal("repeat-contact", view.Ledger[^1].ReasonCode);
+        var policy = await EventuallyAsync(
+            () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
+            p => p.Levels.Single(l => l.Intent == "invoice_copy").Bot?.RepeatContactRate == 1.0);
+        Assert.Equal(1u, policy.Levels.Single(l => l.Intent == "invoice_copy").Bot.Conversations);
+    }
+
+    private static async Task<string> AskAsync(ChannelService.ChannelServiceClient client, string text, string language = "en", string? conversationId = null, string? customerId = null)
+    {
+        var customer = Addresses.Customer(customerId ?? Addresses.Unique("c"));
         customer.Language = language;
         var response = await client.SendMessageAsync(new SendMessageRequest
         {

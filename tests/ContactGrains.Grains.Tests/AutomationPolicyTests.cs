@@ -247,6 +247,20 @@ public sealed class AutomationPolicyTests
         Assert.Equal(new IntentFigures(1, 1, 5, 0, 0), totals.Human);
     }
 
+    [Fact]
+    public void A_repeat_contact_counts_for_the_side_that_resolved_the_earlier_conversation()
+    {
+        var outcomes = RollingOutcomes.Empty()
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.Bot, null, false, false)), Today)
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.Human, null, false, false)), Today)
+            .Record(new DatedOutcome(Today, new ConversationOutcome(ResolvedBy.Bot, null, true, false), RepeatOnly: true), Today);
+
+        var totals = outcomes.Totals(Today);
+        Assert.Equal(1.0, totals.Bot.RepeatContactRate);
+        Assert.Equal(0.0, totals.Human.RepeatContactRate);
+        Assert.Equal(1, totals.Bot.Conversations);
+    }
+
     private static IntentComparison Compare(IntentFigures bot, IntentFigures human) => new(bot, human);
 
     private static IntentFigures Side(int conversations, int rated, double averageRating, int repeats = 0, int escalations = 0) =>

@@ -64,5 +64,12 @@ public sealed record IntentComparison([property: Id(0)] IntentFigures Bot, [prop
         return resolvedBy == ResolvedBy.Bot ? this with { Bot = Bot + rated } : this with { Human = Human + rated };
     }
 
+    /// <summary>The customer came back about a conversation already counted: a repeat contact for the side that resolved it.</summary>
+    public IntentComparison WithRepeatContact(ResolvedBy resolvedBy)
+    {
+        var repeat = new IntentFigures(0, 0, 0, 1, 0);
+        return resolvedBy == ResolvedBy.Bot ? this with { Bot = Bot + repeat } : this with { Human = Human + repeat };
+    }
+
     public static IntentComparison operator +(IntentComparison a, IntentComparison b) => new(a.Bot + b.Bot, a.Human + b.Human);
 }

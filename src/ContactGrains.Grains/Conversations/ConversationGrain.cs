@@ -266,6 +266,18 @@ public sealed partial class ConversationGrain(
     }
 
     /// <summary>Closes the conversation (idempotent); an agent's resolution adds its RESOLVED status just before.</summary>
+    public async Task CountRepeatContact(string intentId)
+    {
+        if (State.Status != ConversationStatus.Closed || State.LastIntent != intentId || State.ResolvedBy is not { } resolvedBy || State.RepeatCounted)
+        {
+            return;
+        }
+
+        await CommitAsync(() => State.RepeatCounted = true);
+        outcomes.Record(intentId, new DatedOutcome(DateOnly.FromDateTime((State.ClosedAt ?? time.GetUtcNow()).UtcDateTime),
+            new ConversationOutcome(resolvedBy, Rating: null, RepeatContact: true, Escalated: false), RepeatOnly: true));
+    }
+
     public async Task<Rejection?> Rate(string channel, int rating, CancellationToken cancellationToken)
     {
         if (!IsVisibleTo(channel))
@@ -529,6 +541,13 @@ public sealed partial class ConversationGrain(
             var customer = GrainFactory.Get<ICustomerGrain>(State.CustomerKey);
             _ = customer.IntentAnswered(Id, intent, now).ContinueWith(
                 t => LogIntentNotRecorded(t.Exception!, Id, intent), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
+
+            // The customer is back about what an earlier conversation settled: that conversation
+            // counts it against whoever resolved it (one-way, once).
+            if (RepeatContacts.FindEarlier(State.EarlierIntents, intent, Id, now, RepeatContacts.DefaultWindow) is { } earlier)
+            {
+                _ = GrainFactory.Get<IConversationGrain>(earlier.ConversationId).CountRepeatContact(intent);
+            }
         }
     }
 

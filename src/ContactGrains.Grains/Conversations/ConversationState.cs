@@ -95,5 +95,8 @@ public sealed class ConversationState
     /// <summary>The customer's rating, 1 to 5, once given.</summary>
     [Id(36)] public int? Rating { get; set; }
 
+    /// <summary>The customer came back about this conversation's intent within the repeat window (counted once).</summary>
+    [Id(37)] public bool RepeatCounted { get; set; }
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }
