@@ -50,7 +50,7 @@ internal static class Commands
         var apiKey = Credential("--api-key", "KEY", "The channel's API key [default: $CONTACTGRAINS_API_KEY, else the development key]", "CONTACTGRAINS_API_KEY");
         var command = new Command("chat", """
             Chat with ContactGrains as a customer, over the channel API (an adapter's connection).
-            In the chat: type a message and press Enter. Commands: /info (owner and ledger), /transcript, /close, /quit.
+            In the chat: type a message and press Enter. Commands: /info (owner and ledger), /transcript, /close, /rate N (1-5, once asked), /quit.
             """) { address, channel, thread, customer, name, language, apiKey };
         return (command, r => new ChatOptions(
             r.GetRequiredValue(address), r.GetRequiredValue(channel), r.GetValue(thread) ?? $"terminal-{Guid.NewGuid():N}",

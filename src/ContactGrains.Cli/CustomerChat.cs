@@ -8,6 +8,9 @@ namespace ContactGrains.Cli;
 /// <remarks>Text from the server is printed without its control characters (<see cref="DeskView.Clean"/>).</remarks>
 internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWriter output)
 {
+    // The conversation whose RATING_REQUESTED came last (written by the entry printer, read by /rate).
+    private volatile string? _ratingAsked;
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var reconnecting = false;
@@ -85,6 +88,9 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
             case "/close":
                 await connection.CloseConversationAsync(thread, "Closed from the terminal client.", cancellationToken);
                 return;
+            case var rate when rate.StartsWith("/rate", StringComparison.Ordinal):
+                await RateAsync(connection, rate["/rate".Length..].Trim(), cancellationToken);
+                return;
         }
 
         // Unique per message: reusing --thread later must not make new lines look like resends.
@@ -103,12 +109,36 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
         }
     }
 
+    /// <summary>Answers the last conversation's rating question ("-- rating asked").</summary>
+    private async Task RateAsync(ChannelConnection connection, string value, CancellationToken cancellationToken)
+    {
+        if (!uint.TryParse(value, out var rating) || rating is < 1 or > 5)
+        {
+            output.WriteLine("  ! /rate takes a number from 1 (poor) to 5 (excellent), e.g. /rate 5");
+            return;
+        }
+
+        if (_ratingAsked is not { } conversationId)
+        {
+            output.WriteLine("  ! no conversation has asked for a rating yet (it does when it is resolved or closed).");
+            return;
+        }
+
+        await connection.RateConversationAsync(ConversationAddress.ForId(conversationId), rating, cancellationToken);
+        output.WriteLine($"  rated {rating} out of 5. Thank you.");
+    }
+
     private async Task PrintEntriesAsync(ChannelConnection connection, CancellationToken cancellationToken)
     {
         try
         {
             await foreach (var entry in connection.ReadAllAsync(cancellationToken))
             {
+                if (entry.Status?.Kind == StatusKind.RatingRequested)
+                {
+                    _ratingAsked = entry.ConversationId;
+                }
+
                 var line = entry switch
                 {
                     // The customer's own messages are echoed in the timeline; the terminal already shows them.

@@ -5,7 +5,7 @@ using ContactGrains.Protos.V1;
 
 namespace ContactGrains.EndToEnd.Tests;
 
-/// <summary>The terminal client's agent mode, typed into line by line, against the real silo.</summary>
+/// <summary>The terminal client, typed into line by line, against the real silo: the agent mode, and the customer's rating.</summary>
 [Collection(AgentSiloCollection.Name)]
 public sealed class AgentDeskCliTests(AgentSiloFixture silo)
 {
@@ -68,6 +68,34 @@ public sealed class AgentDeskCliTests(AgentSiloFixture silo)
         input.Type("/quit");
         Assert.Equal(0, await desk.WaitAsync(SafetyTimeout));
         Assert.Contains("Signed out.", output.Text);
+    }
+
+    [Fact]
+    public async Task A_customer_in_the_terminal_rates_a_conversation_once_it_asks()
+    {
+        var (command, bind) = Commands.Chat();
+        var options = bind(command.Parse(["--address", silo.Address, "--language", "en", "--thread", Addresses.Unique("cli-rate")]));
+        using var input = new TypedLines();
+        var output = new ScreenWriter();
+        using var stop = new CancellationTokenSource(SafetyTimeout);
+        var chat = new CustomerChat(options, input, output).RunAsync(stop.Token);
+        await output.WaitForAsync("Type /quit");
+
+        input.Type("/rate 5");
+        await output.WaitForAsync("no conversation has asked for a rating yet");
+        input.Type("Where is my refund?");
+        await output.WaitForAsync("bot [refund_status");
+        input.Type("/close");
+        await output.WaitForAsync("-- rating asked: How would you rate the help you received today, from 1 (poor) to 5 (excellent)?");
+        input.Type("/rate 9");
+        await output.WaitForAsync("/rate takes a number from 1 (poor) to 5 (excellent)");
+        input.Type("/rate 5");
+        await output.WaitForAsync("rated 5 out of 5. Thank you.");
+        input.Type("/rate 2");
+        await output.WaitForAsync("was already rated 5.");
+
+        input.Type("/quit");
+        Assert.Equal(0, await chat.WaitAsync(SafetyTimeout));
     }
 
     /// <summary>Standard input, typed a line at a time by the test; reads block until a line comes.</summary>

@@ -25,7 +25,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         var asked = transcript.Entries[^2];
 
         Assert.Equal(StatusKind.RatingRequested, asked.Status.Kind);
-        Assert.Equal("Comment évaluez-vous l'aide reçue aujourd'hui ? Répondez par un chiffre de 1 (mauvais) à 5 (excellent).", asked.Status.Detail);
+        Assert.Equal("Comment évaluez-vous l'aide reçue aujourd'hui, de 1 (mauvais) à 5 (excellent) ?", asked.Status.Detail);
         Assert.Equal(StatusKind.Closed, transcript.Entries[^1].Status.Kind);
         Assert.Equal(4u, (await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 4 })).Rating);
         Assert.Equal(4u, (await client.RateConversationAsync(new RateConversationRequest { Conversation = Addresses.Conversation(conversationId), Rating = 4 })).Rating);

@@ -241,6 +241,14 @@ public sealed class ChannelConnection : IAsyncDisposable
         (await Unary.CloseConversationAsync(
             new CloseConversationRequest { Conversation = conversation, Reason = reason }, deadline: Deadline(), cancellationToken: cancellationToken)).Conversation;
 
+    /// <summary>
+    /// The customer's rating (1 to 5) of a conversation that asked for one (a RATING_REQUESTED entry).
+    /// Throws <see cref="RpcException"/>: FAILED_PRECONDITION when it asked for none or was rated otherwise.
+    /// </summary>
+    public async Task RateConversationAsync(ConversationAddress conversation, uint rating, CancellationToken cancellationToken = default) =>
+        await Unary.RateConversationAsync(
+            new RateConversationRequest { Conversation = conversation, Rating = rating }, deadline: Deadline(), cancellationToken: cancellationToken);
+
     /// <summary>A conversation's state, owner and ledger.</summary>
     public async Task<ConversationView> GetConversationAsync(ConversationAddress conversation, CancellationToken cancellationToken = default) =>
         await Unary.GetConversationAsync(new GetConversationRequest { Conversation = conversation }, deadline: Deadline(), cancellationToken: cancellationToken);
