@@ -24,9 +24,7 @@ public sealed class AutomationLevelsCache(IOptions<AutomationOptions> automation
     /// <summary>The level of <paramref name="intentId"/> now.</summary>
     public AutomationLevel LevelOf(string intentId) =>
         _policy is { } policy && policy.Levels.TryGetValue(intentId, out var level) ? level
-        : ownership.Value.HumanOnlyIntents.Contains(intentId) ? AutomationLevel.HumanOnly
-        : automation.Value.Levels.TryGetValue(intentId, out var configured) ? configured
-        : AutomationLevel.Autonomous;
+        : automation.Value.FirstLevel(intentId, ownership.Value);
 
     /// <summary>Keeps <paramref name="policy"/> unless a newer version is already here.</summary>
     public void Update(AutomationPolicyView policy)

@@ -14,6 +14,15 @@ public sealed class AutomationOptions
     /// </summary>
     public Dictionary<string, AutomationLevel> Levels { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// An intent's level in the policy's first version: human-only when configured so for ownership
+    /// (and then for good), else as configured here, else autonomous.
+    /// </summary>
+    public AutomationLevel FirstLevel(string intentId, Ownership.OwnershipOptions ownership) =>
+        ownership.HumanOnlyIntents.Contains(intentId) ? AutomationLevel.HumanOnly
+        : Levels.TryGetValue(intentId, out var configured) ? configured
+        : AutomationLevel.Autonomous;
+
     /// <summary>How often each silo reads the policy (its copy decides who answers a message).</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 

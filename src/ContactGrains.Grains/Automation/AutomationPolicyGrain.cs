@@ -46,7 +46,7 @@ public sealed partial class AutomationPolicyGrain(
             {
                 foreach (var intent in intents.IntentIds)
                 {
-                    var level = InitialLevel(intent);
+                    var level = automation.Value.FirstLevel(intent, ownership.Value);
                     State.Levels[intent] = level;
                     State.Audit.Add(new LevelChange(now, intent, null, level, "configuration", "The policy's first version."));
                 }
@@ -117,11 +117,6 @@ public sealed partial class AutomationPolicyGrain(
 
     /// <summary>Who the audit names for automatic demotions.</summary>
     public const string DemotionRuleName = "demotion-rule";
-
-    private AutomationLevel InitialLevel(string intent) =>
-        ownership.Value.HumanOnlyIntents.Contains(intent) ? AutomationLevel.HumanOnly
-        : automation.Value.Levels.TryGetValue(intent, out var configured) ? configured
-        : AutomationLevel.Autonomous;
 
     private AutomationPolicyView View() => new(
         State.Version,
