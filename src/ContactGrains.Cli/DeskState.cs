@@ -216,6 +216,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
                         ConversationEndReason.CustomerLeft => "the customer left",
                         ConversationEndReason.Resolved => "resolved",
                         ConversationEndReason.ReturnedToQueue => "returned to its queue",
+                        ConversationEndReason.TakenOver => "taken over by a supervisor",
                         _ => "no longer yours",
                     };
                     view.Notice($"{Tag(ended.ConversationId)} {what}{(ended.Detail.Length > 0 ? ": " + DeskView.Clip(ended.Detail) : "")}");

@@ -37,6 +37,13 @@ public static class AgentClient
             (AgentHeader, agentId),
             (AuthorizationHeader, "Bearer " + (token ?? DevelopmentCredentials.AgentToken(agentId)))));
 
+    /// <summary>
+    /// Creates a supervisor API client over <paramref name="grpcChannel"/> that calls with
+    /// <paramref name="token"/>, which must carry the supervisor role (<see cref="AccessTokens"/>).
+    /// </summary>
+    public static SupervisorService.SupervisorServiceClient CreateSupervisor(GrpcChannel grpcChannel, string token) =>
+        new(ChannelClient.WithHeaders(grpcChannel, (AuthorizationHeader, "Bearer " + token)));
+
     /// <summary>The standard header that carries the bearer token.</summary>
     public const string AuthorizationHeader = "authorization";
 }

@@ -110,8 +110,11 @@ public enum ConversationNoticeKind
     /// <summary>The agent resolved the conversation (pushed so every view of the agent's work sees it end).</summary>
     Resolved = 2,
 
-    /// <summary>The conversation went back to a queue (the agent went offline or lost its connection).</summary>
+    /// <summary>The conversation went back to a queue (the agent went offline or lost its connection, or a supervisor sent it there).</summary>
     ReturnedToQueue = 3,
+
+    /// <summary>A supervisor took the conversation over.</summary>
+    TakenOver = 4,
 }
 
 /// <summary>
@@ -247,6 +250,13 @@ public interface IAgentGrain : IGrainWithStringKey
 
     /// <summary>Sets the agent's directory entry (a supervisor's change); the queues learn it at once.</summary>
     Task SetProfile(AgentProfile profile, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// This agent, a supervisor, takes a conversation over from whoever has it: it becomes one of the
+    /// agent's assignments (whatever its capacity) and is pushed to its desktop like an accepted offer.
+    /// </summary>
+    [Alias("TakeOver")]
+    Task<AssignmentView> TakeOver(string conversationId, string reason, CancellationToken cancellationToken = default);
 }
 
 /// <summary>An agent desktop's live stream on some silo.</summary>

@@ -106,6 +106,10 @@ public interface IIntentOutcomesGrain : IGrainWithStringKey
     /// <summary>The window's figures as of now, bot and human side by side: what a supervisor decides on.</summary>
     [ReadOnly]
     Task<IntentFiguresView> GetFigures();
+
+    /// <summary>The window's figures day by day (days with outcomes only), oldest first: for charts.</summary>
+    [ReadOnly]
+    Task<System.Collections.Immutable.ImmutableArray<IntentDayView>> GetHistory();
 }
 
 /// <summary>One side's figures over the window (rates null when there is nothing to measure them on).</summary>
@@ -115,7 +119,11 @@ public sealed record SideFigures(
     [property: Id(1)] int Rated,
     [property: Id(2)] double? AverageRating,
     [property: Id(3)] double? RepeatContactRate,
-    [property: Id(4)] double? EscalationRate);
+    [property: Id(4)] double? EscalationRate,
+    [property: Id(5)] int Drafts = 0,
+    [property: Id(6)] double? DraftAcceptance = null,
+    [property: Id(7)] int Reviewed = 0,
+    [property: Id(8)] double? ReviewApproval = null);
 
 /// <summary>An intent's figures over the rolling window: the bot's conversations and the humans'.</summary>
 [GenerateSerializer, Immutable, Alias("cg.IntentFiguresView")]
@@ -135,4 +143,24 @@ public sealed record DatedOutcome(
     [property: Id(0)] DateOnly Day,
     [property: Id(1)] ConversationOutcome Outcome,
     [property: Id(2)] bool RatingOnly = false,
-    [property: Id(3)] bool RepeatOnly = false);
+    [property: Id(3)] bool RepeatOnly = false,
+    [property: Id(4)] ReviewVerdict? Review = null,
+    [property: Id(5)] DraftFate? Draft = null);
+
+/// <summary>What became of a copilot draft the agent saw.</summary>
+[GenerateSerializer, Alias("cg.DraftFate")]
+public enum DraftFate
+{
+    /// <summary>The agent sent it as the bot wrote it.</summary>
+    SentUnchanged = 1,
+
+    /// <summary>The agent changed it, then sent it.</summary>
+    Edited = 2,
+
+    /// <summary>The agent discarded it, answered otherwise, or the conversation moved on without it.</summary>
+    Discarded = 3,
+}
+
+/// <summary>One day of an intent's figures, bot and human side by side.</summary>
+[GenerateSerializer, Immutable, Alias("cg.IntentDayView")]
+public sealed record IntentDayView([property: Id(0)] DateOnly Day, [property: Id(1)] SideFigures Bot, [property: Id(2)] SideFigures Human);

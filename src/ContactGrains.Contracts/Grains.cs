@@ -95,6 +95,22 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("ReturnToQueue")]
     Task ReturnToQueue(string agentId, string reasonCode, string reason);
 
+    /// <summary>What a supervisor sees: summary, ledger, last entries; null if never started.</summary>
+    [Alias("Supervise"), AlwaysInterleave]
+    Task<SupervisionView?> Supervise();
+
+    /// <summary>
+    /// A supervisor takes the conversation over from the bot, a queue or an agent (called by the
+    /// supervisor's agent grain, which recorded the assignment first). The bot falls silent; the
+    /// queue forgets it; the agent who had it is told.
+    /// </summary>
+    [Alias("TakeOver")]
+    Task<HandoffContext> TakeOver(string supervisorId, string supervisorName, string reason);
+
+    /// <summary>A supervisor sends the conversation to a queue (null skill: its last queue's; null language: the customer's).</summary>
+    [Alias("SendToQueue")]
+    Task SendToQueue(string supervisorId, string? skill, string? language, string reason);
+
     /// <summary>
     /// The queue tells a waiting conversation that it moved up, so the customer hears their new place.
     /// One-way: queues never wait on conversations. Ignored unless that queue still owns it.

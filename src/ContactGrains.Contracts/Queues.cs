@@ -171,7 +171,38 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("GetStats"), AlwaysInterleave]
     Task<QueueStats> GetStats(CancellationToken cancellationToken = default);
 
+    /// <summary>The stored outcome history of the last <paramref name="span"/>, oldest interval first.</summary>
+    [Alias("GetHistory"), AlwaysInterleave]
+    Task<QueueHistoryView> GetHistory(TimeSpan span, CancellationToken cancellationToken = default);
+
     /// <summary>Runs a routing pass: sent by the queue to itself so that callers never wait on offers.</summary>
     [Alias("Route"), OneWay]
     Task Route();
 }
+
+/// <summary>
+/// A queue's outcomes in one fixed interval: answered (and how many within the service-level
+/// threshold), abandoned (and how many after it), and the waits. Sums, so intervals add up.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("cg.QueueInterval")]
+public sealed record QueueInterval(
+    [property: Id(0)] DateTimeOffset Start,
+    [property: Id(1)] int Answered,
+    [property: Id(2)] int AnsweredWithinThreshold,
+    [property: Id(3)] int Abandoned,
+    [property: Id(4)] int AbandonedAfterThreshold,
+    [property: Id(5)] long TotalWaitSeconds,
+    [property: Id(6)] int LongestWaitSeconds)
+{
+    /// <summary>Answered within the threshold ÷ (answered + abandoned after it); null when nothing counted.</summary>
+    public double? ServiceLevel => Answered + AbandonedAfterThreshold == 0 ? null : (double)AnsweredWithinThreshold / (Answered + AbandonedAfterThreshold);
+
+    public int AverageWaitSeconds => Answered + Abandoned == 0 ? 0 : (int)(TotalWaitSeconds / (Answered + Abandoned));
+}
+
+[GenerateSerializer, Immutable, Alias("cg.QueueHistoryView")]
+public sealed record QueueHistoryView(
+    [property: Id(0)] string QueueKey,
+    [property: Id(1)] TimeSpan Interval,
+    [property: Id(2)] TimeSpan ServiceLevelThreshold,
+    [property: Id(3)] ImmutableArray<QueueInterval> Intervals);

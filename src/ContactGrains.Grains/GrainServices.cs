@@ -30,6 +30,8 @@ public static class GrainServices
         services.AddOptions<Automation.DemotionOptions>();
         services.AddSingleton<Automation.OutcomeRecorder>();
         services.AddHostedService<Automation.OutcomeFlusher>();
+        services.AddSingleton<Supervision.ConversationIndexReporter>();
+        services.AddHostedService<Supervision.ConversationIndexFlusher>();
         services.AddSingleton(provider => new Automation.IntentCatalog([.. knowledgeBase.Intents.Select(i => i.Id)
             .Where(id => id != provider.GetRequiredService<IOptions<RoutingOptions>>().Value.HumanRequestIntent)]));
         services.AddSingleton(provider => new TurnJudge(

@@ -17,7 +17,7 @@ public sealed class AutomationLevelTests(AutomationLevelTests.Fixture silo) : IC
     [Fact]
     public async Task A_supervisor_takes_an_intent_from_the_bot_and_gives_it_back_step_by_step_with_an_audit()
     {
-        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+        var supervisor = AgentClient.CreateSupervisor(silo.Channel, DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
 
         // Autonomous at first: the bot answers.
         Assert.Equal(AutomationLevel.Autonomous, Level(await supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()), Refunds));
@@ -57,8 +57,8 @@ public sealed class AutomationLevelTests(AutomationLevelTests.Fixture silo) : IC
     [Fact]
     public async Task Only_supervisors_see_or_change_levels_and_a_configured_human_only_intent_stays_so()
     {
-        var agent = AgentClient.Create(silo.Channel, "ann");
-        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+        var agent = AgentClient.CreateSupervisor(silo.Channel, DevelopmentCredentials.AgentToken("ann"));
+        var supervisor = AgentClient.CreateSupervisor(silo.Channel, DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
 
         var read = await Assert.ThrowsAsync<RpcException>(() => agent.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync);
         var write = await Assert.ThrowsAsync<RpcException>(() => agent.SetAutomationLevelAsync(
@@ -76,7 +76,7 @@ public sealed class AutomationLevelTests(AutomationLevelTests.Fixture silo) : IC
         Assert.Equal("Intent 'suspicious_transaction' is human-only by configuration (ContactGrains:Ownership:HumanOnlyIntents): it cannot be automated from here.", configured.Status.Detail);
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
         Assert.Equal("Intent 'astrology' is not in the bot's knowledge base.", unknown.Status.Detail);
-        Assert.Equal(StatusCode.FailedPrecondition, noReason.StatusCode);
+        Assert.Equal((StatusCode.InvalidArgument, "reason is required: the ledger and the audit keep why a supervisor acted."), (noReason.StatusCode, noReason.Status.Detail));
         Assert.Equal(AutomationLevel.HumanOnly, Level(await supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()), "suspicious_transaction"));
     }
 

@@ -40,7 +40,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
     public async Task Bad_bot_ratings_demote_the_intent_and_the_next_conversation_on_it_goes_to_a_human()
     {
         var client = silo.Client();
-        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+        var supervisor = AgentClient.CreateSupervisor(silo.Channel, DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
         Assert.Equal(AutomationLevel.Supervised, Level(await supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()), "delivery_tracking"));
         await using var desk = await TestDesk.ConnectAsync(silo, "olga", TestDesk.Profile("Olga", "delivery:4", "en", capacity: 10));
 
@@ -89,7 +89,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
     {
         var client = silo.Client();
         var customerId = Addresses.Unique("repeat");
-        var supervisor = AgentClient.Create(silo.Channel, "sam", DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
+        var supervisor = AgentClient.CreateSupervisor(silo.Channel, DevelopmentCredentials.AgentToken("sam", AccessTokens.SupervisorRole));
 
         // The bot answers and the adapter closes; the customer comes back about the same thing.
         var first = await AskAsync(client, "Can I get a copy of my invoice?", customerId: customerId);

@@ -26,6 +26,9 @@ public class SiloFixture : IAsyncLifetime
 
     public GrpcChannel Channel { get; private set; } = null!;
 
+    /// <summary>The supervisor console and JSON API (HTTP/1.1), on a port of its own.</summary>
+    public string ConsoleAddress { get; } = $"http://127.0.0.1:{FreePort()}";
+
     /// <summary>The silo host's services, for tests that check server-side state directly (e.g. its grain factory).</summary>
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The silo has not started.");
 
@@ -35,6 +38,7 @@ public class SiloFixture : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ContactGrains:Urls"] = "http://127.0.0.1:0",
+            ["ContactGrains:ConsoleUrls"] = ConsoleAddress,
             ["ContactGrains:Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ContactGrains:Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
@@ -54,7 +58,7 @@ public class SiloFixture : IAsyncLifetime
         _app = builder.Build();
         _app.MapContactGrains();
         await _app.StartAsync();
-        Address = _app.Urls.Single();
+        Address = _app.Urls.Single(url => url != ConsoleAddress);
         Channel = ChannelClient.OpenChannel(Address);
     }
 
@@ -72,6 +76,10 @@ public class SiloFixture : IAsyncLifetime
     public SiloChannelClient Client(string channel = "webchat") => new(Channel, channel);
 
     public AgentService.AgentServiceClient Agent(string agentId) => AgentClient.Create(Channel, agentId);
+
+    /// <summary>The supervisor API as supervisor <paramref name="supervisorId"/> (a development token with the supervisor role).</summary>
+    public SupervisorService.SupervisorServiceClient Supervisor(string supervisorId = "sam") =>
+        AgentClient.CreateSupervisor(Channel, DevelopmentCredentials.AgentToken(supervisorId, AccessTokens.SupervisorRole));
 
     /// <summary>Settings a derived fixture adds to the defaults.</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];

@@ -25,6 +25,7 @@ public sealed class LoadSiloFixture : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ContactGrains:Urls"] = "http://127.0.0.1:0",
+            ["ContactGrains:ConsoleUrls"] = "",
             ["ContactGrains:Cluster:SiloPort"] = FreePort(),
             ["ContactGrains:Cluster:GatewayPort"] = FreePort(),
             ["Logging:LogLevel:Default"] = "Warning",

@@ -28,6 +28,7 @@ public sealed record SiloSettings(string Name, string? ConnectionString, string 
             // Test clusters on one machine: the adapters and desks use development credentials.
             : ["--ContactGrains:Storage:Provider=PostgreSql", $"--ContactGrains:Storage:ConnectionString={ConnectionString}", "--ContactGrains:Auth:DevelopmentCredentials=true"],
         $"--ContactGrains:Urls={Address}",
+        "--ContactGrains:ConsoleUrls=",
         Invariant($"--ContactGrains:Cluster:SiloPort={SiloPort}"),
         Invariant($"--ContactGrains:Cluster:GatewayPort={GatewayPort}"),
         $"--ContactGrains:Cluster:ClusterId={ClusterId}",

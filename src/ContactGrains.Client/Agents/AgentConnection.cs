@@ -539,6 +539,7 @@ public sealed class AgentConnection : IAsyncDisposable
     {
         NoticeKind.Resolved => ConversationEndReason.Resolved,
         NoticeKind.ReturnedToQueue => ConversationEndReason.ReturnedToQueue,
+        NoticeKind.TakenOver => ConversationEndReason.TakenOver,
         _ => ConversationEndReason.CustomerLeft,
     };
 

@@ -11,7 +11,7 @@ public enum ConversationEndReason
     /// <summary>Resolved by this agent (on this desktop or another).</summary>
     Resolved,
 
-    /// <summary>Back to a queue: the agent went offline or lost its connection for too long.</summary>
+    /// <summary>Back to a queue: the agent went offline or lost its connection for too long, or a supervisor sent it there.</summary>
     ReturnedToQueue,
 
     /// <summary>This desktop transferred it.</summary>
@@ -19,6 +19,9 @@ public enum ConversationEndReason
 
     /// <summary>This desktop handed it back to the bot.</summary>
     HandedBack,
+
+    /// <summary>A supervisor took it over.</summary>
+    TakenOver,
 }
 
 /// <summary>

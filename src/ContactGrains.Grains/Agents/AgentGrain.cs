@@ -309,6 +309,52 @@ public sealed partial class AgentGrain(
         await FinishAssignmentAsync(conversationId);
     }
 
+    public async Task<AssignmentView> TakeOver(string conversationId, string reason, CancellationToken cancellationToken)
+    {
+        if (State.Profile is null)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition,
+                $"Supervisor '{Id}' has no agent desk yet: sign in once with the agent API (Connect), so a conversation taken over has somewhere to go.");
+        }
+
+        if (State.Assignments.TryGetValue(conversationId, out var existing))
+        {
+            return new AssignmentView(conversationId, existing.AssignedAt, await Conversation(conversationId).TakeOver(Id, State.Profile.DisplayName, reason));
+        }
+
+        var before = await Conversation(conversationId).GetHandoffContext();
+        if (before.Status != ConversationStatus.Open)
+        {
+            throw new RequestRejectedException(before.Status == ConversationStatus.None ? RejectionCode.NotFound : RejectionCode.FailedPrecondition,
+                before.Status == ConversationStatus.None ? $"Conversation '{conversationId}' was not found." : $"Conversation '{conversationId}' is closed.");
+        }
+
+        // Write-ahead, as for an accepted offer: the conversation is never owned by an agent that does not know it.
+        var now = time.GetUtcNow();
+        await state.CommitAsync(this, logger, () =>
+        {
+            State.Assignments[conversationId] = new AssignmentRecord(conversationId, before.Channel, before.QueueKey, now);
+            State.IdleSince = now;
+        });
+
+        HandoffContext context;
+        try
+        {
+            context = await Conversation(conversationId).TakeOver(Id, State.Profile.DisplayName, reason);
+        }
+        catch (RequestRejectedException)
+        {
+            await ForgetAssignmentAsync(conversationId);
+            throw;
+        }
+
+        DropOffersFor(conversationId);
+        Announce(force: true);
+        var assignment = new AssignmentView(conversationId, now, context);
+        Push(new AgentEvent(_epoch, 0, Assigned: assignment));
+        return assignment;
+    }
+
     public async Task<bool> Offer(OfferRequest offer)
     {
         // Interleaves with other calls: everything up to the first await runs as one step, so the

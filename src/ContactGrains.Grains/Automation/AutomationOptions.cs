@@ -28,4 +28,10 @@ public sealed class AutomationOptions
 
     /// <summary>How often each silo sends the outcomes of ended conversations to the intents' figures.</summary>
     public TimeSpan OutcomeFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The share (0 to 1) of supervised intents' conversations the bot resolved that are flagged for
+    /// a human to review after the fact.
+    /// </summary>
+    public double ReviewShare { get; set; } = 0.2;
 }

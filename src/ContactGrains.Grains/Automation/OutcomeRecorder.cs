@@ -117,8 +117,17 @@ public sealed partial class IntentOutcomesGrain(
         return Task.FromResult(new IntentFiguresView(IntentId, outcomes.WindowDays, Side(totals.Bot), Side(totals.Human)));
     }
 
+    public Task<ImmutableArray<IntentDayView>> GetHistory()
+    {
+        var outcomes = state.State.Outcomes ?? RollingOutcomes.Empty();
+        var first = outcomes.FirstDay(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime));
+        return Task.FromResult(outcomes.Days.Where(d => d.Key >= first)
+            .Select(d => new IntentDayView(d.Key, Side(d.Value.Bot), Side(d.Value.Human))).ToImmutableArray());
+    }
+
     private static SideFigures Side(IntentFigures figures) =>
-        new(figures.Conversations, figures.Rated, figures.AverageRating, figures.RepeatContactRate, figures.EscalationRate);
+        new(figures.Conversations, figures.Rated, figures.AverageRating, figures.RepeatContactRate, figures.EscalationRate,
+            figures.Drafts, figures.DraftAcceptance, figures.Reviewed, figures.ReviewApproval);
 
     public async Task Record(ImmutableArray<DatedOutcome> outcomes)
     {

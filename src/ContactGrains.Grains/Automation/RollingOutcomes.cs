@@ -35,7 +35,9 @@ public sealed record RollingOutcomes(
         }
 
         var current = Days.TryGetValue(dated.Day, out var figures) ? figures : IntentComparison.None;
-        var updated = dated.RepeatOnly ? current.WithRepeatContact(dated.Outcome.ResolvedBy)
+        var updated = dated.Draft is { } fate ? current.WithDraft(fate)
+            : dated.Review is { } verdict ? current.WithReview(verdict)
+            : dated.RepeatOnly ? current.WithRepeatContact(dated.Outcome.ResolvedBy)
             : dated.RatingOnly && dated.Outcome.Rating is { } rating ? current.WithRating(dated.Outcome.ResolvedBy, rating)
             : current.With(dated.Outcome);
         return (this with { Days = Days.SetItem(dated.Day, updated) }).Pruned(today);

@@ -7,6 +7,7 @@ using ContactGrains.Grains.Automation;
 using ContactGrains.Grains.Diagnostics;
 using ContactGrains.Grains.Ownership;
 using ContactGrains.Grains.Routing;
+using ContactGrains.Grains.Supervision;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,9 @@ public sealed partial class ConversationGrain(
     RoutingCatalog catalog,
     ContactGrainsMetrics metrics,
     OutcomeRecorder outcomes,
+    ConversationIndexReporter index,
+    AutomationLevelsCache levels,
+    IOptions<AutomationOptions> automation,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -50,6 +54,16 @@ public sealed partial class ConversationGrain(
     private ConversationState State => state.State;
 
     private string Id => this.GetPrimaryKeyString();
+
+    // What the open-conversation index last heard from this activation: the ledger length and intent.
+    private (int Version, string? Intent) _indexed = (-1, null);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // After a restart the index (kept in memory) learns of open conversations as they wake.
+        ReportToIndex();
+        return Task.CompletedTask;
+    }
 
     public async Task<ConversationSnapshot> Start(StartConversation command)
     {
@@ -321,6 +335,13 @@ public sealed partial class ConversationGrain(
                 }
 
                 State.ResolvedBy = ConversationOutcomes.ResolvedByOf(State);
+                if (State.ResolvedBy == ResolvedBy.Bot && State.LastIntent is { } reviewed && levels.LevelOf(reviewed) == AutomationLevel.Supervised
+                    && Reviews.IsFlagged(Id, automation.Value.ReviewShare))
+                {
+                    State.ReviewToFile = new ReviewItem(Id, reviewed, State.Channel, now);
+                }
+
+                EndDraft(DraftFate.Discarded, now);
                 if (options.Value.AskForRating && State.ResolvedBy is not null && State.LastIntent is not null && reasonCode != OwnershipReasons.Inactive)
                 {
                     // Asked before CLOSED, the conversation's last entry: the adapter renders it and
@@ -353,15 +374,22 @@ public sealed partial class ConversationGrain(
                     new ConversationOutcome(resolvedBy, Rating: null, RepeatContact: false, Escalated: resolvedBy == ResolvedBy.HumanAfterBot)));
             }
 
+            await FileReviewAsync();
             LogClosed(Id, reasonCode);
             metrics.ConversationClosed(State.Channel, State.LastIntent,
                 contained: !State.Ledger.Any(change => change.To.Kind is OwnerKind.Queue or OwnerKind.Agent));
             await StopInactivityReminderAsync();
         }
-        else if (State.QueueKey is { } queueKey)
+        else
         {
-            // A retried close: the first may have failed telling its queue (a no-op if the queue knows).
-            await Queue(queueKey).Remove(Id);
+            // A retried close: the first may have failed telling its queue (a no-op if the queue knows)
+            // or filing its review.
+            if (State.QueueKey is { } queueKey)
+            {
+                await Queue(queueKey).Remove(Id);
+            }
+
+            await FileReviewAsync();
         }
 
         // Also on a repeated close: a retry after this call failed must still reach the customer.
@@ -370,6 +398,38 @@ public sealed partial class ConversationGrain(
     }
 
     public Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken) => Task.FromResult(Snapshot());
+
+    /// <summary>Puts a flagged conversation on the review list; a failure leaves it for a retried close.</summary>
+    private async Task FileReviewAsync()
+    {
+        if (State.ReviewToFile is not { } review)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IReviewsGrain>(Reviews.PartitionOf(Id)).Flag(review);
+            await CommitAsync(() => State.ReviewToFile = null);
+        }
+        catch (Exception ex)
+        {
+            LogReviewNotFiled(ex, Id);
+        }
+    }
+
+    /// <summary>The agent's current draft is done with: its fate counts in the intent's figures.</summary>
+    private void EndDraft(DraftFate fate, DateTimeOffset now)
+    {
+        if (State.Draft is not { } draft)
+        {
+            return;
+        }
+
+        State.Draft = null;
+        outcomes.Record(draft.Intent, new DatedOutcome(DateOnly.FromDateTime(now.UtcDateTime),
+            new ConversationOutcome(ResolvedBy.Human, null, false, false), Draft: fate));
+    }
 
     /// <summary>
     /// Applies a change and stores it, sealing full segments on the way (<see cref="StoredState"/>:
@@ -383,11 +443,41 @@ public sealed partial class ConversationGrain(
     });
 
     /// <inheritdoc cref="CommitAsync(Action)"/>
-    private Task CommitAsync(Func<Task> change) => state.CommitAsync(this, logger, async () =>
+    private async Task CommitAsync(Func<Task> change)
     {
-        await change();
-        await SealFullSegmentsAsync();
-    });
+        await state.CommitAsync(this, logger, async () =>
+        {
+            await change();
+            await SealFullSegmentsAsync();
+        });
+        ReportToIndex();
+    }
+
+    /// <summary>Tells the open-conversation index of an owner change, a new intent or the close (buffered per silo).</summary>
+    private void ReportToIndex()
+    {
+        if (State.Status == ConversationStatus.None || _indexed == (State.Ledger.Count, State.LastIntent))
+        {
+            return;
+        }
+
+        _indexed = (State.Ledger.Count, State.LastIntent);
+        if (State.Status == ConversationStatus.Closed)
+        {
+            index.Closed(Id, State.Ledger.Count);
+        }
+        else
+        {
+            index.Opened(Summary());
+        }
+    }
+
+    private OpenConversation Summary()
+    {
+        var last = State.Ledger[^1];
+        return new OpenConversation(Id, State.Channel, State.CustomerName, State.Language, State.LastIntent, State.Owner, last.Time,
+            last.ReasonCode, State.StartedAt, State.Ledger.Count);
+    }
 
     /// <summary>
     /// Moves the oldest full segment out of the conversation's state once two segments' worth of
@@ -729,6 +819,116 @@ public sealed partial class ConversationGrain(
         Push([moved!]);
     }
 
+    public Task<SupervisionView?> Supervise()
+    {
+        if (State.Status == ConversationStatus.None)
+        {
+            return Task.FromResult<SupervisionView?>(null);
+        }
+
+        var recent = State.RecentEntries;
+        return Task.FromResult<SupervisionView?>(new SupervisionView(Summary(), State.Status, [.. State.Ledger],
+            [.. recent.Skip(Math.Max(0, recent.Count - HandoffEntries))]));
+    }
+
+    public async Task<HandoffContext> TakeOver(string supervisorId, string supervisorName, string reason)
+    {
+        var supervisor = new Owner(OwnerKind.Agent, supervisorId);
+        if (State.Owner == supervisor)
+        {
+            return await GetHandoffContext(); // a retried take-over
+        }
+
+        RequireOpenForSupervisor();
+        var now = time.GetUtcNow();
+        var previousOwner = State.Owner;
+        TimelineEntry? joined = null;
+        await CommitAsync(() =>
+        {
+            ChangeOwner(supervisor, OwnershipReasons.SupervisorTookOver, $"Supervisor {supervisorId} took the conversation over from {Describe(previousOwner)}: {reason}");
+            State.WaitingSince = null;
+            State.HandoffReasonCode = OwnershipReasons.SupervisorTookOver;
+            State.HandoffReason = reason;
+            State.HandoffReasonCodes = [OwnershipReasons.SupervisorTookOver];
+            State.HandoffSignals = null;
+            joined = Append(new StatusBody(StatusKind.AgentJoined, CustomerNotices.Get("AgentJoined", State.Language, supervisorName), AgentName: supervisorName), now);
+        });
+        Push([joined!]);
+        await LetGoOfAsync(previousOwner, $"Supervisor {supervisorId} took the conversation over: {reason}");
+        return await GetHandoffContext();
+    }
+
+    public async Task SendToQueue(string supervisorId, string? skill, string? language, string reason)
+    {
+        RequireOpenForSupervisor();
+        var queueKey = GrainKeys.Queue(
+            skill ?? (State.QueueKey is { } last ? GrainKeys.SplitQueue(last).Skill : State.LastSkill is { } known && catalog.Skills.Contains(known) ? known : catalog.DefaultSkill),
+            language ?? catalog.ResolveLanguage(State.Language));
+        if (State.Owner == new Owner(OwnerKind.Queue, queueKey))
+        {
+            return; // already waiting there
+        }
+
+        var now = time.GetUtcNow();
+        var previousOwner = State.Owner;
+        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(2);
+        await CommitAsync(async () =>
+        {
+            if (previousOwner.Kind == OwnerKind.Bot)
+            {
+                produced.Add(Append(new ChatMessageBody(SenderKind.Bot, null, CustomerNotices.Handover(OwnershipReasons.SentToQueueBySupervisor, State.Language), null, null), now));
+            }
+
+            var priority = Math.Max(QueuePriority.EscalatedAfterBotFailure, State.CustomerTier == CustomerTier.Vip ? QueuePriority.Vip : QueuePriority.Normal);
+            produced.Add(await EnqueueAsync(queueKey, priority, State.WaitingSince ?? now, OwnershipReasons.SentToQueueBySupervisor,
+                $"Supervisor {supervisorId} sent the conversation from {Describe(previousOwner)} to queue {queueKey}: {reason}", preferredAgentId: null,
+                previousOwner.Kind == OwnerKind.Agent ? "Transferred" : "Queued"));
+        });
+        Push(produced.DrainToImmutable());
+        if (previousOwner.Kind == OwnerKind.Queue && previousOwner.Id != queueKey)
+        {
+            await Queue(previousOwner.Id!).Remove(Id);
+        }
+        else if (previousOwner.Kind == OwnerKind.Agent)
+        {
+            TellAgent(previousOwner.Id!, agent => agent.OnConversationEnded(Id, ConversationNoticeKind.ReturnedToQueue, $"A supervisor sent it to queue {queueKey}: {reason}"));
+        }
+    }
+
+    /// <summary>After a supervisor took the conversation: its queue forgets it, its agent is told.</summary>
+    private async Task LetGoOfAsync(Owner previousOwner, string detail)
+    {
+        if (previousOwner.Kind == OwnerKind.Queue)
+        {
+            await Queue(previousOwner.Id!).Remove(Id);
+        }
+        else if (previousOwner.Kind == OwnerKind.Agent)
+        {
+            TellAgent(previousOwner.Id!, agent => agent.OnConversationEnded(Id, ConversationNoticeKind.TakenOver, detail));
+        }
+    }
+
+    private void RequireOpenForSupervisor()
+    {
+        if (State.Status == ConversationStatus.None)
+        {
+            throw new RequestRejectedException(RejectionCode.NotFound, $"Conversation '{Id}' was not found.");
+        }
+
+        if (State.Status != ConversationStatus.Open)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition, $"Conversation '{Id}' is closed.");
+        }
+    }
+
+    private static string Describe(Owner owner) => owner.Kind switch
+    {
+        OwnerKind.Bot => "the bot",
+        OwnerKind.Queue => $"queue {owner.Id}",
+        OwnerKind.Agent => $"agent {owner.Id}",
+        _ => "nobody",
+    };
+
     private void RequireOwnedBy(string agentId)
     {
         if (State.Status != ConversationStatus.Open)
@@ -843,6 +1043,9 @@ public sealed partial class ConversationGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not record intent {IntentId} on the customer")]
     private partial void LogIntentNotRecorded(Exception exception, string conversationId, string intentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not put it on the review list; a retried close tries again")]
+    private partial void LogReviewNotFiled(Exception exception, string conversationId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId} closed ({ReasonCode})")]
     private partial void LogClosed(string conversationId, string reasonCode);

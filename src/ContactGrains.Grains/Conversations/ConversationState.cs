@@ -98,5 +98,14 @@ public sealed class ConversationState
     /// <summary>The customer came back about this conversation's intent within the repeat window (counted once).</summary>
     [Id(37)] public bool RepeatCounted { get; set; }
 
+    /// <summary>Flagged for review (a supervised intent the bot resolved) and not yet on the review list.</summary>
+    [Id(38)] public ReviewItem? ReviewToFile { get; set; }
+
+    /// <summary>The copilot draft the agent has now (the bot's reply to the customer's last message), if any.</summary>
+    [Id(39)] public CopilotDraft? Draft { get; set; }
+
+    /// <summary>Drafts made so far: the next draft's number.</summary>
+    [Id(40)] public int DraftsMade { get; set; }
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

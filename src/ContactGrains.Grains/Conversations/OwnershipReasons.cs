@@ -28,4 +28,8 @@ public static class OwnershipReasons
     public const string AgentDisconnected = "agent-disconnected";
     public const string AgentSignedOut = "agent-signed-out";
     public const string AgentOffline = "agent-offline";
+
+    // A supervisor's decision, with the supervisor's reason in the ledger.
+    public const string SupervisorTookOver = "supervisor-took-over";
+    public const string SentToQueueBySupervisor = "sent-to-queue-by-supervisor";
 }

@@ -36,6 +36,7 @@ namespace ContactGrains.Grains.Routing;
 [Reentrant]
 public sealed partial class QueueGrain(
     [PersistentState(WaitingPartitions.FirstStateName, StorageNames.Default)] IPersistentState<QueueState> state,
+    [PersistentState("queue-statistics", StorageNames.Default)] IPersistentState<QueueStatisticsState> statisticsState,
     IPersistentStateFactory states,
     IGrainContext grainContext,
     RoutingCatalog catalog,
@@ -54,7 +55,9 @@ public sealed partial class QueueGrain(
 
     private readonly WaitingPartitions _waiting = new(state, states, grainContext);
     private readonly Dictionary<string, RosterEntry> _roster = new(StringComparer.Ordinal);
-    private readonly QueueStatistics _statistics = new();
+    // Replaced at activation by one over the stored state (read after construction).
+    private QueueStatistics _statistics = new();
+    private IGrainTimer? _statisticsSaver;
     private ImmutableArray<RosterEntry> _otherQueuesRoster = [];
     private DateTimeOffset _otherQueuesReadAt = DateTimeOffset.MinValue;
     private IGrainTimer? _tick;
@@ -70,8 +73,13 @@ public sealed partial class QueueGrain(
 
     private string Key => this.GetPrimaryKeyString();
 
+    /// <summary>How often changed statistics are stored: a crash loses at most this much of the history.</summary>
+    public static readonly TimeSpan StatisticsSaveInterval = TimeSpan.FromSeconds(30);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _statistics = new QueueStatistics(statisticsState.State, Options.ServiceLevelThreshold);
+        _statisticsSaver = this.RegisterGrainTimer(SaveStatisticsAsync, new GrainTimerCreationOptions(StatisticsSaveInterval, StatisticsSaveInterval) { Interleave = true });
         if (_waiting.WaitingCount > 0)
         {
             // Reactivated with conversations waiting (its silo died, or it was idle-collected):
@@ -263,10 +271,35 @@ public sealed partial class QueueGrain(
 
     public Task<QueueStats> GetStats(CancellationToken cancellationToken) => Task.FromResult(Stats());
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public Task<QueueHistoryView> GetHistory(TimeSpan span, CancellationToken cancellationToken) =>
+        Task.FromResult(new QueueHistoryView(Key, QueueStatistics.Interval, Options.ServiceLevelThreshold, _statistics.History(time.GetUtcNow(), span)));
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metrics.QueueGone(Key);
-        return base.OnDeactivateAsync(reason, cancellationToken);
+        _statisticsSaver?.Dispose();
+        await SaveStatisticsAsync(cancellationToken);
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private async Task SaveStatisticsAsync(CancellationToken cancellationToken)
+    {
+        if (!_statistics.Changed)
+        {
+            return;
+        }
+
+        try
+        {
+            _statistics.MarkStored();
+            await statisticsState.WriteStateAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Kept in memory; the next save stores it.
+            _statistics.MarkChanged();
+            LogStatisticsNotStored(ex, Key);
+        }
     }
 
     private QueueStats Stats()
@@ -744,4 +777,7 @@ public sealed partial class QueueGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {Queue}: offering {ConversationId} to {AgentId} failed; trying the next agent")]
     private partial void LogOfferFailed(Exception exception, string queue, string conversationId, string agentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Queue {QueueKey}: storing its statistics failed; the next save tries again")]
+    private partial void LogStatisticsNotStored(Exception exception, string queueKey);
 }

@@ -28,7 +28,6 @@ internal partial class AgentGrpcService(
     IHostApplicationLifetime lifetime,
     ContactGrainsOptions options,
     AgentDirectory directory,
-    AutomationLevelsCache automationLevels,
     ILogger<AgentGrpcService> logger)
 {
     private const int MaxNoteLength = InboundValidation.MaxReasonLength;
@@ -202,32 +201,6 @@ internal partial class AgentGrpcService(
 
         var profile = await grains.Get<IAgentGrain>(agentId).GetProfile(context.BudgetToken());
         return new Proto.AgentProfileView { AgentId = agentId, Profile = profile is null ? null : AgentMapping.ToProto(profile) };
-    }
-
-    public virtual async Task<Proto.AutomationPolicy> GetAutomationPolicy(Proto.GetAutomationPolicyRequest request, ServerCallContext context)
-    {
-        AgentIdentity.RequireSupervisor(context);
-        var policy = await grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key).GetPolicy();
-        automationLevels.Update(policy);
-
-        // One read per intent (a few dozen): a supervisor's view, never on a customer's path.
-        var figures = await Task.WhenAll(policy.Levels.Keys.Select(intent => grains.Get<IIntentOutcomesGrain>(intent).GetFigures()));
-        return AgentMapping.ToProto(policy, figures.ToDictionary(f => f.IntentId, StringComparer.Ordinal));
-    }
-
-    public virtual async Task<Proto.AutomationPolicy> SetAutomationLevel(Proto.SetAutomationLevelRequest request, ServerCallContext context)
-    {
-        var supervisor = AgentIdentity.RequireSupervisor(context);
-        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.Intent, "intent"));
-        var level = AgentMapping.ToDomain(request.Level);
-        var reason = InboundText.Clean(request.Reason);
-        AgentMapping.ThrowIfProblem(InboundValidation.CheckReason(reason));
-        var policy = await grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key)
-            .ChangeLevel(request.Intent, level, $"supervisor:{supervisor}", reason);
-
-        // This silo answers with the new level at once; the others within their refresh interval.
-        automationLevels.Update(policy);
-        return AgentMapping.ToProto(policy);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Supervisor {SupervisorId} set the directory entry of agent {AgentId}")]

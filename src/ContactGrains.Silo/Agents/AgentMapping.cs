@@ -120,7 +120,7 @@ internal static class AgentMapping
         return proto;
     }
 
-    private static Proto.SideFigures ToProto(SideFigures side)
+    public static Proto.SideFigures ToProto(SideFigures side)
     {
         var proto = new Proto.SideFigures { Conversations = (uint)side.Conversations, Rated = (uint)side.Rated };
         if (side.AverageRating is { } rating)
@@ -136,6 +136,18 @@ internal static class AgentMapping
         if (side.EscalationRate is { } escalations)
         {
             proto.EscalationRate = escalations;
+        }
+
+        proto.Drafts = (uint)side.Drafts;
+        if (side.DraftAcceptance is { } acceptance)
+        {
+            proto.DraftAcceptance = acceptance;
+        }
+
+        proto.Reviewed = (uint)side.Reviewed;
+        if (side.ReviewApproval is { } approval)
+        {
+            proto.ReviewApproval = approval;
         }
 
         return proto;

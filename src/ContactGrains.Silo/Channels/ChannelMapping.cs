@@ -64,26 +64,27 @@ internal static class ChannelMapping
             LastSequence = (ulong)snapshot.LastSequence,
             StartedAt = Timestamp.FromDateTimeOffset(snapshot.StartedAt),
         };
-        foreach (var change in snapshot.Ledger)
-        {
-            var proto = new Proto.OwnershipChange
-            {
-                Time = Timestamp.FromDateTimeOffset(change.Time),
-                From = ToProto(change.From),
-                To = ToProto(change.To),
-                ReasonCode = change.ReasonCode,
-                Reason = change.Reason,
-            };
-            proto.ReasonCodes.Add(change.AllReasonCodes);
-            if (change.Signals is { } signals)
-            {
-                proto.Signals.Add(signals);
-            }
+        view.Ledger.Add(snapshot.Ledger.Select(ToProto));
+        return view;
+    }
 
-            view.Ledger.Add(proto);
+    public static Proto.OwnershipChange ToProto(OwnershipChange change)
+    {
+        var proto = new Proto.OwnershipChange
+        {
+            Time = Timestamp.FromDateTimeOffset(change.Time),
+            From = ToProto(change.From),
+            To = ToProto(change.To),
+            ReasonCode = change.ReasonCode,
+            Reason = change.Reason,
+        };
+        proto.ReasonCodes.Add(change.AllReasonCodes);
+        if (change.Signals is { } signals)
+        {
+            proto.Signals.Add(signals);
         }
 
-        return view;
+        return proto;
     }
 
     public static Proto.Owner ToProto(Owner owner) => new()

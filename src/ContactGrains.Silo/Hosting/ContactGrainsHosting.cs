@@ -10,6 +10,7 @@ using ContactGrains.Silo.Agents;
 using ContactGrains.Silo.Channels;
 using ContactGrains.Silo.Diagnostics;
 using ContactGrains.Silo.Security;
+using ContactGrains.Silo.Supervision;
 using Microsoft.IdentityModel.Tokens;
 using Orleans.Configuration;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -221,10 +222,21 @@ public static partial class ContactGrainsHosting
             return false;
         }
 
-        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var grpcUrls = options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var consoleUrls = options.ConsoleUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (Supervision.ConsoleHosting.CheckUrls(consoleUrls, grpcUrls) is { } consoleProblem)
+        {
+            errors.WriteLine($"ContactGrains cannot start: {consoleProblem}");
+            return false;
+        }
+
+        var consolePorts = consoleUrls.Select(url => new Uri(url).Port).ToHashSet();
+        builder.WebHost.UseUrls([.. grpcUrls, .. consoleUrls]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
+            // gRPC over HTTP/2 (cleartext needs HTTP/2 alone: prior knowledge); the console's ports speak HTTP/1.1 to browsers.
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols =
+                listen.IPEndPoint is { } endpoint && consolePorts.Contains(endpoint.Port) ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2);
             kestrel.Limits.Http2.KeepAlivePingDelay = options.Limits.KeepAlivePingDelay;
             kestrel.Limits.Http2.KeepAlivePingTimeout = options.Limits.KeepAlivePingTimeout;
         });
@@ -303,7 +315,7 @@ public static partial class ContactGrainsHosting
             // The API's own limit (RequestDecoding.MaxRequestBytes) is checked per message, so an
             // adapter stream refuses one oversize frame and goes on; this bounds what is read at all.
             grpc.MaxReceiveMessageSize = Wire.RequestDecoding.MaxTransportBytes;
-        });
+        }).AddJsonTranscoding();
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         builder.Services.AddSingleton<ThreadDirectory>();
@@ -389,6 +401,8 @@ public static partial class ContactGrainsHosting
     {
         app.MapGrpcService<ChannelGrpcService>();
         app.MapGrpcService<AgentGrpcService>();
+        app.MapGrpcService<Supervision.SupervisorGrpcService>();
+        app.MapSupervisorConsole();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
 

@@ -8,6 +8,13 @@ public sealed class ContactGrainsOptions
     /// <summary>Where gRPC listens (HTTP/2 cleartext unless https). Semicolon-separated.</summary>
     public string Urls { get; set; } = "http://127.0.0.1:5000";
 
+    /// <summary>
+    /// Where the supervisor console and the JSON supervisor API (/api/v1) listen, over HTTP/1.1 for
+    /// browsers; each with a port of its own, apart from <see cref="Urls"/>. Semicolon-separated;
+    /// empty: no console (the gRPC supervisor API stays on <see cref="Urls"/>).
+    /// </summary>
+    public string ConsoleUrls { get; set; } = "";
+
     public ClusterOptions Cluster { get; set; } = new();
 
     public BotOptions Bot { get; set; } = new();

@@ -28,6 +28,7 @@ internal sealed partial class CallerAuthentication(
 {
     private const string ChannelServicePrefix = "/contactgrains.v1.ChannelService/";
     private const string AgentServicePrefix = "/contactgrains.v1.AgentService/";
+    private const string SupervisorServicePrefix = "/contactgrains.v1.SupervisorService/";
 
     private readonly bool _development = options.UsesDevelopmentCredentials(silo.Storage.Provider == Hosting.ContactGrainsOptions.StorageProvider.Memory);
     private readonly FrozenDictionary<string, string> _channelByKeyHash = options.Channels
@@ -71,7 +72,8 @@ internal sealed partial class CallerAuthentication(
         {
             context.UserState[typeof(ChannelKeys)] = AuthenticateChannel(context);
         }
-        else if (context.Method.StartsWith(AgentServicePrefix, StringComparison.Ordinal))
+        else if (context.Method.StartsWith(AgentServicePrefix, StringComparison.Ordinal)
+            || context.Method.StartsWith(SupervisorServicePrefix, StringComparison.Ordinal))
         {
             context.UserState[typeof(AgentCaller)] = await AuthenticateAgentAsync(context);
         }

@@ -1,5 +1,6 @@
 using ContactGrains.Silo.Agents;
 using ContactGrains.Silo.Channels;
+using ContactGrains.Silo.Supervision;
 using Google.Protobuf;
 using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 using Grpc.Core;
@@ -74,10 +75,39 @@ internal static class AgentServiceBinding
             service is null ? null : service.SetAgentProfile);
         binder.AddMethod(Bindings.Unary<Proto.GetAgentProfileRequest, Proto.AgentProfileView>(name, nameof(service.GetAgentProfile)),
             service is null ? null : service.GetAgentProfile);
+    }
+}
+
+/// <summary>The supervisor API's methods, bound like <see cref="ChannelServiceBinding"/> (JSON transcoding finds <see cref="Descriptor"/> too).</summary>
+internal static class SupervisorServiceBinding
+{
+    public static ServiceDescriptor Descriptor => Proto.SupervisorService.Descriptor;
+
+    public static void BindService(ServiceBinderBase binder, SupervisorGrpcService? service)
+    {
+        var name = Descriptor.FullName;
+        binder.AddMethod(Bindings.Unary<Proto.GetFloorRequest, Proto.Floor>(name, nameof(service.GetFloor)),
+            service is null ? null : service.GetFloor);
+        binder.AddMethod(Bindings.Unary<Proto.GetQueueHistoryRequest, Proto.QueueHistory>(name, nameof(service.GetQueueHistory)),
+            service is null ? null : service.GetQueueHistory);
+        binder.AddMethod(Bindings.Unary<Proto.ListConversationsRequest, Proto.ListConversationsResponse>(name, nameof(service.ListConversations)),
+            service is null ? null : service.ListConversations);
+        binder.AddMethod(Bindings.Unary<Proto.SupervisorConversationRequest, Proto.SupervisedConversation>(name, nameof(service.GetConversation)),
+            service is null ? null : service.GetConversation);
+        binder.AddMethod(Bindings.Unary<Proto.TakeOverRequest, Proto.SupervisedConversation>(name, nameof(service.TakeOver)),
+            service is null ? null : service.TakeOver);
+        binder.AddMethod(Bindings.Unary<Proto.SendToQueueRequest, Proto.SupervisedConversation>(name, nameof(service.SendToQueue)),
+            service is null ? null : service.SendToQueue);
         binder.AddMethod(Bindings.Unary<Proto.GetAutomationPolicyRequest, Proto.AutomationPolicy>(name, nameof(service.GetAutomationPolicy)),
             service is null ? null : service.GetAutomationPolicy);
         binder.AddMethod(Bindings.Unary<Proto.SetAutomationLevelRequest, Proto.AutomationPolicy>(name, nameof(service.SetAutomationLevel)),
             service is null ? null : service.SetAutomationLevel);
+        binder.AddMethod(Bindings.Unary<Proto.GetIntentHistoryRequest, Proto.IntentHistory>(name, nameof(service.GetIntentHistory)),
+            service is null ? null : service.GetIntentHistory);
+        binder.AddMethod(Bindings.Unary<Proto.ListReviewsRequest, Proto.ListReviewsResponse>(name, nameof(service.ListReviews)),
+            service is null ? null : service.ListReviews);
+        binder.AddMethod(Bindings.Unary<Proto.RecordReviewRequest, Proto.Review>(name, nameof(service.RecordReview)),
+            service is null ? null : service.RecordReview);
     }
 }
 

@@ -33,6 +33,7 @@ public sealed class SiloHost(string? postgresConnectionString = null) : IAsyncDi
         var settings = new Dictionary<string, string?>
         {
             ["ContactGrains:Urls"] = Address,
+            ["ContactGrains:ConsoleUrls"] = "",
             ["ContactGrains:Cluster:SiloPort"] = _siloPort.ToString(CultureInfo.InvariantCulture),
             ["ContactGrains:Cluster:GatewayPort"] = _gatewayPort.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
