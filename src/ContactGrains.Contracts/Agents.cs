@@ -53,7 +53,8 @@ public sealed record HandoffContext(
     [property: Id(13)] Owner Owner,
     [property: Id(14)] ConversationStatus Status,
     [property: Id(15)] ImmutableArray<string> HandoffReasonCodes = default,
-    [property: Id(16)] ImmutableSortedDictionary<string, string>? HandoffSignals = null);
+    [property: Id(16)] ImmutableSortedDictionary<string, string>? HandoffSignals = null,
+    [property: Id(17)] CopilotDraft? Draft = null);
 
 /// <summary>A conversation proposed to one agent, who accepts or declines before <see cref="ExpiresAt"/>.</summary>
 [GenerateSerializer, Immutable, Alias("cg.OfferView")]
@@ -135,7 +136,8 @@ public sealed record AgentEvent(
     [property: Id(8)] ConversationNoticeKind Notice = default,
     [property: Id(9)] string? Detail = null,
     [property: Id(10)] AgentStatus? Status = null,
-    [property: Id(11)] bool StreamReplaced = false);
+    [property: Id(11)] bool StreamReplaced = false,
+    [property: Id(12)] CopilotDraft? Draft = null);
 
 /// <summary>Everything an agent's desktop shows, at once: sent on connect and after any gap.</summary>
 [GenerateSerializer, Immutable, Alias("cg.AgentSync")]
@@ -198,8 +200,13 @@ public interface IAgentGrain : IGrainWithStringKey
     [Alias("Decline")]
     Task Decline(string offerId, CancellationToken cancellationToken = default);
 
+    /// <summary>Sends a message; <paramref name="draftId"/> names the copilot draft it sends (as is or edited).</summary>
     [Alias("SendMessage")]
-    Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, CancellationToken cancellationToken = default);
+    Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, string? draftId = null, CancellationToken cancellationToken = default);
+
+    /// <summary>The agent discards the conversation's copilot draft.</summary>
+    [Alias("DiscardDraft")]
+    Task DiscardDraft(string conversationId, string draftId, CancellationToken cancellationToken = default);
 
     /// <summary>Reads the transcript of a conversation the agent owns or is being offered.</summary>
     [Alias("GetTranscript")]
@@ -234,7 +241,7 @@ public interface IAgentGrain : IGrainWithStringKey
     /// re-activates the agent elsewhere.
     /// </remarks>
     [Alias("OnConversationEntries")]
-    Task OnConversationEntries(string conversationId, ImmutableArray<TimelineEntry> entries);
+    Task OnConversationEntries(string conversationId, ImmutableArray<TimelineEntry> entries, CopilotDraft? draft = null);
 
     /// <summary>A conversation left this agent without the agent acting on it.</summary>
     /// <remarks>Delivered like <see cref="OnConversationEntries"/>: retried, never awaited by the conversation.</remarks>

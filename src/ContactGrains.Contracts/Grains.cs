@@ -72,9 +72,17 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("AssignAgent")]
     Task<HandoffContext> AssignAgent(string agentId, string agentName);
 
-    /// <summary>An agent's message to the customer (once per message id).</summary>
+    /// <summary>
+    /// An agent's message to the customer (once per message id). <paramref name="draftId"/> names
+    /// the copilot draft it sends (unchanged or edited); without it, a pending draft counts as
+    /// discarded: the agent answered otherwise.
+    /// </summary>
     [Alias("PostAgentMessage")]
-    Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text);
+    Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text, string? draftId = null);
+
+    /// <summary>The agent discards the copilot draft (a no-op if it is no longer the current one).</summary>
+    [Alias("DiscardDraft")]
+    Task DiscardDraft(string agentId, string draftId);
 
     /// <summary>Moves the conversation from the agent to a queue, or to a named agent through its queue.</summary>
     [Alias("Transfer")]

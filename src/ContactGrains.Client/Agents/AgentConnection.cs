@@ -197,13 +197,15 @@ public sealed class AgentConnection : IAsyncDisposable
     /// <param name="text">The message.</param>
     /// <param name="messageId">The desktop's id for it (default: a new one).</param>
     /// <param name="cancellationToken">Stops waiting.</param>
-    public async Task<TimelineEntry> SendAsync(string conversationId, string text, string? messageId = null, CancellationToken cancellationToken = default)
+    /// <param name="draftId">The copilot draft this message sends, as is or edited (<see cref="AgentDeskState.DraftOf"/>).</param>
+    public async Task<TimelineEntry> SendAsync(string conversationId, string text, string? messageId = null, CancellationToken cancellationToken = default, string? draftId = null)
     {
         var request = new AgentMessageRequest
         {
             ConversationId = conversationId,
             Text = text,
             MessageId = messageId ?? $"{AgentId}-{Guid.NewGuid():N}-{Interlocked.Increment(ref _messageIds)}",
+            DraftId = draftId ?? "",
         };
         for (var attempt = 1; ; attempt++)
         {
@@ -213,6 +215,11 @@ public sealed class AgentConnection : IAsyncDisposable
                 lock (_lock)
                 {
                     _state.Add(conversationId, [response.Entry]);
+                    if (_state.DraftOf(conversationId) is { } used)
+                    {
+                        // Sent with it or without it, the draft is done with (the server counts it so).
+                        _state.ForgetDraft(conversationId, used.DraftId);
+                    }
                 }
 
                 return response.Entry;
@@ -221,6 +228,17 @@ public sealed class AgentConnection : IAsyncDisposable
             {
                 await Task.Delay(_options.Reconnect.DelayBefore(attempt, Random.Shared.NextDouble()), cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Discards the bot's draft reply in a conversation (a no-op if it is no longer current).</summary>
+    public async Task DiscardDraftAsync(string conversationId, string draftId, CancellationToken cancellationToken = default)
+    {
+        await CallAsync(client => client.DiscardDraftAsync(new DiscardDraftRequest { ConversationId = conversationId, DraftId = draftId },
+            deadline: Deadline(), cancellationToken: cancellationToken));
+        lock (_lock)
+        {
+            _state.ForgetDraft(conversationId, draftId);
         }
     }
 
@@ -524,13 +542,23 @@ public sealed class AgentConnection : IAsyncDisposable
             if (_state.FindAssignment(conversationId) is null && !_state.Offers.Any(o => o.Context?.ConversationId == conversationId))
             {
                 _state.Add(conversationId, pushed.Entries); // not (yet) the agent's on this desktop: kept, not announced
+                if (pushed.Draft is { } early)
+                {
+                    _state.Apply(conversationId, early);
+                }
+
                 return;
             }
 
             var added = _state.Add(conversationId, missing.Concat(pushed.Entries));
-            if (added.Count > 0)
+            if (pushed.Draft is { } draft)
             {
-                Publish(new AgentDeskEvent.EntriesReceived(conversationId, added));
+                _state.Apply(conversationId, draft);
+            }
+
+            if (added.Count > 0 || pushed.Draft is not null)
+            {
+                Publish(new AgentDeskEvent.EntriesReceived(conversationId, added, pushed.Draft));
             }
         }
     }

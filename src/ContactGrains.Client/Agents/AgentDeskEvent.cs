@@ -47,8 +47,11 @@ public abstract record AgentDeskEvent
     /// <summary>A conversation is now the agent's (an accepted offer, from any of its desktops).</summary>
     public sealed record Assigned(Assignment Assignment) : AgentDeskEvent;
 
-    /// <summary>New entries of one of the agent's conversations, in sequence with no gap and no duplicate.</summary>
-    public sealed record EntriesReceived(string ConversationId, IReadOnlyList<TimelineEntry> Entries) : AgentDeskEvent;
+    /// <summary>
+    /// New entries of one of the agent's conversations, in sequence with no gap and no duplicate, with
+    /// the bot's new draft reply when the conversation's intent is at the copilot level.
+    /// </summary>
+    public sealed record EntriesReceived(string ConversationId, IReadOnlyList<TimelineEntry> Entries, CopilotDraft? Draft = null) : AgentDeskEvent;
 
     /// <summary>A conversation left the agent.</summary>
     public sealed record ConversationEnded(string ConversationId, ConversationEndReason Reason, string Detail) : AgentDeskEvent;

@@ -13,6 +13,7 @@ public sealed class AgentDeskState
     private readonly OrderedDictionary<string, Offer> _offers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Assignment> _assignments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SortedList<ulong, TimelineEntry>> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CopilotDraft> _drafts = new(StringComparer.Ordinal);
 
     /// <summary>The agent's latest status (null before the first sync).</summary>
     public AgentStatus? Status { get; private set; }
@@ -35,6 +36,21 @@ public sealed class AgentDeskState
     /// <summary>The entries known of a conversation (from offers, assignments, pushes and the agent's own messages), by sequence.</summary>
     public IReadOnlyList<TimelineEntry> EntriesOf(string conversationId) =>
         _entries.TryGetValue(conversationId, out var entries) ? [.. entries.Values] : [];
+
+    /// <summary>The bot's current draft reply in a conversation of a copilot intent, if any.</summary>
+    public CopilotDraft? DraftOf(string conversationId) => _drafts.GetValueOrDefault(conversationId);
+
+    /// <summary>A newer draft from the server (it replaces the previous one).</summary>
+    public void Apply(string conversationId, CopilotDraft draft) => _drafts[conversationId] = draft;
+
+    /// <summary>The draft was used or discarded.</summary>
+    public void ForgetDraft(string conversationId, string draftId)
+    {
+        if (_drafts.TryGetValue(conversationId, out var draft) && draft.DraftId == draftId)
+        {
+            _drafts.Remove(conversationId);
+        }
+    }
 
     /// <summary>The last sequence known of a conversation with no gap before it (0: none).</summary>
     public ulong ContiguousSequence(string conversationId)
@@ -80,6 +96,8 @@ public sealed class AgentDeskState
         {
             _entries.Remove(gone);
         }
+
+        _drafts.Clear();
 
         _assignments.Clear();
         foreach (var assignment in sync.Assignments)
@@ -149,6 +167,7 @@ public sealed class AgentDeskState
     public bool End(string conversationId)
     {
         _entries.Remove(conversationId);
+        _drafts.Remove(conversationId);
         return _assignments.Remove(conversationId);
     }
 
@@ -169,6 +188,10 @@ public sealed class AgentDeskState
         if (context is not null)
         {
             Add(context.ConversationId, context.LastEntries);
+            if (context.Draft is { } draft)
+            {
+                _drafts[context.ConversationId] = draft;
+            }
         }
     }
 }

@@ -259,8 +259,11 @@ public sealed partial class AgentGrain(
         }
     }
 
-    public Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, CancellationToken cancellationToken) =>
-        Conversation(RequireAssignment(conversationId).ConversationId).PostAgentMessage(Id, messageId, text);
+    public Task<TimelineEntry> SendMessage(string conversationId, string messageId, string text, string? draftId, CancellationToken cancellationToken) =>
+        Conversation(RequireAssignment(conversationId).ConversationId).PostAgentMessage(Id, messageId, text, draftId);
+
+    public Task DiscardDraft(string conversationId, string draftId, CancellationToken cancellationToken) =>
+        Conversation(RequireAssignment(conversationId).ConversationId).DiscardDraft(Id, draftId);
 
     public Task<TimelinePage> GetTranscript(string conversationId, long afterSequence, int maxEntries, CancellationToken cancellationToken)
     {
@@ -428,11 +431,11 @@ public sealed partial class AgentGrain(
         Announce(force: true);
     }
 
-    public Task OnConversationEntries(string conversationId, ImmutableArray<TimelineEntry> entries)
+    public Task OnConversationEntries(string conversationId, ImmutableArray<TimelineEntry> entries, CopilotDraft? draft)
     {
         if (State.Assignments.ContainsKey(conversationId))
         {
-            Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Entries: entries));
+            Push(new AgentEvent(_epoch, 0, ConversationId: conversationId, Entries: entries, Draft: draft));
         }
 
         return Task.CompletedTask;

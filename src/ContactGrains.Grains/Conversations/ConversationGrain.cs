@@ -28,6 +28,8 @@ public sealed partial class ConversationGrain(
     ConversationIndexReporter index,
     AutomationLevelsCache levels,
     IOptions<AutomationOptions> automation,
+    IBot bot,
+    IOptions<RoutingOptions> routing,
     ILogger<ConversationGrain> logger) : Grain, IConversationGrain, IRemindable
 {
     /// <summary>Durable: it must fire even if the silo that started the conversation has died.</summary>
@@ -147,6 +149,7 @@ public sealed partial class ConversationGrain(
 
         var produced = ImmutableArray.CreateBuilder<TimelineEntry>(State.RecentEntries.Count + 2);
         var ledgerBefore = State.Ledger.Count;
+        var draftsBefore = State.DraftsMade;
         long customerSequence = 0;
         await CommitAsync(async () =>
         {
@@ -166,14 +169,23 @@ public sealed partial class ConversationGrain(
                 SetDeliveryTarget(deliverTo);
             }
 
-            await TakeTurnAsync(message.Text, now, produced);
+            if (State.Owner.Kind == OwnerKind.Bot)
+            {
+                await TakeTurnAsync(message.Text, customerSequence, now, produced);
+            }
+            else
+            {
+                await DraftForAgentAsync(message.Text, customerSequence, now);
+            }
         });
 
         if (State.Owner.Kind == OwnerKind.Agent)
         {
-            // The agent's desktop sees the customer's message as it arrives (the adapter has it in the result).
+            // The agent's desktop sees the customer's message as it arrives (the adapter has it in the
+            // result), with the bot's draft reply when the intent is at the copilot level.
             ImmutableArray<TimelineEntry> toAgent = [.. produced.Where(e => e.Sequence >= customerSequence)];
-            TellAgent(State.Owner.Id!, agent => agent.OnConversationEntries(Id, toAgent));
+            var draft = State.DraftsMade != draftsBefore ? State.Draft : null;
+            TellAgent(State.Owner.Id!, agent => agent.OnConversationEntries(Id, toAgent, draft));
         }
 
         var entries = produced.DrainToImmutable();
@@ -531,13 +543,8 @@ public sealed partial class ConversationGrain(
     /// why. The grain records the decision (ledger, history) and carries it out; the rules live in
     /// <see cref="OwnershipPolicy"/>. While a queue or an agent owns the conversation, the bot is silent.
     /// </summary>
-    private async Task TakeTurnAsync(string customerText, DateTimeOffset now, ImmutableArray<TimelineEntry>.Builder produced)
+    private async Task TakeTurnAsync(string customerText, long customerSequence, DateTimeOffset now, ImmutableArray<TimelineEntry>.Builder produced)
     {
-        if (State.Owner.Kind != OwnerKind.Bot)
-        {
-            return;
-        }
-
         var customer = new CustomerFacts(State.CustomerTier, State.CustomerPrefersHumans, [.. State.EarlierIntents]);
         var fallbackSkill = State.LastSkill is { } last && catalog.Skills.Contains(last) ? last : catalog.DefaultSkill;
         var (reply, signals, facts, decision, history) = await judge.JudgeAsync(
@@ -570,6 +577,12 @@ public sealed partial class ConversationGrain(
         // The customer's language: what the bot understood them in, else what is known of them (a
         // one-word "agent" tells the bot little about the language).
         var language = State.Language ?? reply.Language;
+        if (decision.ReasonCodes.Contains(OwnershipReasons.CopilotIntent))
+        {
+            // The answer the bot withholds becomes the agent's first draft.
+            OfferDraft(reply, customerSequence, now);
+        }
+
         var text = turn.AskedForHuman && reply.Understood && decision.MainReason == OwnershipReasons.CustomerAskedForHuman
             ? reply.Text
             : CustomerNotices.Handover(decision.MainReason!, language);
@@ -578,6 +591,34 @@ public sealed partial class ConversationGrain(
         produced.Add(await EnqueueAsync(queueKey, decision.Priority, now, decision.MainReason!, OwnershipExplanation.Describe(decision, State),
             preferredAgentId: null, "Queued", decision: decision));
         LogHandedOver(Id, string.Join(",", decision.ReasonCodes), queueKey);
+    }
+
+    /// <summary>
+    /// While a human has the conversation, the bot drafts a reply to each customer message about a
+    /// copilot intent; the agent sends it as is, edits it, or discards it.
+    /// </summary>
+    private async Task DraftForAgentAsync(string customerText, long customerSequence, DateTimeOffset now)
+    {
+        if (State.LastIntent is not { } intent || levels.LevelOf(intent) != AutomationLevel.Copilot)
+        {
+            return;
+        }
+
+        var reply = await bot.ReplyAsync(new BotRequest(customerText, State.Language));
+        OfferDraft(reply, customerSequence, now);
+    }
+
+    private void OfferDraft(BotReply reply, long customerSequence, DateTimeOffset now)
+    {
+        if (!CopilotDrafting.ShouldDraft(reply, reply.IntentId is { } intent ? levels.LevelOf(intent) : AutomationLevel.Autonomous, routing.Value.HumanRequestIntent))
+        {
+            return;
+        }
+
+        // A newer draft replaces one the agent left alone: that one was not used.
+        EndDraft(DraftFate.Discarded, now);
+        State.DraftsMade++;
+        State.Draft = new CopilotDraft($"{Id}/d{State.DraftsMade}", customerSequence, reply.Text, reply.IntentId!, reply.Confidence);
     }
 
     /// <summary>The metrics of one stored customer message: it, the bot's answers, a handoff.</summary>
@@ -681,7 +722,7 @@ public sealed partial class ConversationGrain(
         return Task.FromResult(new HandoffContext(
             Id, State.Channel, State.CustomerKey, State.CustomerName, State.Language, State.CustomerTier, State.PreviousContacts,
             State.QueueKey ?? "", State.HandoffReasonCode, State.HandoffReason, summary, last, State.LastSequence, State.Owner, State.Status,
-            [.. State.HandoffReasonCodes], State.HandoffSignals));
+            [.. State.HandoffReasonCodes], State.HandoffSignals, State.Draft));
     }
 
     public async Task<HandoffContext> AssignAgent(string agentId, string agentName)
@@ -717,7 +758,7 @@ public sealed partial class ConversationGrain(
         return await GetHandoffContext();
     }
 
-    public async Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text)
+    public async Task<TimelineEntry> PostAgentMessage(string agentId, string messageId, string text, string? draftId)
     {
         RequireOwnedBy(agentId);
         // Message ids are desktop-assigned, so only unique per agent: the key names the agent, or the
@@ -736,16 +777,32 @@ public sealed partial class ConversationGrain(
             throw new RequestRejectedException(RejectionCode.InvalidArgument, problem);
         }
 
+        if (draftId is not null && State.Draft?.DraftId != draftId)
+        {
+            throw new RequestRejectedException(RejectionCode.FailedPrecondition,
+                $"Draft '{draftId}' is not the conversation's current draft (a newer message replaced it, or it was used): send without it.");
+        }
+
         var now = time.GetUtcNow();
         TimelineEntry? entry = null;
         await CommitAsync(() =>
         {
             entry = Append(new ChatMessageBody(SenderKind.Agent, agentId, text, messageId, null), now);
             RememberMessageId(State.RecentAgentMessageIds, key, entry.Sequence);
+            EndDraft(State.Draft is { } draft && draftId is not null ? CopilotDrafting.FateOf(draft, text) : DraftFate.Discarded, now);
         });
         Push([entry!]);
         metrics.MessageSent(State.Channel, SenderKind.Agent);
         return entry!;
+    }
+
+    public async Task DiscardDraft(string agentId, string draftId)
+    {
+        RequireOwnedBy(agentId);
+        if (State.Draft?.DraftId == draftId)
+        {
+            await CommitAsync(() => EndDraft(DraftFate.Discarded, time.GetUtcNow()));
+        }
     }
 
     public async Task Transfer(string agentId, TransferTarget target, string note)
@@ -782,6 +839,7 @@ public sealed partial class ConversationGrain(
         TimelineEntry? resumed = null;
         await CommitAsync(() =>
         {
+            EndDraft(DraftFate.Discarded, now);
             ChangeOwner(Owner.Bot, OwnershipReasons.HandedBack,
                 $"Agent {agentId} handed the conversation back to the bot" + (string.IsNullOrWhiteSpace(note) ? "." : $": {note}"));
             resumed = Append(new StatusBody(StatusKind.BotResumed, CustomerNotices.Get("BotResumed", State.Language)), now);

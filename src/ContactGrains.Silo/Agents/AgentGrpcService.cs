@@ -72,7 +72,12 @@ internal partial class AgentGrpcService(
         AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.MessageId, "message_id"));
         var text = InboundText.Clean(request.Text);
         AgentMapping.ThrowIfProblem(InboundValidation.CheckText(text));
-        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, text, context.BudgetToken());
+        if (request.DraftId.Length > 0)
+        {
+            AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.DraftId, "draft_id"));
+        }
+
+        var entry = await agent.SendMessage(request.ConversationId, request.MessageId, text, request.DraftId.Length > 0 ? request.DraftId : null, context.BudgetToken());
         return new Proto.AgentMessageResponse { Entry = ChannelMapping.ToProto(entry) };
     }
 
@@ -90,6 +95,15 @@ internal partial class AgentGrpcService(
         var response = new Proto.AgentTranscriptResponse { LastSequence = (ulong)page.LastSequence };
         response.Entries.Add(page.Entries.Select(ChannelMapping.ToProto));
         return response;
+    }
+
+    public virtual async Task<Proto.DiscardDraftResponse> DiscardDraft(Proto.DiscardDraftRequest request, ServerCallContext context)
+    {
+        var agent = Agent(context);
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.ConversationId, "conversation_id"));
+        AgentMapping.ThrowIfProblem(InboundValidation.CheckId(request.DraftId, "draft_id"));
+        await agent.DiscardDraft(request.ConversationId, request.DraftId, context.BudgetToken());
+        return new Proto.DiscardDraftResponse();
     }
 
     public virtual async Task<Proto.TransferResponse> Transfer(Proto.TransferRequest request, ServerCallContext context)

@@ -214,7 +214,7 @@ internal static class AgentMapping
 
         if (!agentEvent.Entries.IsDefaultOrEmpty)
         {
-            var entries = new Proto.ConversationEntries { ConversationId = agentEvent.ConversationId ?? "" };
+            var entries = new Proto.ConversationEntries { ConversationId = agentEvent.ConversationId ?? "", Draft = agentEvent.Draft is { } draft ? ToProto(draft) : null };
             entries.Entries.Add(agentEvent.Entries.Select(ChannelMapping.ToProto));
             return new Proto.AgentEvent { Entries = entries };
         }
@@ -263,6 +263,15 @@ internal static class AgentMapping
         Context = ToProto(assignment.Context),
     };
 
+    public static Proto.CopilotDraft ToProto(CopilotDraft draft) => new()
+    {
+        DraftId = draft.DraftId,
+        InReplyToSequence = (ulong)draft.InReplyToSequence,
+        Text = draft.Text,
+        Intent = draft.Intent,
+        Confidence = draft.Confidence,
+    };
+
     public static Proto.HandoffContext ToProto(HandoffContext context)
     {
         var proto = new Proto.HandoffContext
@@ -281,6 +290,7 @@ internal static class AgentMapping
             LastSequence = (ulong)context.LastSequence,
         };
         proto.LastEntries.Add(context.LastEntries.Select(ChannelMapping.ToProto));
+        proto.Draft = context.Draft is { } draft ? ToProto(draft) : null;
         if (context.HandoffReasonCode.Length > 0)
         {
             proto.HandoffReasonCodes.Add(context.HandoffReasonCodes.IsDefaultOrEmpty ? [context.HandoffReasonCode] : context.HandoffReasonCodes);

@@ -61,6 +61,8 @@ internal static class AgentServiceBinding
             service is null ? null : service.DeclineOffer);
         binder.AddMethod(Bindings.Unary<Proto.AgentMessageRequest, Proto.AgentMessageResponse>(name, nameof(service.SendMessage)),
             service is null ? null : service.SendMessage);
+        binder.AddMethod(Bindings.Unary<Proto.DiscardDraftRequest, Proto.DiscardDraftResponse>(name, nameof(service.DiscardDraft)),
+            service is null ? null : service.DiscardDraft);
         binder.AddMethod(Bindings.Unary<Proto.AgentTranscriptRequest, Proto.AgentTranscriptResponse>(name, nameof(service.GetTranscript)),
             service is null ? null : service.GetTranscript);
         binder.AddMethod(Bindings.Unary<Proto.TransferRequest, Proto.TransferResponse>(name, nameof(service.Transfer)),
