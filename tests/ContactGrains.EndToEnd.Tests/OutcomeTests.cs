@@ -73,6 +73,10 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         Assert.Equal((AutomationLevel.Supervised, AutomationLevel.Copilot), (demotion.From, demotion.To));
         Assert.Equal("The bot's mean rating is 1.00 over 3 rated conversations, the humans' 5.00 over 3: 4.00 behind, the margin is 0.50.", demotion.Reason);
 
+        // Supervisors see it on the floor, with its evidence.
+        var alert = (await supervisor.GetFloorAsync(new GetFloorRequest())).RecentDemotions.First(c => c.Intent == "delivery_tracking");
+        Assert.Equal((AutomationLevel.Copilot, demotion.Reason), (alert.To, alert.Reason));
+
         // The next customer asking about an order is handed to a human at once.
         var next = await AskAsync(client, "Where is my parcel?");
         var view = await client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(next) });

@@ -30,6 +30,7 @@ internal partial class SupervisorGrpcService(
     private const int DefaultResults = 100;
     private const int MaxResults = 500;
     private const int MaxHistoryHours = 168;
+    private static readonly TimeSpan RecentDemotions = TimeSpan.FromHours(24);
 
     public virtual async Task<Proto.Floor> GetFloor(Proto.GetFloorRequest request, ServerCallContext context)
     {
@@ -39,7 +40,8 @@ internal partial class SupervisorGrpcService(
         var stats = Task.WhenAll(keys.Select(key => grains.Get<IQueueGrain>(key).GetStats(token)));
         var rosters = Task.WhenAll(keys.Select(async key => (Key: key, Roster: await grains.Get<IQueueGrain>(key).GetRoster())));
         var counts = Task.WhenAll(Enumerable.Range(0, IOpenConversationsGrain.Partitions).Select(p => grains.GetGrain<IOpenConversationsGrain>(p).Count()));
-        await Task.WhenAll(stats, rosters, counts);
+        var policy = grains.Get<IAutomationPolicyGrain>(AutomationPolicyGrain.Key).GetPolicy();
+        await Task.WhenAll(stats, rosters, counts, policy);
 
         var floor = new Proto.Floor { AsOf = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow()) };
         floor.Queues.Add(stats.Result.Select(AgentMapping.ToProto));
@@ -48,6 +50,12 @@ internal partial class SupervisorGrpcService(
         floor.WithBot = (uint)total.Bot;
         floor.InQueues = (uint)total.Queue;
         floor.WithAgents = (uint)total.Agent;
+        var since = time.GetUtcNow() - RecentDemotions;
+        var demotions = policy.Result with
+        {
+            Audit = [.. policy.Result.Audit.Where(c => c.ChangedBy == AutomationPolicyGrain.DemotionRuleName && c.At >= since).Reverse()],
+        };
+        floor.RecentDemotions.Add(AgentMapping.ToProto(demotions).Audit);
         return floor;
     }
 
