@@ -19,7 +19,7 @@ function s(tag, attributes, ...children) {
       element.setAttribute(name, String(value));
     }
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== undefined && child !== null && child !== false) {
       element.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -143,7 +143,7 @@ export function queueHistoryChart(history, serviceLevelTarget) {
 
   const answered = intervals.reduce((sum, i) => sum + (i.answered || 0), 0);
   const abandoned = intervals.reduce((sum, i) => sum + (i.abandoned || 0), 0);
-  return h("div", { dataset: { chart: "queue-history", queue: history.queue } },
+  return h("div", { dataset: { chart: "queue-history", chartQueue: history.queue } },
     h("p", { class: "chart-summary" },
       `${answered} answered, ${abandoned} abandoned in ${Math.round((intervals.length * (history.intervalMinutes || 15)) / 60)} h · ` +
       `${history.intervalMinutes || 15}-minute intervals`),

@@ -38,6 +38,7 @@ const state = {
   intentHistory: null,
   reviews: null,
   includeDecided: false,
+  includeConfiguration: false,
   lastOk: 0,
   timer: 0,
   polling: false,
@@ -659,10 +660,12 @@ function renderAutomation() {
   renderIntentHistory();
 }
 
-function renderAudit(audit) {
+function renderAudit(all) {
   const target = $("[data-audit]");
+  // The first version lists every intent once "by configuration": noise next to the decisions people made.
+  const audit = state.includeConfiguration ? all : all.filter((change) => change.changedBy !== "configuration");
   if (audit.length === 0) {
-    fill(target, h("p", { class: "empty" }, "No level change yet."));
+    fill(target, h("p", { class: "empty" }, all.length ? "No change since the policy's first version." : "No level change yet."));
     return;
   }
   fill(target, h("table", { "aria-label": "Level changes, newest first" },
@@ -674,10 +677,10 @@ function renderAudit(audit) {
       h("th", { scope: "col" }, "Why"))),
     h("tbody", {}, [...audit].reverse().slice(0, 100).map((change) =>
       h("tr", { dataset: { auditRow: "", intent: change.intent, to: change.to, changedBy: change.changedBy } },
-        h("td", { class: "sub", title: absolute(change.time) }, relative(change.time)),
-        h("td", {}, change.intent),
-        h("td", {}, change.from && change.from !== "AUTOMATION_LEVEL_UNSPECIFIED" ? [badge(change.from), " → "] : null, badge(change.to)),
-        h("td", { class: "mono", dataset: { field: "changed-by" } }, change.changedBy),
+        h("td", { class: "sub nowrap", title: absolute(change.time) }, relative(change.time)),
+        h("td", { class: "nowrap" }, change.intent),
+        h("td", { class: "nowrap" }, change.from && change.from !== "AUTOMATION_LEVEL_UNSPECIFIED" ? [badge(change.from), " → "] : null, badge(change.to)),
+        h("td", { class: "mono nowrap", dataset: { field: "changed-by" } }, change.changedBy),
         h("td", { dataset: { field: "reason" } }, change.reason))))));
 }
 
@@ -899,6 +902,10 @@ function start() {
     state.reviews = null;
     renderReviews();
     poll();
+  });
+  $("[data-include-configuration]").addEventListener("change", (event) => {
+    state.includeConfiguration = event.target.checked;
+    renderAutomation();
   });
   window.addEventListener("hashchange", route);
   route();
