@@ -164,7 +164,7 @@ export function intentRatingChart(history) {
     return h("p", { class: "empty", dataset: { chart: "intent-history", intent: history.intent } },
       `No rated conversations for ${history.intent} in the last 28 days.`);
   }
-  const box = { width: 560, height: 190, left: 36, right: 12, top: 10, bottom: 22 };
+  const box = { width: 640, height: 200, left: 30, right: 12, top: 10, bottom: 22 };
   const labels = days.map((d) => d.day.slice(5));
   const ticks = [1, 2, 3, 4, 5].map((value) => ({ at: (value - 1) / 4, value }));
   const chart = frame(box, labels, ticks, (v) => String(v));

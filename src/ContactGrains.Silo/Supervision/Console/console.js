@@ -319,9 +319,10 @@ function queueRow(queue) {
   h("td", { class: "num", dataset: { field: "estimated-wait" } }, queue.hasEstimate ? duration(queue.estimatedWaitSeconds) : "–"),
   h("td", { class: `num ${noAgents ? "cell-bad" : ""}`, dataset: { field: "agents" }, title: noAgents ? "Conversations wait and no agent is available" : undefined },
     `${queue.agentsAvailable || 0} / ${queue.agentsBusy || 0}`),
-  h("td", { class: `num ${hasLevel ? (belowTarget ? "bad" : "good") : ""}`, dataset: { field: "service-level" } },
-    hasLevel ? `${percent(queue.serviceLevel)}` : "–",
-    h("span", { class: "sub" }, ` in ${duration(threshold)}`)),
+  h("td", {
+    class: `num ${hasLevel ? (belowTarget ? "bad" : "good") : ""}`, dataset: { field: "service-level" },
+    title: `Share of recent conversations answered within ${duration(threshold)} (target ${percent(ServiceLevelTarget)})`,
+  }, hasLevel ? percent(queue.serviceLevel) : "–"),
   h("td", { class: "num", dataset: { field: "answered" } }, String(queue.answered || 0)),
   h("td", { class: `num ${queue.abandoned ? "warn" : ""}`, dataset: { field: "abandoned" } }, String(queue.abandoned || 0)));
 }
