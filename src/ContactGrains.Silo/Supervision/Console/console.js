@@ -165,6 +165,11 @@ async function poll() {
     state.polling = true;
     try {
       await refresh(state.screen);
+      // The Reviews tab's count stays current from any screen, at a slower pace.
+      state.ticks = (state.ticks || 0) + 1;
+      if (state.screen !== "reviews" && state.ticks % 5 === 1) {
+        await countReviews();
+      }
     } finally {
       state.polling = false;
     }
@@ -798,6 +803,15 @@ function renderReviews() {
           h("button", { type: "button", class: "small danger", dataset: { action: "reject", focusKey: `reject:${review.conversationId}` }, onclick: () => reviewDialog(review, "REVIEW_VERDICT_REJECTED") }, "Reject"),
         ]));
     }))));
+}
+
+async function countReviews() {
+  try {
+    const waiting = await api.reviews(false);
+    updateReviewCount((waiting.reviews || []).length);
+  } catch {
+    // The screen's own refresh reports failures; a missing count is not worth a second banner.
+  }
 }
 
 function updateReviewCount(waiting) {
