@@ -44,8 +44,9 @@ public sealed class AutomationTests(ConsoleFixture silo)
         await Expect(promoted).ToHaveAttributeAsync("data-to", "AUTOMATION_LEVEL_AUTONOMOUS");
         await Expect(promoted.Locator("[data-field='changed-by']")).ToHaveTextAsync("supervisor:sam");
         await Expect(promoted.Locator("[data-field='reason']")).ToHaveTextAsync("Fixed the address answers");
-        await Expect(console.Automation.AuditRows(Intent)).ToHaveCountAsync(2);
-        var after = (await silo.Supervisor("sam").GetAutomationPolicyAsync(new GetAutomationPolicyRequest())).Audit.Where(c => c.Intent == Intent).ToList();
+        // Besides the policy's first version (by configuration), exactly these two changes.
+        await Expect(console.Automation.AuditRows(Intent).And(console.Page.Locator("[data-changed-by='supervisor:sam']"))).ToHaveCountAsync(2);
+        var after = (await silo.Supervisor("sam").GetAutomationPolicyAsync(new GetAutomationPolicyRequest())).Audit.Where(c => c.Intent == Intent && c.ChangedBy == "supervisor:sam").ToList();
         Assert.Equal(["Address changes confuse the bot this week", "Fixed the address answers"], after.Select(c => c.Reason));
     }
 
@@ -61,7 +62,7 @@ public sealed class AutomationTests(ConsoleFixture silo)
         var supervisor = silo.Supervisor("sam");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         IntentHistory history;
-        while ((history = await supervisor.GetIntentHistoryAsync(new GetIntentHistoryRequest { Intent = ConsoleFixture.SupervisedIntent })).Days.All(d => d.Bot?.AverageRating is null))
+        while ((history = await supervisor.GetIntentHistoryAsync(new GetIntentHistoryRequest { Intent = ConsoleFixture.SupervisedIntent })).Days.All(d => d.Bot?.HasAverageRating != true))
         {
             Assert.True(DateTime.UtcNow < deadline, "The rating never reached the intent's history.");
             await Task.Delay(200);
@@ -73,9 +74,11 @@ public sealed class AutomationTests(ConsoleFixture silo)
         await console.Automation.SelectAsync(ConsoleFixture.SupervisedIntent);
 
         var chart = console.Automation.HistoryChart(ConsoleFixture.SupervisedIntent);
-        var botDays = history.Days.Count(d => d.Bot?.AverageRating is not null);
+        await Expect(chart).ToBeVisibleAsync();
+        await console.ScreenshotAsync("automation.png");
+        var botDays = history.Days.Count(d => d.Bot?.HasAverageRating == true);
         await Expect(chart.Locator("svg [data-point='bot']")).ToHaveCountAsync(botDays);
-        await Expect(chart.Locator("svg [data-point='human']")).ToHaveCountAsync(history.Days.Count(d => d.Human?.AverageRating is not null));
+        await Expect(chart.Locator("svg [data-point='human']")).ToHaveCountAsync(history.Days.Count(d => d.Human?.HasAverageRating == true));
         await console.ScreenshotAsync("automation.png");
     }
 }

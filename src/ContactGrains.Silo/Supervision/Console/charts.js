@@ -19,7 +19,7 @@ function s(tag, attributes, ...children) {
       element.setAttribute(name, String(value));
     }
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== undefined && child !== null && child !== false) {
       element.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -143,7 +143,7 @@ export function queueHistoryChart(history, serviceLevelTarget) {
 
   const answered = intervals.reduce((sum, i) => sum + (i.answered || 0), 0);
   const abandoned = intervals.reduce((sum, i) => sum + (i.abandoned || 0), 0);
-  return h("div", { dataset: { chart: "queue-history", queue: history.queue } },
+  return h("div", { dataset: { chart: "queue-history", chartQueue: history.queue } },
     h("p", { class: "chart-summary" },
       `${answered} answered, ${abandoned} abandoned in ${Math.round((intervals.length * (history.intervalMinutes || 15)) / 60)} h · ` +
       `${history.intervalMinutes || 15}-minute intervals`),
@@ -164,7 +164,7 @@ export function intentRatingChart(history) {
     return h("p", { class: "empty", dataset: { chart: "intent-history", intent: history.intent } },
       `No rated conversations for ${history.intent} in the last 28 days.`);
   }
-  const box = { width: 560, height: 190, left: 36, right: 12, top: 10, bottom: 22 };
+  const box = { width: 640, height: 200, left: 30, right: 12, top: 10, bottom: 22 };
   const labels = days.map((d) => d.day.slice(5));
   const ticks = [1, 2, 3, 4, 5].map((value) => ({ at: (value - 1) / 4, value }));
   const chart = frame(box, labels, ticks, (v) => String(v));

@@ -38,6 +38,7 @@ const state = {
   intentHistory: null,
   reviews: null,
   includeDecided: false,
+  includeConfiguration: false,
   lastOk: 0,
   timer: 0,
   polling: false,
@@ -164,6 +165,11 @@ async function poll() {
     state.polling = true;
     try {
       await refresh(state.screen);
+      // The Reviews tab's count stays current from any screen, at a slower pace.
+      state.ticks = (state.ticks || 0) + 1;
+      if (state.screen !== "reviews" && state.ticks % 5 === 1) {
+        await countReviews();
+      }
     } finally {
       state.polling = false;
     }
@@ -318,9 +324,10 @@ function queueRow(queue) {
   h("td", { class: "num", dataset: { field: "estimated-wait" } }, queue.hasEstimate ? duration(queue.estimatedWaitSeconds) : "–"),
   h("td", { class: `num ${noAgents ? "cell-bad" : ""}`, dataset: { field: "agents" }, title: noAgents ? "Conversations wait and no agent is available" : undefined },
     `${queue.agentsAvailable || 0} / ${queue.agentsBusy || 0}`),
-  h("td", { class: `num ${hasLevel ? (belowTarget ? "bad" : "good") : ""}`, dataset: { field: "service-level" } },
-    hasLevel ? `${percent(queue.serviceLevel)}` : "–",
-    h("span", { class: "sub" }, ` in ${duration(threshold)}`)),
+  h("td", {
+    class: `num ${hasLevel ? (belowTarget ? "bad" : "good") : ""}`, dataset: { field: "service-level" },
+    title: `Share of recent conversations answered within ${duration(threshold)} (target ${percent(ServiceLevelTarget)})`,
+  }, hasLevel ? percent(queue.serviceLevel) : "–"),
   h("td", { class: "num", dataset: { field: "answered" } }, String(queue.answered || 0)),
   h("td", { class: `num ${queue.abandoned ? "warn" : ""}`, dataset: { field: "abandoned" } }, String(queue.abandoned || 0)));
 }
@@ -659,10 +666,12 @@ function renderAutomation() {
   renderIntentHistory();
 }
 
-function renderAudit(audit) {
+function renderAudit(all) {
   const target = $("[data-audit]");
+  // The first version lists every intent once "by configuration": noise next to the decisions people made.
+  const audit = state.includeConfiguration ? all : all.filter((change) => change.changedBy !== "configuration");
   if (audit.length === 0) {
-    fill(target, h("p", { class: "empty" }, "No level change yet."));
+    fill(target, h("p", { class: "empty" }, all.length ? "No change since the policy's first version." : "No level change yet."));
     return;
   }
   fill(target, h("table", { "aria-label": "Level changes, newest first" },
@@ -674,10 +683,10 @@ function renderAudit(audit) {
       h("th", { scope: "col" }, "Why"))),
     h("tbody", {}, [...audit].reverse().slice(0, 100).map((change) =>
       h("tr", { dataset: { auditRow: "", intent: change.intent, to: change.to, changedBy: change.changedBy } },
-        h("td", { class: "sub", title: absolute(change.time) }, relative(change.time)),
-        h("td", {}, change.intent),
-        h("td", {}, change.from && change.from !== "AUTOMATION_LEVEL_UNSPECIFIED" ? [badge(change.from), " → "] : null, badge(change.to)),
-        h("td", { class: "mono", dataset: { field: "changed-by" } }, change.changedBy),
+        h("td", { class: "sub nowrap", title: absolute(change.time) }, relative(change.time)),
+        h("td", { class: "nowrap" }, change.intent),
+        h("td", { class: "nowrap" }, change.from && change.from !== "AUTOMATION_LEVEL_UNSPECIFIED" ? [badge(change.from), " → "] : null, badge(change.to)),
+        h("td", { class: "mono nowrap", dataset: { field: "changed-by" } }, change.changedBy),
         h("td", { dataset: { field: "reason" } }, change.reason))))));
 }
 
@@ -796,6 +805,15 @@ function renderReviews() {
     }))));
 }
 
+async function countReviews() {
+  try {
+    const waiting = await api.reviews(false);
+    updateReviewCount((waiting.reviews || []).length);
+  } catch {
+    // The screen's own refresh reports failures; a missing count is not worth a second banner.
+  }
+}
+
 function updateReviewCount(waiting) {
   const count = $("[data-review-count]");
   count.textContent = String(waiting);
@@ -899,6 +917,10 @@ function start() {
     state.reviews = null;
     renderReviews();
     poll();
+  });
+  $("[data-include-configuration]").addEventListener("change", (event) => {
+    state.includeConfiguration = event.target.checked;
+    renderAutomation();
   });
   window.addEventListener("hashchange", route);
   route();
