@@ -411,7 +411,14 @@ public static partial class ContactGrainsHosting
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-            LogListening(logger, string.Join(", ", addresses));
+            var consolePorts = options.ConsoleUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(url => new Uri(url).Port).ToHashSet();
+            var (console, grpc) = (addresses.Where(a => consolePorts.Contains(new Uri(a).Port)).ToList(), addresses.Where(a => !consolePorts.Contains(new Uri(a).Port)).ToList());
+            LogListening(logger, string.Join(", ", grpc));
+            if (console.Count > 0)
+            {
+                LogConsole(logger, string.Join(", ", console.Select(a => a.TrimEnd('/') + ConsoleHosting.Path + "/")));
+            }
             var auth = app.Services.GetRequiredService<AuthOptions>();
             if (auth.UsesDevelopmentCredentials(options.Storage.Provider == StorageProvider.Memory))
             {
@@ -432,6 +439,9 @@ public static partial class ContactGrainsHosting
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ContactGrains silo listening for gRPC (HTTP/2) on {Addresses}")]
     private static partial void LogListening(ILogger logger, string addresses);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Supervisor console (HTTP/1.1, with the JSON supervisor API under /api/v1) on {Addresses}")]
+    private static partial void LogConsole(ILogger logger, string addresses);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Development profile: single silo, localhost clustering, in-memory storage. Conversations are NOT durable and are lost when this process stops.")]
     private static partial void LogNotDurable(ILogger logger);
