@@ -170,6 +170,7 @@ internal sealed class CustomerChat(ChatOptions options, TextReader input, TextWr
         StatusKind.AgentJoined => "agent joined",
         StatusKind.BotResumed => "bot resumed",
         StatusKind.RatingRequested => "rating asked",
+        StatusKind.RatingReceived => "rating received",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

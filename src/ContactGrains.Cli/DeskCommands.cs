@@ -20,6 +20,8 @@ internal sealed class DeskCommands(AgentConnection connection, DeskState desk, D
           /transfer agent AGENT_ID [note…]       to another agent, who must be available
           /resolve CODE [note…]   resolve with a wrap-up code (a-z, 0-9, -, _), e.g. refund-issued
           /bot [note…]       hand the conversation back to the bot
+          /draft [text…]     send the bot's draft reply (copilot intents) as is, or your edit of it
+          /discard           discard the bot's draft reply
           /available, /away, /offline   set your presence (offline returns your conversations
                                         to their queues)
           /stats             queue statistics
@@ -141,6 +143,29 @@ internal sealed class DeskCommands(AgentConnection connection, DeskState desk, D
             case "/bot" when desk.CurrentOrExplain() is { } id:
                 await LeaveAsync(id, () => connection.HandBackAsync(id, rest, cancellationToken), $"Handed {DeskState.Tag(id)} back to the bot.");
                 break;
+            case "/draft" when desk.CurrentOrExplain() is { } id:
+                if (connection.State(s => s.DraftOf(id)) is not { } draft)
+                {
+                    view.Line($"No draft in {DeskState.Tag(id)}: the bot drafts replies only for intents at the copilot level.");
+                    break;
+                }
+
+                var text = rest.Length == 0 ? draft.Text : rest;
+                await connection.SendAsync(id, text, cancellationToken: cancellationToken, draftId: draft.DraftId);
+                view.Line($"Sent the bot's draft{(rest.Length == 0 ? "" : ", edited")}.");
+                break;
+            case "/discard" when desk.CurrentOrExplain() is { } id:
+                if (connection.State(s => s.DraftOf(id)) is { } discarded)
+                {
+                    await connection.DiscardDraftAsync(id, discarded.DraftId, cancellationToken);
+                    view.Line($"Discarded the bot's draft.");
+                }
+                else
+                {
+                    view.Line($"No draft in {DeskState.Tag(id)}.");
+                }
+
+                break;
             case "/available":
                 await SetPresenceAsync(Presence.Available, $"You are now available: offers come in up to your capacity ({capacity}).", cancellationToken);
                 break;
@@ -162,7 +187,7 @@ internal sealed class DeskCommands(AgentConnection connection, DeskState desk, D
                 }
 
                 break;
-            case "/decline" or "/transcript" or "/resolve" or "/bot":
+            case "/decline" or "/transcript" or "/resolve" or "/bot" or "/draft" or "/discard":
                 break; // told why by PickOffer or CurrentOrExplain
             default:
                 view.Plain($"Unknown command '{verb}'.\n{Help}");

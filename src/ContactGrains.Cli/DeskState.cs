@@ -151,6 +151,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
             Current = id;
             view.Line($"Accepted: conversation {Describe(assignment)} is now current.");
             ShowNew(id, connection.State(s => s.EntriesOf(id)));
+            ShowDraft(id, assignment.Context?.Draft);
         }
     }
 
@@ -204,11 +205,13 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
                         _shown[id] = Math.Max(_shown.GetValueOrDefault(id), assignment.Context?.LastSequence ?? 0);
                         Current ??= id; // accepted on another desktop of this agent
                         view.Notice($"Assigned conversation {Describe(assignment)}{(Current == id ? " (current)" : "")}");
+                        ShowDraft(id, assignment.Context?.Draft);
                     }
 
                     break;
                 case AgentDeskEvent.EntriesReceived received:
                     ShowNew(received.ConversationId, received.Entries);
+                    ShowDraft(received.ConversationId, received.Draft);
                     break;
                 case AgentDeskEvent.ConversationEnded ended when !_own.Contains(ended.ConversationId) && _announced.Contains(ended.ConversationId):
                     var what = ended.Reason switch
@@ -321,6 +324,15 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
     }
 
     /// <summary>Prints the entries after the last one shown (never the agent's own messages: shown when sent).</summary>
+    /// <summary>The bot's draft reply, for a copilot intent: the agent sends it (/draft), edits it, or drops it (/discard).</summary>
+    private void ShowDraft(string conversationId, CopilotDraft? draft)
+    {
+        if (draft is not null)
+        {
+            view.Line($"{Tag(conversationId)} [grey]bot draft ({draft.Intent}, {draft.Confidence:P0}):[/] {DeskView.Clip(draft.Text)} [grey](/draft sends it, /draft TEXT your edit, /discard drops it)[/]");
+        }
+    }
+
     private void ShowNew(string conversationId, IEnumerable<TimelineEntry> entries)
     {
         var shown = _shown.GetValueOrDefault(conversationId);

@@ -254,6 +254,7 @@ internal sealed class DeskView
             StatusKind.Closed => "closed",
             StatusKind.BotResumed => "back with the bot",
             StatusKind.RatingRequested => "rating asked",
+            StatusKind.RatingReceived => "rated",
             _ => "status",
         };
 

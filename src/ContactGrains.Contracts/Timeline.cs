@@ -25,6 +25,9 @@ public enum StatusKind
 
     /// <summary>The customer is asked to rate the conversation, 1 to 5 (the adapter sends the answer with RateConversation).</summary>
     RatingRequested = 7,
+
+    /// <summary>The customer's rating was stored (thanks them, in their language); after CLOSED.</summary>
+    RatingReceived = 8,
 }
 
 /// <summary>What the bot understood when it answered.</summary>

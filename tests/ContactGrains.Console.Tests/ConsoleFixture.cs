@@ -45,6 +45,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["ContactGrains:Automation:ReviewShare"] = "1",
             // Outcomes reach the intent figures quickly, so the automation screen shows a rating soon after it is given.
             ["ContactGrains:Automation:OutcomeFlushInterval"] = "00:00:00.200",
+            // One rated conversation a side is evidence enough here, so a test can make the demotion rule act.
+            ["ContactGrains:Automation:Demotion:MinimumSample"] = "1",
         });
         var errors = new StringWriter();
         if (!await builder.TryAddContactGrainsAsync(errors))

@@ -1,3 +1,4 @@
+using ContactGrains.Client;
 using ContactGrains.Protos.V1;
 using static Microsoft.Playwright.Assertions;
 
@@ -38,5 +39,35 @@ public sealed class FloorTests(ConsoleFixture silo)
         await Expect(console.Floor.HistoryChart.Locator("svg[data-chart='queue-waits'] [data-point='average-wait']")).ToHaveCountAsync(history.Intervals.Count);
         await Expect(console.Floor.HistoryChart.Locator("svg[data-chart='queue-service-level']")).ToBeVisibleAsync();
         await console.ScreenshotAsync("floor.png");
+    }
+
+    [Fact]
+    public async Task An_automatic_demotion_is_announced_on_the_floor_with_its_evidence()
+    {
+        const string Question = "What are your opening hours?";
+        var customer = silo.Customer();
+        var supervisor = silo.Supervisor("dora");
+        var doraId = ConsoleFixture.Unique("dora");
+        await using var desk = await silo.DeskAsync(doraId, "Dora", ["general"], Presence.Away, ConsoleFixture.SupervisorToken(doraId));
+
+        // The bot answers one customer, who rates it 1; a person helps another, who rates them 5.
+        var botOnly = await silo.AskAsync(Question, "Bianca Bot");
+        await customer.CloseConversationAsync(new CloseConversationRequest { Conversation = new ConversationAddress { ConversationId = botOnly } });
+        await customer.RateConversationAsync(new RateConversationRequest { Conversation = new ConversationAddress { ConversationId = botOnly }, Rating = 1 });
+        var helped = await silo.AskAsync(Question, "Hugo Human");
+        await AgentClient.CreateSupervisor(silo.Channel, ConsoleFixture.SupervisorToken(desk.AgentId))
+            .TakeOverAsync(new TakeOverRequest { ConversationId = helped, Reason = "Helping with opening hours" });
+        await desk.ResolveAsync(helped, "info-given");
+        await customer.RateConversationAsync(new RateConversationRequest { Conversation = new ConversationAddress { ConversationId = helped }, Rating = 5 });
+
+        await using var console = await silo.SignedInAsync("dora");
+
+        var alert = console.Page.Locator("[data-demotions] [data-demotion='opening_hours']");
+        await Expect(alert).ToBeVisibleAsync();
+        await Expect(alert).ToContainTextAsync("Supervised");
+        await Expect(alert.Locator(".evidence")).ToContainTextAsync("The bot's mean rating is 1.00 over 1 rated conversation,");
+        await console.ScreenshotAsync("floor-demotion.png");
+        var floor = await supervisor.GetFloorAsync(new GetFloorRequest());
+        Assert.Contains(floor.RecentDemotions, d => d.Intent == "opening_hours" && d.ChangedBy == "demotion-rule");
     }
 }

@@ -37,6 +37,28 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
     }
 
     [Fact]
+    public async Task A_customer_may_answer_the_rating_question_with_a_message_and_anything_else_starts_a_new_conversation()
+    {
+        var client = silo.Client();
+        var thread = Addresses.Unique("rate-by-message");
+        var customer = Addresses.Customer(Addresses.Unique("c"));
+        var first = await SendOnThreadAsync(client, thread, customer, "What are your opening hours?");
+        await client.CloseConversationAsync(new CloseConversationRequest { Conversation = Addresses.Conversation(first.Ack.ConversationId) });
+
+        var rated = await SendOnThreadAsync(client, thread, customer, "4/5");
+        var again = await SendOnThreadAsync(client, thread, customer, "5");
+
+        Assert.Equal(first.Ack.ConversationId, rated.Ack.ConversationId);
+        Assert.Equal([StatusKind.RatingReceived], rated.Entries.Where(e => e.Status is not null).Select(e => e.Status.Kind));
+        Assert.Equal("Thank you for your rating.", rated.Entries[^1].Status.Detail);
+        Assert.NotEqual(first.Ack.ConversationId, again.Ack.ConversationId); // rated already: "5" is a new conversation
+        var supervisor = silo.Supervisor();
+        await EventuallyAsync(
+            () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
+            p => p.Levels.Single(l => l.Intent == "opening_hours").Bot?.Rated >= 1);
+    }
+
+    [Fact]
     public async Task Bad_bot_ratings_demote_the_intent_and_the_next_conversation_on_it_goes_to_a_human()
     {
         var client = silo.Client();
@@ -124,6 +146,16 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         });
         Assert.Equal(AckStatus.Accepted, response.Ack.Status);
         return response.Ack.ConversationId;
+    }
+
+    private static async Task<SendMessageResponse> SendOnThreadAsync(ChannelService.ChannelServiceClient client, string thread, CustomerIdentity customer, string text)
+    {
+        var response = await client.SendMessageAsync(new SendMessageRequest
+        {
+            Message = new InboundMessage { MessageId = Addresses.Unique("m"), Conversation = Addresses.Thread(thread), Customer = customer, Text = text },
+        });
+        Assert.Equal(AckStatus.Accepted, response.Ack.Status);
+        return response;
     }
 
     private static AutomationLevel Level(AutomationPolicy policy, string intent) => policy.Levels.Single(l => l.Intent == intent).Level;

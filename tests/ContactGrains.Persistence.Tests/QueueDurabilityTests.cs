@@ -75,13 +75,19 @@ public sealed class QueueDurabilityTests(PostgresFixture fixture)
                     [OwnershipReasons.NewConversation, OwnershipReasons.CustomerAskedForHuman, OwnershipReasons.OfferAccepted],
                     snapshot.Ledger.Select(c => c.ReasonCode));
             }
+
+            // So are the queue's statistics: the three answers of the previous cluster, live and in its history.
+            var queue = cluster.Client.GetGrain<IQueueGrain>("billing:en");
+            Assert.Equal(3, (await queue.GetStats()).Answered);
+            Assert.Equal(3, (await queue.GetHistory(TimeSpan.FromHours(1))).Intervals.Sum(i => i.Answered));
         }
 
-        // A queue's waiting conversations are spread over its partitions ("queue", "queue-1", …, "queue-15").
+        // A queue's waiting conversations are spread over its partitions ("queue", "queue-1", …, "queue-15"); its
+        // statistics have a state of their own ("queue-statistics").
         var stateNames = await Sql.ReadAsync(connectionString,
             "SELECT DISTINCT regexp_replace(state_name, '-[0-9]+$', '') FROM contactgrains_grain_state WHERE service_id = @service AND state_name NOT IN ('automation-policy', 'intent-outcomes') ORDER BY 1",
             row => row.GetString(0), ("service", serviceId));
-        Assert.Equal(["agent", "conversation", "customer", "queue", "thread"], stateNames);
+        Assert.Equal(["agent", "conversation", "customer", "queue", "queue-statistics", "thread"], stateNames);
         var queuePartitions = await Sql.ScalarAsync<long>(connectionString,
             "SELECT count(*) FROM contactgrains_grain_state WHERE service_id = @service AND state_name ~ '^queue(-[0-9]+)?$'",
             ("service", serviceId));

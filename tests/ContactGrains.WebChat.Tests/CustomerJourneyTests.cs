@@ -117,6 +117,32 @@ public sealed class CustomerJourneyTests(WebChatFixture fixture)
     }
 
     [Fact]
+    public async Task After_the_chat_ends_the_customer_rates_it_with_one_tap_and_is_thanked_in_their_language()
+    {
+        await using var chat = await fixture.Chromium.OpenChatAsync(fixture.WebChat.Address, path: "/?lang=fr");
+        await chat.TypeAndSendAsync("Où est mon remboursement ?");
+        var answer = await chat.WaitForEntryAsync(e => e.Kind == "bot", "the bot's answer");
+
+        await chat.Page.Locator("#end-chat").ClickAsync();
+        var question = await chat.WaitForEntryAsync(e => e.Status == "rating-requested", "the rating question");
+        Assert.Equal("Comment évaluez-vous l'aide reçue aujourd'hui, de 1 (mauvais) à 5 (excellent) ?", question.Text);
+        var buttons = chat.Page.Locator(".notice-rating-requested .rating button");
+        Assert.Equal(5, await buttons.CountAsync());
+        Assert.Equal("4 sur 5", await buttons.Nth(3).GetAttributeAsync("aria-label"));
+        await chat.ScreenshotAsync("webchat-rating.png");
+
+        await buttons.Nth(3).ClickAsync();
+
+        var thanks = await chat.WaitForEntryAsync(e => e.Status == "rating-received", "the thanks");
+        Assert.Equal("Merci pour votre note.", thanks.Text);
+        Assert.Equal(answer.ConversationId, thanks.ConversationId); // the answer went to the closed conversation, not a new one
+        Assert.Contains(await chat.EntriesAsync(), e => e.Kind == "customer" && e.Text == "4" && e.ConversationId == answer.ConversationId);
+        Assert.True(await buttons.Nth(0).IsDisabledAsync());
+        Assert.Equal(0, await chat.Page.Locator("#log .notice-divider").CountAsync());
+        await chat.ScreenshotAsync("webchat-rated.png");
+    }
+
+    [Fact]
     public async Task A_French_browser_gets_French_without_asking()
     {
         await using var chat = await fixture.Chromium.OpenChatAsync(fixture.WebChat.Address, locale: "fr-FR");

@@ -55,7 +55,7 @@ public static class DemotionRule
             && human.AverageRating - bot.AverageRating >= options.RatingMargin - 1e-9)
         {
             return Demote(level, RatingBehind, Invariant(
-                $"The bot's mean rating is {bot.AverageRating:0.00} over {bot.Rated} rated conversations, the humans' {human.AverageRating:0.00} over {human.Rated}: {human.AverageRating - bot.AverageRating:0.00} behind, the margin is {options.RatingMargin:0.00}."),
+                $"The bot's mean rating is {bot.AverageRating:0.00} over {bot.Rated} rated conversation{(bot.Rated == 1 ? "" : "s")}, the humans' {human.AverageRating:0.00} over {human.Rated}: {human.AverageRating - bot.AverageRating:0.00} behind, the margin is {options.RatingMargin:0.00}."),
                 figures);
         }
 

@@ -130,7 +130,9 @@ public sealed partial class ConversationGrain(
 
         if (State.Status == ConversationStatus.Closed)
         {
-            return InboundResult.Rejected(Id, RejectionCode.Closed, $"Conversation {Id} is closed; new messages on its thread start a new conversation.");
+            return AwaitsRatingAnswer(message.Text) is { } rating
+                ? await ReceiveRatingAnswerAsync(message, rating, deliverTo)
+                : InboundResult.Rejected(Id, RejectionCode.Closed, $"Conversation {Id} is closed; new messages on its thread start a new conversation.");
         }
 
         if (InboundValidation.CheckText(message.Text) is { } problem)
@@ -323,9 +325,45 @@ public sealed partial class ConversationGrain(
         }
 
         await CommitAsync(() => State.Rating = rating);
+        RecordRating(rating);
+        return null;
+    }
+
+    private void RecordRating(int rating) =>
         outcomes.Record(State.LastIntent!, new DatedOutcome(DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime),
             new ConversationOutcome(State.ResolvedBy!.Value, rating, RepeatContact: false, Escalated: false), RatingOnly: true));
-        return null;
+
+    /// <summary>The rating a message on this closed conversation gives, when it asked for one lately and has none yet.</summary>
+    private int? AwaitsRatingAnswer(string text) =>
+        State.RatingRequestedAt is { } asked && State.Rating is null && time.GetUtcNow() - asked <= options.Value.RatingAnswerWindow
+            ? RatingAnswer.Parse(text)
+            : null;
+
+    /// <summary>The customer answered the rating question with a message: it is stored here, thanked, and counted.</summary>
+    private async Task<InboundResult> ReceiveRatingAnswerAsync(CustomerMessage message, int rating, IConversationObserver? deliverTo)
+    {
+        var now = time.GetUtcNow();
+        var produced = ImmutableArray.CreateBuilder<TimelineEntry>(2);
+        await CommitAsync(() =>
+        {
+            var answer = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
+            RememberMessageId(State.RecentMessageIds, message.AdapterMessageId, answer.Sequence);
+            produced.Add(answer);
+            produced.Add(Append(new StatusBody(StatusKind.RatingReceived, CustomerNotices.Get("RatingReceived", State.Language)), now));
+            State.Rating = rating;
+            if (deliverTo is not null)
+            {
+                SetDeliveryTarget(deliverTo);
+            }
+        });
+        RecordRating(rating);
+        var entries = produced.DrainToImmutable();
+        if (deliverTo is null)
+        {
+            Push(entries);
+        }
+
+        return new InboundResult(InboundOutcome.Accepted, Id, entries[0].Sequence, State.LastSequence, entries, null);
     }
 
     private async Task<ConversationSnapshot> CloseAsync(string reasonCode, string reason, StatusBody? resolution = null)

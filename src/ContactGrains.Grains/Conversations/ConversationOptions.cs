@@ -20,6 +20,12 @@ public sealed class ConversationOptions
     /// </summary>
     public bool AskForRating { get; set; } = true;
 
+    /// <summary>
+    /// How long after asking a customer's message that is only a rating ("4", "4/5", "★★★★") answers
+    /// the question, instead of starting a new conversation.
+    /// </summary>
+    public TimeSpan RatingAnswerWindow { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Why these settings cannot work, or null.</summary>
     public string? Validate() =>
         MessageBurst < 1 || MessagesPerMinute < 1

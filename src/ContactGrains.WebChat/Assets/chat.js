@@ -209,6 +209,11 @@
           agentName = entry.agentName;
         }
         item = noticeItem(entry.status || 'other', entry.text, entry.time);
+        if (entry.status === 'rating-requested') {
+          item.append(ratingButtons());
+        } else if (entry.status === 'rating-received') {
+          log.querySelectorAll('.rating button').forEach((button) => { button.disabled = true; });
+        }
         break;
     }
 
@@ -217,6 +222,27 @@
     item.dataset.sequence = String(entry.sequence);
     insert(item);
     endChat.hidden = entry.status === 'closed';
+  }
+
+  // The answer to "from 1 to 5?": one tap sends the number as the customer's message, which the
+  // cluster takes as the rating (typing it works the same).
+  function ratingButtons() {
+    const group = element('div', 'rating');
+    group.setAttribute('role', 'group');
+    group.setAttribute('aria-label', texts.RateGroup);
+    for (let value = 1; value <= 5; value++) {
+      const button = element('button', 'rate', String(value));
+      button.type = 'button';
+      button.dataset.rating = String(value);
+      button.setAttribute('aria-label', format('RateOutOf', value));
+      button.addEventListener('click', () => {
+        group.querySelectorAll('button').forEach((other) => { other.disabled = true; });
+        button.dataset.chosen = 'true';
+        sendText(String(value));
+      });
+      group.append(button);
+    }
+    return group;
   }
 
   // ---- sending ------------------------------------------------------------------------------
@@ -307,12 +333,16 @@
       return;
     }
     showError('');
-    const id = newId();
-    const item = pendingItem(id, text);
     textarea.value = '';
     resize();
     updateCounter();
     textarea.focus();
+    sendText(text);
+  }
+
+  function sendText(text) {
+    const id = newId();
+    const item = pendingItem(id, text);
     deliver(id, text, item, 1);
   }
 

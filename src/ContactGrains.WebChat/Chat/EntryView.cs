@@ -78,8 +78,10 @@ public sealed record EntryView(
             StatusKind.Closed => ("closed", WebChatText.Get("Closed", culture)),
             StatusKind.BotResumed => ("bot-resumed", WebChatText.Get("BotResumed", culture)),
 
-            // The question, in the customer's language, from the cluster (the page has no rating widget yet).
+            // The question and the thanks, in the customer's language, from the cluster; the page
+            // shows 1-5 buttons under the question, which send the rating as a message.
             StatusKind.RatingRequested => ("rating-requested", status.Detail),
+            StatusKind.RatingReceived => ("rating-received", status.Detail),
 
             // A status this version does not know: the cluster's own sentence, already in the customer's language.
             _ => ("other", status.Detail),

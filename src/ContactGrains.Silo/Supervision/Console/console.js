@@ -255,6 +255,20 @@ function tile(kind, label, value, data) {
     h("div", { class: "value" }, String(value)), h("div", { class: "label" }, label));
 }
 
+// What the demotion rule changed in the last day, with its evidence: supervisors decide whether to
+// promote back (on the automation screen), so it is the first thing on the floor.
+function renderDemotions(demotions) {
+  const box = $("[data-demotions]");
+  box.hidden = demotions.length === 0;
+  fill(box, demotions.length === 0 ? [] : [
+    h("h2", {}, `Automatic demotion${demotions.length > 1 ? "s" : ""} in the last 24 h`),
+    h("ul", {}, demotions.map((change) => h("li", { "data-demotion": change.intent },
+      h("a", { href: "#automation", class: "intent" }, change.intent), " ",
+      badge(change.from), " → ", badge(change.to), " ", ago(change.time),
+      h("p", { class: "evidence" }, change.reason)))),
+  ]);
+}
+
 function renderFloor() {
   const floor = state.floor;
   if (!floor) {
@@ -271,6 +285,7 @@ function renderFloor() {
     tile("queue", `In queues${waiting ? "" : ""}`, floor.inQueues || 0, "in-queues"),
     tile("agent", "With agents", floor.withAgents || 0, "with-agents"),
     tile("people", "Agents available", `${available} / ${agents.length}`, "agents-available"));
+  renderDemotions(floor.recentDemotions || []);
 
   if (queues.length === 0) {
     fill($("[data-queues]"), h("p", { class: "empty" }, "No queue is configured."));
