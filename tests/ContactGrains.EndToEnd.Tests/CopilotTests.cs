@@ -12,8 +12,6 @@ namespace ContactGrains.EndToEnd.Tests;
 public sealed class CopilotTests(CopilotTests.Fixture silo) : IClassFixture<CopilotTests.Fixture>
 {
     private const string Question = "How do I get a copy of my invoice?";
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task A_copilot_draft_reaches_the_agent_with_the_message_and_its_fate_is_recorded()
     {
@@ -56,7 +54,7 @@ public sealed class CopilotTests(CopilotTests.Fixture silo) : IClassFixture<Copi
         await desk.Connection.DiscardDraftAsync(conversationId, desk.Connection.State(s => s.DraftOf(conversationId))!.DraftId);
 
         var supervisor = silo.Supervisor();
-        var policy = await EventuallyAsync(
+        var policy = await Eventually.ReadAsync(
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => p.Levels.Single(l => l.Intent == "invoice_copy").Human?.Drafts >= 3);
         var human = policy.Levels.Single(l => l.Intent == "invoice_copy").Human;
@@ -95,26 +93,6 @@ public sealed class CopilotTests(CopilotTests.Fixture silo) : IClassFixture<Copi
         });
         Assert.Equal(AckStatus.Accepted, response.Ack.Status);
         return response.Ack.ConversationId;
-    }
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + SafetyTimeout;
-        while (true)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not become true.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     public sealed class Fixture : SiloFixture

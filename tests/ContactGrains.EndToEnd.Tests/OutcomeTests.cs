@@ -12,8 +12,6 @@ namespace ContactGrains.EndToEnd.Tests;
 /// </summary>
 public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<OutcomeTests.Fixture>
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(60);
-
     [Fact]
     public async Task A_conversation_closed_by_the_adapter_asks_for_a_rating_in_the_customers_language_and_takes_it_once()
     {
@@ -53,7 +51,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         Assert.Equal("Thank you for your rating.", rated.Entries[^1].Status.Detail);
         Assert.NotEqual(first.Ack.ConversationId, again.Ack.ConversationId); // rated already: "5" is a new conversation
         var supervisor = silo.Supervisor();
-        await EventuallyAsync(
+        await Eventually.ReadAsync(
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => p.Levels.Single(l => l.Intent == "opening_hours").Bot?.Rated >= 1);
     }
@@ -82,7 +80,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
         }
 
         // The figures reach the intent within a batch or two, and the rule demotes it: supervised → copilot.
-        var policy = await EventuallyAsync(
+        var policy = await Eventually.ReadAsync(
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => Level(p, "delivery_tracking") == AutomationLevel.Copilot);
         var demotion = policy.Audit.Last(c => c.Intent == "delivery_tracking");
@@ -124,7 +122,7 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
 
         var view = await client.GetConversationAsync(new GetConversationRequest { Conversation = Addresses.Conversation(second) });
         Assert.Equal("repeat-contact", view.Ledger[^1].ReasonCode);
-        var policy = await EventuallyAsync(
+        var policy = await Eventually.ReadAsync(
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => p.Levels.Single(l => l.Intent == "invoice_copy").Bot?.RepeatContactRate == 1.0);
         Assert.Equal(1u, policy.Levels.Single(l => l.Intent == "invoice_copy").Bot.Conversations);
@@ -159,26 +157,6 @@ public sealed class OutcomeTests(OutcomeTests.Fixture silo) : IClassFixture<Outc
     }
 
     private static AutomationLevel Level(AutomationPolicy policy, string intent) => policy.Levels.Single(l => l.Intent == intent).Level;
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + SafetyTimeout;
-        while (true)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not become true.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
 
     public sealed class Fixture : SiloFixture
     {

@@ -14,8 +14,6 @@ namespace ContactGrains.EndToEnd.Tests;
 /// </summary>
 public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixture<SupervisorTests.Fixture>
 {
-    private static readonly TimeSpan SafetyTimeout = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task A_supervisor_takes_a_conversation_over_from_the_bot_and_the_bot_falls_silent()
     {
@@ -25,7 +23,7 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
         var conversationId = await AskAsync(client, "How do I get a copy of my invoice?");
 
         // The index knows it within a batch, with the bot as its owner and the intent it understood.
-        var listed = await EventuallyAsync(
+        var listed = await Eventually.ReadAsync(
             () => supervisor.ListConversationsAsync(new ListConversationsRequest { Owner = OwnerKind.Bot, MaxResults = 500 }).ResponseAsync,
             r => r.Conversations.Any(c => c.ConversationId == conversationId && c.Intent == "invoice_copy"));
         Assert.Equal("new-conversation", listed.Conversations.Single(c => c.ConversationId == conversationId).ReasonCode);
@@ -95,10 +93,10 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
         Assert.Equal(StatusKind.Queued, transcript.Entries[^1].Status.Kind);
         Assert.Equal("An adviser is taking over this conversation. They will see everything we have discussed so far.", transcript.Entries[^2].Message.Text);
 
-        await EventuallyAsync(
+        await Eventually.ReadAsync(
             () => supervisor.ListConversationsAsync(new ListConversationsRequest { Owner = OwnerKind.Queue }).ResponseAsync,
             r => r.Conversations.Any(c => c.ConversationId == conversationId && c.ReasonCode == "sent-to-queue-by-supervisor"));
-        var floor = await EventuallyAsync(() => supervisor.GetFloorAsync(new GetFloorRequest()).ResponseAsync, f => f.InQueues >= 1);
+        var floor = await Eventually.ReadAsync(() => supervisor.GetFloorAsync(new GetFloorRequest()).ResponseAsync, f => f.InQueues >= 1);
         Assert.Contains(floor.Queues, q => q.Queue == "billing:en" && q.Waiting >= 1);
     }
 
@@ -141,7 +139,7 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
         Assert.Equal(StatusCode.FailedPrecondition, changed.StatusCode);
         Assert.DoesNotContain((await supervisor.ListReviewsAsync(new ListReviewsRequest { MaxResults = 500 })).Reviews, r => r.ConversationId == conversationId);
 
-        var policy = await EventuallyAsync(
+        var policy = await Eventually.ReadAsync(
             () => supervisor.GetAutomationPolicyAsync(new GetAutomationPolicyRequest()).ResponseAsync,
             p => p.Levels.Single(l => l.Intent == "delivery_tracking").Bot?.Reviewed >= 1);
         Assert.Equal(1.0, policy.Levels.Single(l => l.Intent == "delivery_tracking").Bot.ReviewApproval);
@@ -196,26 +194,6 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
         });
         Assert.Equal(AckStatus.Accepted, response.Ack.Status);
         return response.Ack.ConversationId;
-    }
-
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        var deadline = DateTime.UtcNow + SafetyTimeout;
-        while (true)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("The condition did not become true.");
-            }
-
-            await Task.Delay(100);
-        }
     }
 
     public sealed class Fixture : SiloFixture

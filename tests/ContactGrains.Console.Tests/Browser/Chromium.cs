@@ -1,21 +1,13 @@
+using ContactGrains.Testing.Browser;
 using Microsoft.Playwright;
 
 namespace ContactGrains.Console.Tests.Browser;
 
 /// <summary>
-/// Debian's Chromium (package <c>chromium</c>), driven through Playwright; Playwright's own browser
-/// download is never used. A machine without the package fails the tests with how to install it.
+/// Debian's Chromium (package <c>chromium</c>), driven through Playwright (<see cref="ChromiumLauncher"/>).
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
-
-    private static readonly string[] Arguments =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-    ];
-
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
@@ -27,30 +19,8 @@ public sealed class Chromium : IAsyncDisposable
 
     public static async Task<Chromium> LaunchAsync()
     {
-        if (!File.Exists(ExecutablePath))
-        {
-            throw new InvalidOperationException(
-                $"Debian's Chromium is not installed: {ExecutablePath} is missing. The console's browser tests drive the machine's own " +
-                "Chromium through Playwright: install it with 'apt-get install -y chromium' (as root) and run the tests again.");
-        }
-
-        var playwright = await Playwright.CreateAsync();
-        try
-        {
-            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = ExecutablePath,
-                Headless = true,
-                Args = Arguments,
-                Timeout = 60_000,
-            });
-            return new Chromium(playwright, browser);
-        }
-        catch
-        {
-            playwright.Dispose();
-            throw;
-        }
+        var (playwright, browser) = await ChromiumLauncher.LaunchAsync("The console's browser tests");
+        return new Chromium(playwright, browser);
     }
 
     /// <summary>A fresh browser profile (empty session storage) on the console at <paramref name="consoleAddress"/>.</summary>

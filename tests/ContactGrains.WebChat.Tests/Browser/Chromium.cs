@@ -1,21 +1,16 @@
+using ContactGrains.Testing.Browser;
 using Microsoft.Playwright;
 
 namespace ContactGrains.WebChat.Tests.Browser;
 
 /// <summary>
-/// Debian's Chromium (package <c>chromium</c>), driven through Playwright. Playwright's own browser
+/// Debian's Chromium (package <c>chromium</c>), driven through Playwright (<see cref="ChromiumLauncher"/>). Playwright's own browser
 /// download cannot work on these machines and is never used; a machine without the package fails
 /// the tests with a sentence saying how to install it, and never skips them.
 /// </summary>
 public sealed class Chromium : IAsyncDisposable
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
-
-    private static readonly string[] Arguments =
-    [
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync",
-    ];
+    public const string ExecutablePath = ChromiumLauncher.ExecutablePath;
 
     private readonly IPlaywright _playwright;
 
@@ -29,31 +24,8 @@ public sealed class Chromium : IAsyncDisposable
 
     public static async Task<Chromium> LaunchAsync(string executablePath = ExecutablePath)
     {
-        if (!File.Exists(executablePath))
-        {
-            throw new InvalidOperationException(
-                $"Debian's Chromium is not installed: {executablePath} is missing. The web chat's browser tests drive the machine's own " +
-                "Chromium through Playwright (Playwright's browser download is not used): install it with " +
-                "'apt-get install -y chromium' (as root; .ci/run does this) and run the tests again.");
-        }
-
-        var playwright = await Playwright.CreateAsync();
-        try
-        {
-            var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = executablePath,
-                Headless = true,
-                Args = Arguments,
-                Timeout = 60_000,
-            });
-            return new Chromium(playwright, browser);
-        }
-        catch
-        {
-            playwright.Dispose();
-            throw;
-        }
+        var (playwright, browser) = await ChromiumLauncher.LaunchAsync("The web chat's browser tests", executablePath);
+        return new Chromium(playwright, browser);
     }
 
     /// <summary>A fresh browser profile (no cookies) whose pages open <paramref name="baseUrl"/>, with the given language preference.</summary>
