@@ -15,6 +15,7 @@ public sealed class HostileInputTests(SiloFixture silo)
 {
     private const string ChannelService = "contactgrains.v1.ChannelService";
     private const string AgentService = "contactgrains.v1.AgentService";
+    private const string SupervisorService = "contactgrains.v1.SupervisorService";
     private const string ChannelMappingTrailer = "grpc-retry-pushback-ms";
     private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
 
@@ -93,6 +94,29 @@ public sealed class HostileInputTests(SiloFixture silo)
     public async Task Invalid_utf8_in_any_agent_string_field_is_invalid_argument_naming_it(string method, int[] path, string field)
     {
         var error = await CallAgentAsync(method, WithBadString([], LoneSurrogate, path));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith($"Field '{field}' is not valid UTF-8", error.Status.Detail, StringComparison.Ordinal);
+        await AssertServesNormallyAsync();
+    }
+
+    public static TheoryData<string, int[], string> SupervisorStringFields => new()
+    {
+        { "GetQueueHistory", [1], "queue" },
+        { "GetConversation", [1], "conversation_id" },
+        { "TakeOver", [2], "reason" },
+        { "SendToQueue", [2, 1], "queue.skill" },
+        { "SetAutomationLevel", [1], "intent" },
+        { "GetIntentHistory", [1], "intent" },
+        { "RecordReview", [3], "note" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SupervisorStringFields))]
+    public async Task Invalid_utf8_in_any_supervisor_string_field_is_invalid_argument_naming_it(string method, int[] path, string field)
+    {
+        Metadata supervisor = [new(AgentClient.AuthorizationHeader, "Bearer " + DevelopmentCredentials.AgentToken("hostile-supervisor", AccessTokens.SupervisorRole))];
+        var error = await CallAsync(SupervisorService, method, WithBadString([], LoneSurrogate, path), supervisor);
 
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.StartsWith($"Field '{field}' is not valid UTF-8", error.Status.Detail, StringComparison.Ordinal);

@@ -164,6 +164,10 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
         Assert.True(body.RootElement.GetProperty("queues").GetArrayLength() > 0);
         Assert.Equal(HttpStatusCode.BadRequest, level.StatusCode);
         Assert.Contains("astrology", await level.Content.ReadAsStringAsync());
+
+        // Bad JSON is refused before any grain is asked.
+        using var malformed = await SendAsync(http, HttpMethod.Post, "/api/v1/conversations/x/take-over", SupervisorToken("sam"), "{\"reason\": ");
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string token, string? json = null)
