@@ -139,6 +139,7 @@ public sealed class CustomerJourneyTests(WebChatFixture fixture)
         Assert.Contains(await chat.EntriesAsync(), e => e.Kind == "customer" && e.Text == "4" && e.ConversationId == answer.ConversationId);
         Assert.True(await buttons.Nth(0).IsDisabledAsync());
         Assert.Equal(0, await chat.Page.Locator("#log .notice-divider").CountAsync());
+        Assert.True(await chat.Page.Locator("#end-chat").IsHiddenAsync()); // still closed
         await chat.ScreenshotAsync("webchat-rated.png");
     }
 

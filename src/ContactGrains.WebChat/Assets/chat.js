@@ -10,6 +10,7 @@
   const root = document.querySelector('.chat');
   const maxLength = Number(root.dataset.maxLength);
   const log = document.getElementById('log');
+  const closedConversations = new Set();
   const scroller = document.getElementById('scroller');
   const form = document.getElementById('composer');
   const textarea = document.getElementById('message');
@@ -221,7 +222,11 @@
     item.dataset.entryId = entry.id;
     item.dataset.sequence = String(entry.sequence);
     insert(item);
-    endChat.hidden = entry.status === 'closed';
+    if (entry.status === 'closed') {
+      closedConversations.add(entry.conversationId);
+    }
+    // Entries after CLOSED (the customer's rating and its thanks) do not reopen it.
+    endChat.hidden = closedConversations.has(entry.conversationId);
   }
 
   // The answer to "from 1 to 5?": one tap sends the number as the customer's message, which the
