@@ -195,6 +195,7 @@ internal sealed class DeskState(AgentConnection connection, DeskView view, Agent
                         WithdrawReason.CustomerLeft => "the customer left",
                         WithdrawReason.AgentUnavailable => "you are no longer available",
                         WithdrawReason.TakenBack => "the queue took it back and will offer it again",
+                        WithdrawReason.Reassigned => "a supervisor took it or sent it to another queue",
                         _ => "no reason given",
                     }}.");
                     break;

@@ -99,6 +99,9 @@ public enum WithdrawReason
 
     /// <summary>The queue could not keep a record of the offer (a failed write) and offers the conversation again.</summary>
     TakenBack = 4,
+
+    /// <summary>A supervisor took the conversation over, or sent it to another queue.</summary>
+    Reassigned = 5,
 }
 
 /// <summary>How a conversation left an agent.</summary>

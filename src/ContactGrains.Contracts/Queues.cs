@@ -23,6 +23,20 @@ public static class QueuePriority
     public const int Returned = 100;
 }
 
+/// <summary>Why a conversation left a queue other than through an agent's accepted offer.</summary>
+[GenerateSerializer, Alias("cg.QueueExit")]
+public enum QueueExit
+{
+    /// <summary>The customer left, or the conversation closed, while it waited.</summary>
+    Abandoned = 0,
+
+    /// <summary>A supervisor took it over: a human answered it.</summary>
+    TakenBySupervisor = 1,
+
+    /// <summary>A supervisor sent it to another queue, where it goes on waiting.</summary>
+    MovedBySupervisor = 2,
+}
+
 /// <summary>A conversation asking a queue for a human.</summary>
 [GenerateSerializer, Immutable, Alias("cg.QueueRequest")]
 public sealed record QueueRequest(
@@ -143,9 +157,13 @@ public interface IQueueGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task<QueuePlacement> Enqueue(QueueRequest request);
 
-    /// <summary>The conversation no longer waits (the customer left); an offer for it is withdrawn.</summary>
+    /// <summary>
+    /// The conversation no longer waits: the customer left (an abandon in the queue's statistics), a
+    /// supervisor took it (an answer), or a supervisor sent it to another queue (neither). An offer
+    /// for it is withdrawn.
+    /// </summary>
     [Alias("Remove")]
-    Task Remove(string conversationId);
+    Task Remove(string conversationId, QueueExit exit = QueueExit.Abandoned);
 
     /// <summary>
     /// An agent accepts <paramref name="offerId"/>: succeeds only while that offer is the

@@ -74,6 +74,22 @@ public sealed class SupervisorTests(SupervisorTests.Fixture silo) : IClassFixtur
     }
 
     [Fact]
+    public async Task Taking_a_waiting_conversation_over_counts_as_an_answer_in_its_queue_not_an_abandon()
+    {
+        var client = silo.Client();
+        var supervisor = silo.Supervisor("tom");
+        await using var desk = await TestDesk.ConnectAsync(silo, "tom", TestDesk.Profile("Tom", "general:5", "fr"), SupervisorToken("tom"));
+        var conversationId = await AskAsync(client, "I want to speak to a human");
+        var queue = (await supervisor.GetConversationAsync(new SupervisorConversationRequest { ConversationId = conversationId })).Summary.Owner.Id;
+        var before = (await supervisor.GetFloorAsync(new GetFloorRequest())).Queues.Single(q => q.Queue == queue);
+
+        await supervisor.TakeOverAsync(new TakeOverRequest { ConversationId = conversationId, Reason = "Long wait on this queue" });
+
+        var after = (await supervisor.GetFloorAsync(new GetFloorRequest())).Queues.Single(q => q.Queue == queue);
+        Assert.Equal((before.Answered + 1, before.Abandoned), (after.Answered, after.Abandoned));
+    }
+
+    [Fact]
     public async Task A_supervisor_sends_a_bot_conversation_to_a_queue_with_the_reason_in_its_ledger()
     {
         var client = silo.Client();

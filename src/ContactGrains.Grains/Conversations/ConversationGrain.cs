@@ -983,7 +983,7 @@ public sealed partial class ConversationGrain(
         Push(produced.DrainToImmutable());
         if (previousOwner.Kind == OwnerKind.Queue && previousOwner.Id != queueKey)
         {
-            await Queue(previousOwner.Id!).Remove(Id);
+            await Queue(previousOwner.Id!).Remove(Id, QueueExit.MovedBySupervisor);
         }
         else if (previousOwner.Kind == OwnerKind.Agent)
         {
@@ -996,7 +996,7 @@ public sealed partial class ConversationGrain(
     {
         if (previousOwner.Kind == OwnerKind.Queue)
         {
-            await Queue(previousOwner.Id!).Remove(Id);
+            await Queue(previousOwner.Id!).Remove(Id, QueueExit.TakenBySupervisor);
         }
         else if (previousOwner.Kind == OwnerKind.Agent)
         {

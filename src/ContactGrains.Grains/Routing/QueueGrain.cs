@@ -138,7 +138,7 @@ public sealed partial class QueueGrain(
         return new QueuePlacement(Key, position, _statistics.EstimatedWait(position, FreeSlots(request.Channel), now), SignedIn());
     }
 
-    public async Task Remove(string conversationId)
+    public async Task Remove(string conversationId, QueueExit exit)
     {
         if (_waiting.Find(w => w.ConversationId == conversationId) is null)
         {
@@ -154,14 +154,23 @@ public sealed partial class QueueGrain(
         await _waiting.CommitAsync(partition, this, logger, () => partition.State.Waiting.Remove(waiting));
         if (waiting.Offer is { } offer)
         {
-            _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, WithdrawReason.CustomerLeft);
+            _ = Agent(offer.AgentId).WithdrawOffer(offer.OfferId, exit == QueueExit.Abandoned ? WithdrawReason.CustomerLeft : WithdrawReason.Reassigned);
             metrics.Offer(Key, "withdrawn");
         }
 
         var now = time.GetUtcNow();
-        _statistics.Abandoned(now, now - waiting.WaitingSince);
+        switch (exit)
+        {
+            case QueueExit.Abandoned:
+                _statistics.Abandoned(now, now - waiting.WaitingSince);
+                LogAbandoned(Key, conversationId);
+                break;
+            case QueueExit.TakenBySupervisor:
+                _statistics.Answered(now, now - waiting.WaitingSince);
+                break;
+        }
+
         PublishStats(onlyIfEmpty: true);
-        LogAbandoned(Key, conversationId);
     }
 
     public async Task<bool> Claim(string offerId, string agentId)
