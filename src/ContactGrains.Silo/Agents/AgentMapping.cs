@@ -229,16 +229,18 @@ internal static class AgentMapping
         throw new InvalidOperationException("An agent event without a body.");
     }
 
+    public static Proto.Presence ToProto(AgentPresence presence) => presence switch
+    {
+        AgentPresence.Available => Proto.Presence.Available,
+        AgentPresence.Away => Proto.Presence.Away,
+        _ => Proto.Presence.Offline,
+    };
+
     public static Proto.AgentStatus ToProto(AgentStatus status) => new()
     {
         AgentId = status.AgentId,
         DisplayName = status.DisplayName ?? "",
-        Presence = status.Presence switch
-        {
-            AgentPresence.Available => Proto.Presence.Available,
-            AgentPresence.Away => Proto.Presence.Away,
-            _ => Proto.Presence.Offline,
-        },
+        Presence = ToProto(status.Presence),
         Connected = status.Connected,
         Assignments = (uint)status.Assignments,
         PendingOffers = (uint)status.PendingOffers,

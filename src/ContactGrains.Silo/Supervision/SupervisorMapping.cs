@@ -43,7 +43,7 @@ internal static class SupervisorMapping
             {
                 AgentId = entry.AgentId,
                 DisplayName = entry.DisplayName,
-                Presence = (Proto.Presence)(int)entry.Presence + 1,
+                Presence = AgentMapping.ToProto(entry.Presence),
                 Connected = entry.Connected,
                 Conversations = (uint)entry.UsedByChannel.Values.Sum(),
                 Capacity = (uint)(channels.Count == 0 ? entry.DefaultCapacity : channels.Sum(entry.CapacityFor)),
