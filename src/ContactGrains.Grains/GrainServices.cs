@@ -19,6 +19,8 @@ public static class GrainServices
     public static IServiceCollection AddContactGrainsDomain(this IServiceCollection services, KnowledgeBase knowledgeBase)
     {
         services.AddMetrics();
+        // Storage operations that complete at once cost no scheduler hop (see InlinePersistentState).
+        services.AddSingleton<IPersistentStateFactory, InlinePersistentStateFactory>();
         services.AddSingleton<Diagnostics.ContactGrainsMetrics>();
         services.AddSingleton<IBot>(new KnowledgeBaseBot(knowledgeBase));
         services.AddSingleton<ISignalDetector, LexiconSignalDetector>();
