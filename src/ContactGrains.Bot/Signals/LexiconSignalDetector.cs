@@ -37,15 +37,30 @@ public sealed class LexiconSignalDetector : ISignalDetector
             return TurnSignals.None with { AngerCues = [], Terms = [] };
         }
 
-        var (request, cue, remainder) = ReadHumanRequest(clauses, all, lexicon);
-        var (anger, angerCues) = ReadAnger(text, all, lexicon);
-        var (topic, topicCue) = ReadSensitiveTopic(clauses, lexicon);
-        var saysItDidNotHelp = FindsAny(lexicon.DidNotHelp, all);
+        var candidates = lexicon.Candidates.For(all);
+        var (request, cue, remainder) = ReadHumanRequest(clauses, all, lexicon, candidates);
+        var (anger, angerCues) = ReadAnger(text, all, lexicon, candidates);
+        var (topic, topicCue) = ReadSensitiveTopic(clauses, lexicon, candidates);
+        var saysItDidNotHelp = FindsAny(lexicon.DidNotHelp, all, candidates);
         var smallTalk = all.Length <= 8 && all.All(lexicon.SmallTalk.Contains);
-        var prefersHumans = clauses.Any(c => FindsAny(lexicon.PrefersHumans, c));
-        var stakes = lexicon.HighStakes.Select(p => p.Find(all, 0) is { } hit ? string.Join(' ', all[hit.Start..hit.End]) : null).FirstOrDefault(c => c is not null);
+        var prefersHumans = false;
+        foreach (var clause in clauses)
+        {
+            prefersHumans |= FindsAny(lexicon.PrefersHumans, clause, candidates);
+        }
+
+        string? stakes = null;
+        foreach (var phrase in lexicon.HighStakes)
+        {
+            if (phrase.Find(all, 0, candidates) is { } hit)
+            {
+                stakes = string.Join(' ', all[hit.Start..hit.End]);
+                break;
+            }
+        }
+
         remainder ??= clauses.Count > 1 ? string.Join(' ', clauses.Skip(1).SelectMany(c => c)) : null;
-        var asksIfBot = FindsAny(lexicon.AsksIfBot, all);
+        var asksIfBot = FindsAny(lexicon.AsksIfBot, all, candidates);
         return new TurnSignals(request, cue, anger, angerCues, topic, topicCue, saysItDidNotHelp, smallTalk, prefersHumans,
             lexicon.Terms(all), remainder, stakes, asksIfBot);
     }
@@ -75,11 +90,12 @@ public sealed class LexiconSignalDetector : ISignalDetector
         return clauses;
     }
 
-    private static (HumanRequest Request, string? Cue, string? Remainder) ReadHumanRequest(List<string[]> clauses, string[] all, Compiled lexicon)
+    private static (HumanRequest Request, string? Cue, string? Remainder) ReadHumanRequest(
+        List<string[]> clauses, string[] all, Compiled lexicon, PhraseCandidates candidates)
     {
         // "agent", "human please", "un conseiller svp": a message that is little more than a human noun.
         var meaningful = all.Where(t => !lexicon.FillerWords.Contains(t)).ToArray();
-        if (meaningful.Length == 1 && FindsAny(lexicon.HumanNouns, meaningful))
+        if (meaningful.Length == 1 && FindsAny(lexicon.HumanNouns, meaningful, candidates))
         {
             return (HumanRequest.Explicit, meaningful[0], null);
         }
@@ -89,10 +105,10 @@ public sealed class LexiconSignalDetector : ISignalDetector
         for (var c = 0; c < clauses.Count; c++)
         {
             var clause = clauses[c];
-            foreach (var (start, end) in Mentions(clause, lexicon))
+            foreach (var (start, end) in Mentions(clause, lexicon, candidates))
             {
                 var mention = string.Join(' ', clause[start..end]);
-                if (IsNegated(clause, start, lexicon))
+                if (IsNegated(clause, start, lexicon, candidates))
                 {
                     negatedCue ??= mention;
                     negatedClause = negatedClause < 0 ? c : negatedClause;
@@ -114,12 +130,12 @@ public sealed class LexiconSignalDetector : ISignalDetector
     }
 
     /// <summary>Where a clause mentions a human the customer could be asking for: strong phrases, or a human noun after a request verb.</summary>
-    private static IEnumerable<(int Start, int End)> Mentions(string[] clause, Compiled lexicon)
+    private static IEnumerable<(int Start, int End)> Mentions(string[] clause, Compiled lexicon, PhraseCandidates candidates)
     {
         var masked = new bool[clause.Length];
         foreach (var sense in lexicon.NotHumanSenses)
         {
-            for (var from = 0; sense.Find(clause, from) is { } hit; from = hit.Start + 1)
+            for (var from = 0; sense.Find(clause, from, candidates) is { } hit; from = hit.Start + 1)
             {
                 Array.Fill(masked, true, hit.Start, hit.End - hit.Start);
             }
@@ -127,7 +143,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
 
         foreach (var phrase in lexicon.HumanPhrases)
         {
-            if (phrase.Find(clause, 0) is { } hit && !masked[hit.Start..hit.End].Any(m => m))
+            if (phrase.Find(clause, 0, candidates) is { } hit && !masked.AsSpan(hit.Start, hit.End - hit.Start).Contains(true))
             {
                 yield return hit;
             }
@@ -135,15 +151,15 @@ public sealed class LexiconSignalDetector : ISignalDetector
 
         foreach (var noun in lexicon.HumanNouns)
         {
-            for (var from = 0; noun.Find(clause, from) is { } hit; from = hit.Start + 1)
+            for (var from = 0; noun.Find(clause, from, candidates) is { } hit; from = hit.Start + 1)
             {
-                if (masked[hit.Start..hit.End].Any(m => m))
+                if (masked.AsSpan(hit.Start, hit.End - hit.Start).Contains(true))
                 {
                     continue;
                 }
 
-                var window = clause[Math.Max(0, hit.Start - RequestFrameReach)..hit.Start];
-                if (FindsAny(lexicon.RequestFrames, window))
+                var windowStart = Math.Max(0, hit.Start - RequestFrameReach);
+                if (FindsAny(lexicon.RequestFrames, clause.AsSpan(windowStart, hit.Start - windowStart), candidates))
                 {
                     yield return hit;
                 }
@@ -151,17 +167,17 @@ public sealed class LexiconSignalDetector : ISignalDetector
         }
     }
 
-    private static bool IsNegated(string[] clause, int mentionStart, Compiled lexicon)
+    private static bool IsNegated(string[] clause, int mentionStart, Compiled lexicon, PhraseCandidates candidates)
     {
-        var before = clause[..mentionStart];
-        if (FindsAny(lexicon.NegationExceptions, before))
+        var before = clause.AsSpan(0, mentionStart);
+        if (FindsAny(lexicon.NegationExceptions, before, candidates))
         {
             return false; // "why can't I talk to a person?" asks for one
         }
 
         foreach (var negation in lexicon.Negations)
         {
-            for (var from = 0; negation.Find(before, from) is { } hit; from = hit.Start + 1)
+            for (var from = 0; negation.Find(before, from, candidates) is { } hit; from = hit.Start + 1)
             {
                 var reach = negation.Source is "no" or "non" ? TightNegationReach : NegationReach;
                 if (mentionStart - hit.End < reach)
@@ -174,7 +190,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
         return false;
     }
 
-    private static (double Anger, ImmutableArray<string> Cues) ReadAnger(string raw, string[] all, Compiled lexicon)
+    private static (double Anger, ImmutableArray<string> Cues) ReadAnger(string raw, string[] all, Compiled lexicon, PhraseCandidates candidates)
     {
         var cues = ImmutableArray.CreateBuilder<string>();
         var score = 0.0;
@@ -195,7 +211,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
 
         void Add(string cue, SignalPhrase[] phrases, double weight)
         {
-            if (FindsAny(phrases, all))
+            if (FindsAny(phrases, all, candidates))
             {
                 cues.Add(cue);
                 score += weight;
@@ -213,8 +229,9 @@ public sealed class LexiconSignalDetector : ISignalDetector
     private static bool IsShouted(string raw)
     {
         int letters = 0, upper = 0, shoutedWords = 0, wordLetters = 0, wordUpper = 0;
-        foreach (var ch in raw.Append(' '))
+        for (var i = 0; i <= raw.Length; i++)
         {
+            var ch = i < raw.Length ? raw[i] : ' '; // a space after the end ends the last word
             if (char.IsLetter(ch))
             {
                 letters++;
@@ -242,8 +259,9 @@ public sealed class LexiconSignalDetector : ISignalDetector
     private static (int Runs, int Longest) PunctuationRuns(string raw)
     {
         int runs = 0, longest = 0, current = 0;
-        foreach (var ch in raw.Append(' '))
+        for (var i = 0; i <= raw.Length; i++)
         {
+            var ch = i < raw.Length ? raw[i] : ' '; // a space after the end ends the last run
             if (ch is '!' or '?')
             {
                 current++;
@@ -262,18 +280,23 @@ public sealed class LexiconSignalDetector : ISignalDetector
         return (runs, longest);
     }
 
-    private static (string? Topic, string? Cue) ReadSensitiveTopic(List<string[]> clauses, Compiled lexicon)
+    private static (string? Topic, string? Cue) ReadSensitiveTopic(List<string[]> clauses, Compiled lexicon, PhraseCandidates candidates)
     {
         foreach (var (topic, phrases) in lexicon.SensitiveTopics)
         {
+            if (!candidates.ContainsAny(phrases))
+            {
+                continue; // none of the topic's phrases can occur in this message
+            }
+
             foreach (var clause in clauses)
             {
                 foreach (var phrase in phrases)
                 {
-                    for (var from = 0; phrase.Find(clause, from) is { } hit; from = hit.Start + 1)
+                    for (var from = 0; phrase.Find(clause, from, candidates) is { } hit; from = hit.Start + 1)
                     {
                         // "I'm not complaining, just asking": a topic declined is not raised.
-                        if (!IsNegatedTightly(clause, hit.Start, lexicon))
+                        if (!IsNegatedTightly(clause, hit.Start, lexicon, candidates))
                         {
                             return (topic, string.Join(' ', clause[hit.Start..hit.End]));
                         }
@@ -285,18 +308,18 @@ public sealed class LexiconSignalDetector : ISignalDetector
         return (null, null);
     }
 
-    private static bool IsNegatedTightly(string[] clause, int start, Compiled lexicon)
+    private static bool IsNegatedTightly(string[] clause, int start, Compiled lexicon, PhraseCandidates candidates)
     {
         var from = Math.Max(0, start - 3);
-        return FindsAny(lexicon.Negations, clause.AsSpan(from, start - from));
+        return FindsAny(lexicon.Negations, clause.AsSpan(from, start - from), candidates);
     }
 
     // A loop rather than Any with a lambda: this runs for every phrase list on every message.
-    private static bool FindsAny(SignalPhrase[] phrases, ReadOnlySpan<string> words)
+    private static bool FindsAny(SignalPhrase[] phrases, ReadOnlySpan<string> words, PhraseCandidates candidates)
     {
         foreach (var phrase in phrases)
         {
-            if (phrase.Find(words, 0) is not null)
+            if (phrase.Find(words, 0, candidates) is not null)
             {
                 return true;
             }
@@ -309,6 +332,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
     private sealed class Compiled
     {
         private readonly LanguageAnalyzer _analyzer;
+        private readonly List<SignalPhrase> _phrases = [];
 
         public Compiled(SignalLexicon.Language source, LanguageAnalyzer analyzer)
         {
@@ -331,7 +355,11 @@ public sealed class LexiconSignalDetector : ISignalDetector
             HighStakes = Parse(source.HighStakes);
             AsksIfBot = Parse(source.AsksIfBot);
             SensitiveTopics = [.. source.SensitiveTopics.Select(t => (t.Key, Parse(t.Value)))];
+            Candidates = new PhraseCandidates.Index(_phrases);
         }
+
+        /// <summary>Finds which of this lexicon's phrases a message could match at all.</summary>
+        public PhraseCandidates.Index Candidates { get; }
 
         public SignalPhrase[] RequestFrames { get; }
         public SignalPhrase[] HumanNouns { get; }
@@ -356,6 +384,16 @@ public sealed class LexiconSignalDetector : ISignalDetector
         public ImmutableArray<string> Terms(string[] tokens) =>
             [.. tokens.Where(t => _analyzer.IsContentToken(t) && !SmallTalk.Contains(t)).Select(_analyzer.Stem).Distinct(StringComparer.Ordinal)];
 
-        private static SignalPhrase[] Parse(string[] phrases) => [.. phrases.Select(SignalPhrase.Parse)];
+        private SignalPhrase[] Parse(string[] phrases)
+        {
+            var parsed = new SignalPhrase[phrases.Length];
+            for (var i = 0; i < phrases.Length; i++)
+            {
+                parsed[i] = SignalPhrase.Parse(phrases[i], _phrases.Count);
+                _phrases.Add(parsed[i]);
+            }
+
+            return parsed;
+        }
     }
 }

@@ -10,15 +10,29 @@ internal sealed class SignalPhrase
 
     private readonly string[] _parts;
 
-    private SignalPhrase(string source, string[] parts)
+    private SignalPhrase(string source, string[] parts, int index)
     {
         Source = source;
         _parts = parts;
+        Index = index;
+        Anchor = parts[0].EndsWith('*') ? parts[0][..^1] : parts[0];
+        AnchorIsPrefix = parts[0].EndsWith('*');
     }
 
     public string Source { get; }
 
-    public static SignalPhrase Parse(string phrase)
+    /// <summary>Its number in its lexicon, for <see cref="PhraseCandidates"/>.</summary>
+    public int Index { get; }
+
+    /// <summary>
+    /// The word the phrase starts with (or, when <see cref="AnchorIsPrefix"/>, the start of that
+    /// word): a message without it cannot match the phrase anywhere.
+    /// </summary>
+    public string Anchor { get; }
+
+    public bool AnchorIsPrefix { get; }
+
+    public static SignalPhrase Parse(string phrase, int index = 0)
     {
         var parts = phrase.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts[0] is "_" or "__" || parts[^1] is "__" || parts.Any(p => p == "*"))
@@ -26,8 +40,15 @@ internal sealed class SignalPhrase
             throw new ArgumentException($"Lexicon phrase '{phrase}' must start and end with a word, and '*' must end a word.", nameof(phrase));
         }
 
-        return new SignalPhrase(phrase, parts);
+        return new SignalPhrase(phrase, parts, index);
     }
+
+    /// <summary>
+    /// <see cref="Find(ReadOnlySpan{string}, int)"/> within a message whose <paramref name="candidates"/>
+    /// were worked out: a phrase whose first word the message lacks is skipped without a scan.
+    /// </summary>
+    public (int Start, int End)? Find(ReadOnlySpan<string> words, int from, PhraseCandidates candidates) =>
+        candidates.Contains(this) ? Find(words, from) : null;
 
     /// <summary>The first match starting at or after <paramref name="from"/>: its words [Start, End), or null.</summary>
     public (int Start, int End)? Find(ReadOnlySpan<string> words, int from)
