@@ -24,6 +24,7 @@ internal sealed partial class AdapterSession(
     // Frames being processed at once; beyond this the read loop stops reading (backpressure).
     private const int MaxInFlight = 256;
     private const int OutboundCapacity = 1024;
+    private static readonly WriteOptions BufferedWrite = new(WriteFlags.BufferHint);
 
     private readonly Channel<Proto.ChannelDownstream> _outbound = Channel.CreateBounded<Proto.ChannelDownstream>(
         new BoundedChannelOptions(OutboundCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -94,6 +95,10 @@ internal sealed partial class AdapterSession(
         {
             await foreach (var item in _outbound.Reader.ReadAllAsync(cancellationToken))
             {
+                // Frames already waiting behind this one: leave it in the response buffer, so the
+                // last of them sends them all at once (one flush and socket write instead of one
+                // per ack and entry). The last frame waiting is always flushed.
+                responses.WriteOptions = _outbound.Reader.Count > 0 ? BufferedWrite : null;
                 await watchdog.WriteAsync(responses, item, cancellationToken);
             }
         }

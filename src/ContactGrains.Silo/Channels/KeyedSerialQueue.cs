@@ -15,8 +15,15 @@ public sealed class KeyedSerialQueue
     {
         lock (_lock)
         {
-            var previous = _tails.GetValueOrDefault(key) ?? Task.CompletedTask;
-            var tail = RunAfterAsync(previous, work);
+            var previous = _tails.GetValueOrDefault(key);
+            // Nothing ahead on this key (the usual case): start now, without waiting on a finished task.
+            var tail = previous is null || previous.IsCompleted ? RunAsync(work) : RunAfterAsync(previous, work);
+            if (tail.IsCompleted)
+            {
+                _tails.Remove(key);
+                return;
+            }
+
             _tails[key] = tail;
             _ = tail.ContinueWith(
                 completed =>
@@ -42,6 +49,18 @@ public sealed class KeyedSerialQueue
         lock (_lock)
         {
             return Task.WhenAll(_tails.Values);
+        }
+    }
+
+    private static Task RunAsync(Func<Task> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (Exception failure)
+        {
+            return Task.FromException(failure);
         }
     }
 
