@@ -1,20 +1,26 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Orleans.Metadata;
 using Orleans.Storage;
 
 namespace ContactGrains.Grains;
 
 /// <summary>
-/// The grains' <see cref="IPersistentState{TState}"/>: each read, write or clear starts at once when
-/// none is under way, and otherwise waits for the one before it. Orleans' own implementation
-/// (10.x) always yields to the activation's scheduler before it starts an operation, so a write to
-/// storage that completes at once (the development profile's memory) still costs every message an
-/// asynchronous hop through each awaiting method of the call: allocated continuations and state
-/// machines, and a scheduler work item. The guarantees are Orleans': one operation at a time per
-/// state, in the order asked, and a write asked for while another is under way joins the next
-/// write not started yet (a reentrant grain's changes made during a commit share the next one).
+/// The grains' <see cref="IPersistentState{TState}"/>: in a grain that handles one call at a time,
+/// each read, write or clear starts at once when none is under way, and otherwise waits for the one
+/// before it. Orleans' own implementation (10.x) always yields to the activation's scheduler before
+/// it starts an operation, so a write to storage that completes at once (the development profile's
+/// memory) still costs every message an asynchronous hop through each awaiting method of the call:
+/// allocated continuations and state machines, and a scheduler work item. The guarantees are
+/// Orleans': one operation at a time per state, in the order asked, and a write asked for while
+/// another is under way joins the next write not started yet.
 /// </summary>
 /// <remarks>
+/// A reentrant grain (the queue) keeps Orleans' yield: the calls that interleave while its write
+/// waits for its turn change the state too, and that one write stores them all, where starting at
+/// once would copy and store a large state once per call.
 /// Every member runs on the activation's scheduler (grain code and its continuations), one at a
 /// time, so the fields need no lock. A failure is logged and, unless it is an
 /// <see cref="OrleansException"/> already, wrapped in one, as Orleans does. The state does not
@@ -36,8 +42,11 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
     private Task? _queuedWrite;
     private long _queuedWriteNumber;
 
-    public InlinePersistentState(string stateName, IGrainContext grain, IGrainStorage storage, ILogger logger)
+    private readonly bool _joinInterleavedCalls;
+
+    public InlinePersistentState(string stateName, IGrainContext grain, IGrainStorage storage, ILogger logger, bool joinInterleavedCalls)
     {
+        _joinInterleavedCalls = joinInterleavedCalls;
         _stateName = stateName;
         _grain = grain;
         _storage = storage;
@@ -71,7 +80,7 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
 
     private Task Schedule(Operation operation)
     {
-        if (_tail.IsCompleted)
+        if (_tail.IsCompleted && !_joinInterleavedCalls)
         {
             // Nothing under way: run now (a storage call that completes at once completes this too).
             _queuedWrite = null;
@@ -80,23 +89,26 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
         }
 
         var number = ++_queuedWriteNumber;
-        var queued = RunAfterAsync(_tail, _tailOperation, operation, number);
+        var queued = RunAfterAsync(_tail.IsCompleted ? null : _tail, _tailOperation, operation, number);
         _queuedWrite = operation == Operation.Write ? queued : null;
         _tailOperation = operation;
         return _tail = queued;
     }
 
-    private async Task RunAfterAsync(Task predecessor, Operation predecessorOperation, Operation operation, long number)
+    // predecessor null: nothing under way, but a reentrant grain's operation waits for the calls
+    // already queued on the activation (they may ask for a write too, and join this one).
+    private async Task RunAfterAsync(Task? predecessor, Operation predecessorOperation, Operation operation, long number)
     {
         // The predecessor's failure is its own caller's to hear; this operation runs regardless.
-        await predecessor.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        await (predecessor ?? Task.CompletedTask).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext
+            | (predecessor is null ? ConfigureAwaitOptions.ForceYielding : ConfigureAwaitOptions.None));
         if (_queuedWriteNumber == number)
         {
             // Started: a write asked for from now on must store what changes after this point.
             _queuedWrite = null;
         }
 
-        if (predecessor.IsCompletedSuccessfully
+        if (predecessor is { IsCompletedSuccessfully: true }
             && (operation == Operation.Read || (operation == Operation.Clear && predecessorOperation == Operation.Clear)))
         {
             // As Orleans does: the state in memory is what the operation just before stored (or
@@ -151,8 +163,10 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
 }
 
 /// <summary>Creates <see cref="InlinePersistentState{TState}"/> for <c>[PersistentState]</c> parameters and for grains that create states themselves.</summary>
-public sealed class InlinePersistentStateFactory(ILoggerFactory loggers) : IPersistentStateFactory
+public sealed class InlinePersistentStateFactory(ILoggerFactory loggers, GrainClassMap grainClasses) : IPersistentStateFactory
 {
+    private readonly ConcurrentDictionary<GrainType, bool> _reentrant = new();
+
     public IPersistentState<TState> Create<TState>(IGrainContext context, IPersistentStateConfiguration config)
     {
         var storage = (string.IsNullOrWhiteSpace(config.StorageName)
@@ -160,6 +174,8 @@ public sealed class InlinePersistentStateFactory(ILoggerFactory loggers) : IPers
                 : context.ActivationServices.GetKeyedService<IGrainStorage>(config.StorageName))
             ?? throw new BadProviderConfigException(
                 $"No grain storage named '{config.StorageName}' is registered for {context.GrainId.Type} (state {config.StateName}).");
-        return new InlinePersistentState<TState>(config.StateName, context, storage, loggers.CreateLogger("ContactGrains.Grains.GrainStorage"));
+        var reentrant = _reentrant.GetOrAdd(context.GrainId.Type, type =>
+            grainClasses.TryGetGrainClass(type, out var grainClass) && grainClass.IsDefined(typeof(ReentrantAttribute), inherit: true));
+        return new InlinePersistentState<TState>(config.StateName, context, storage, loggers.CreateLogger("ContactGrains.Grains.GrainStorage"), reentrant);
     }
 }
