@@ -90,13 +90,13 @@ public sealed class WaitingPartitions
     /// <summary>
     /// Applies <paramref name="change"/> (if any) to <paramref name="partition"/> and stores it, for a
     /// reentrant queue: the calls that change one partition while its write is in flight are stored
-    /// together by the next write (Orleans queues a partition's writes and joins the ones not
+    /// together by the next write (<see cref="InlinePersistentState{TState}"/> queues a partition's writes and joins the ones not
     /// started yet), so a busy queue commits many changes per database round trip instead of one.
     /// </summary>
     /// <remarks>
     /// A failed write reloads the partition (<see cref="StoredState"/>), unless the write queued
     /// behind it succeeded: that one stored every change made before it started, this call's too,
-    /// and Orleans then keeps the state as it is, so the call succeeds. A reload that does replace
+    /// and the reload queued behind it then keeps the state as it is, so the call succeeds. A reload that does replace
     /// the state also discards the changes other calls made meanwhile and are still waiting to
     /// store: such a call hears <see cref="InconsistentStateException"/> (retry) instead of a
     /// success for a change that is not stored.
