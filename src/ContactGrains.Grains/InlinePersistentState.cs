@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using ContactGrains.Grains.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
@@ -32,6 +34,7 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
     private readonly IGrainContext _grain;
     private readonly IGrainStorage _storage;
     private readonly ILogger _logger;
+    private readonly ContactGrainsMetrics _metrics;
     private readonly GrainState<TState> _grainState;
     private bool _loaded;
 
@@ -44,8 +47,10 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
 
     private readonly bool _joinInterleavedCalls;
 
-    public InlinePersistentState(string stateName, IGrainContext grain, IGrainStorage storage, ILogger logger, bool joinInterleavedCalls)
+    public InlinePersistentState(
+        string stateName, IGrainContext grain, IGrainStorage storage, ILogger logger, ContactGrainsMetrics metrics, bool joinInterleavedCalls)
     {
+        _metrics = metrics;
         _joinInterleavedCalls = joinInterleavedCalls;
         _stateName = stateName;
         _grain = grain;
@@ -123,6 +128,7 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
 
     private async Task RunAsync(Operation operation)
     {
+        var started = Stopwatch.GetTimestamp();
         try
         {
             switch (operation)
@@ -138,9 +144,12 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
                     await _storage.ClearStateAsync(_stateName, _grain.GrainId, _grainState);
                     break;
             }
+
+            _metrics.StorageOperation(_stateName, OperationName(operation), failed: false, Stopwatch.GetElapsedTime(started));
         }
         catch (Exception failure)
         {
+            _metrics.StorageOperation(_stateName, OperationName(operation), failed: true, Stopwatch.GetElapsedTime(started));
             LogStorageFailed(_logger, failure, operation, _stateName, _grain.GrainId);
             if (failure is OrleansException)
             {
@@ -150,6 +159,13 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
             throw new OrleansException($"Error from grain storage during {operation} of {_stateName} for grain {_grain.GrainId}: {failure.Message}", failure);
         }
     }
+
+    private static string OperationName(Operation operation) => operation switch
+    {
+        Operation.Read => "read",
+        Operation.Write => "write",
+        _ => "clear",
+    };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Grain storage failed: {Operation} of {StateName} for grain {GrainId}")]
     private static partial void LogStorageFailed(ILogger logger, Exception exception, Operation operation, string stateName, GrainId grainId);
@@ -163,7 +179,7 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
 }
 
 /// <summary>Creates <see cref="InlinePersistentState{TState}"/> for <c>[PersistentState]</c> parameters and for grains that create states themselves.</summary>
-public sealed class InlinePersistentStateFactory(ILoggerFactory loggers, GrainClassMap grainClasses) : IPersistentStateFactory
+public sealed class InlinePersistentStateFactory(ILoggerFactory loggers, ContactGrainsMetrics metrics, GrainClassMap grainClasses) : IPersistentStateFactory
 {
     private readonly ConcurrentDictionary<GrainType, bool> _reentrant = new();
 
@@ -176,6 +192,6 @@ public sealed class InlinePersistentStateFactory(ILoggerFactory loggers, GrainCl
                 $"No grain storage named '{config.StorageName}' is registered for {context.GrainId.Type} (state {config.StateName}).");
         var reentrant = _reentrant.GetOrAdd(context.GrainId.Type, type =>
             grainClasses.TryGetGrainClass(type, out var grainClass) && grainClass.IsDefined(typeof(ReentrantAttribute), inherit: true));
-        return new InlinePersistentState<TState>(config.StateName, context, storage, loggers.CreateLogger("ContactGrains.Grains.GrainStorage"), reentrant);
+        return new InlinePersistentState<TState>(config.StateName, context, storage, loggers.CreateLogger("ContactGrains.Grains.GrainStorage"), metrics, reentrant);
     }
 }

@@ -35,6 +35,7 @@ public sealed class TelemetryTests(TelemetryTests.Fixture silo) : IClassFixture<
         using var waiting = Collector<int>("contactgrains.queue.waiting");
         using var agents = Collector<int>("contactgrains.agents");
         using var queueAgents = Collector<int>("contactgrains.queue.agents");
+        using var storage = Collector<double>("contactgrains.storage.duration");
         var sms = ChannelClient.Create(silo.Channel, "sms");
 
         // A conversation the bot contains: answered, then closed by the adapter.
@@ -67,6 +68,13 @@ public sealed class TelemetryTests(TelemetryTests.Fixture silo) : IClassFixture<
         Assert.Equal(1, Sum(offers, ("queue", queue), ("outcome", "accepted")));
         Assert.Equal(3, acks.GetMeasurementSnapshot().Count(m => Has(m.Tags, ("channel", "sms"), ("transport", "unary"), ("outcome", "accepted"))));
         Assert.All(acks.GetMeasurementSnapshot(), m => Assert.InRange(m.Value, 0, 60));
+
+        // Every stored change is timed: each of the three customer messages and the agent's reply
+        // wrote a conversation; the agent's sign-in and accept wrote its own state.
+        Assert.True(storage.GetMeasurementSnapshot().Count(m => Has(m.Tags, ("state", "conversation"), ("operation", "write"), ("outcome", "ok"))) >= 4);
+        Assert.Contains(storage.GetMeasurementSnapshot(), m => Has(m.Tags, ("state", "agent"), ("operation", "write"), ("outcome", "ok")));
+        Assert.DoesNotContain(storage.GetMeasurementSnapshot(), m => Has(m.Tags, ("outcome", "failed")));
+        Assert.All(storage.GetMeasurementSnapshot(), m => Assert.InRange(m.Value, 0, 60));
     }
 
     [Fact]

@@ -25,6 +25,7 @@ public sealed class ContactGrainsMetrics
     private readonly Counter<long> _conversationsClosed;
     private readonly Counter<long> _offers;
     private readonly Histogram<double> _ackDuration;
+    private readonly Histogram<double> _storageDuration;
     private readonly ConcurrentDictionary<string, QueueStats> _queues = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, AgentPresence> _agents = new(StringComparer.Ordinal);
 
@@ -40,6 +41,9 @@ public sealed class ContactGrainsMetrics
         _offers = meter.CreateCounter<long>("contactgrains.offers", "{offer}", "Offers to agents per queue and outcome: made, accepted, declined, expired, withdrawn.");
         _ackDuration = meter.CreateHistogram<double>("contactgrains.ack.duration", "s", "From a customer message's arrival at the silo to its ack, per channel, transport and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _storageDuration = meter.CreateHistogram<double>("contactgrains.storage.duration", "s",
+            "Grain state reads, writes and clears, from the start of the storage call to its end, per state, operation and outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         meter.CreateObservableGauge("contactgrains.queue.waiting", () => _queues.Values.Select(q => new Measurement<int>(q.Waiting, Queue(q))),
             "{conversation}", "Conversations waiting in each queue.");
         meter.CreateObservableGauge("contactgrains.queue.longest_wait", () => _queues.Values.Select(q => new Measurement<double>(q.LongestWait.TotalSeconds, Queue(q))),
@@ -55,6 +59,13 @@ public sealed class ContactGrainsMetrics
             new Measurement<int>(g.Count(), new KeyValuePair<string, object?>("presence", g.Key.ToString().ToLowerInvariant()))),
             "{agent}", "Agents by presence (available, away, offline), of the agent grains active on this silo.");
     }
+
+    /// <summary>One storage operation of a grain's state (<see cref="InlinePersistentState{TState}"/>).</summary>
+    public void StorageOperation(string state, string operation, bool failed, TimeSpan elapsed) =>
+        _storageDuration.Record(elapsed.TotalSeconds,
+            new KeyValuePair<string, object?>("state", state),
+            new KeyValuePair<string, object?>("operation", operation),
+            new KeyValuePair<string, object?>("outcome", failed ? "failed" : "ok"));
 
     public void MessageReceived(string channel) => _messagesReceived.Add(1, new KeyValuePair<string, object?>("channel", channel));
 
