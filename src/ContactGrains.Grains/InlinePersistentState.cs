@@ -36,6 +36,7 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
     private readonly ILogger _logger;
     private readonly ContactGrainsMetrics _metrics;
     private readonly GrainState<TState> _grainState;
+    private readonly bool _joinInterleavedCalls;
     private bool _loaded;
 
     // The last operation asked for, and the write queued behind one under way that has not started
@@ -45,17 +46,15 @@ public sealed partial class InlinePersistentState<TState> : IPersistentState<TSt
     private Task? _queuedWrite;
     private long _queuedWriteNumber;
 
-    private readonly bool _joinInterleavedCalls;
-
     public InlinePersistentState(
         string stateName, IGrainContext grain, IGrainStorage storage, ILogger logger, ContactGrainsMetrics metrics, bool joinInterleavedCalls)
     {
-        _metrics = metrics;
-        _joinInterleavedCalls = joinInterleavedCalls;
         _stateName = stateName;
         _grain = grain;
         _storage = storage;
         _logger = logger;
+        _metrics = metrics;
+        _joinInterleavedCalls = joinInterleavedCalls;
         _grainState = new GrainState<TState>(Activator.CreateInstance<TState>());
         grain.ObservableLifecycle.Subscribe($"{nameof(InlinePersistentState<TState>)}:{stateName}", GrainLifecycleStage.SetupState, this);
     }
