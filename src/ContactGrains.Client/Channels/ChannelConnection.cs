@@ -403,6 +403,13 @@ public sealed class ChannelConnection : IAsyncDisposable
                 return;
             }
 
+            if (stream.EndedByWriter && status.StatusCode == StatusCode.Cancelled)
+            {
+                // The reader heard the write loop end a stream that broke under it ("call disposed"),
+                // not the silo refusing the stream: reconnect like any broken stream.
+                status = new Status(StatusCode.Unavailable, "The stream broke while a frame was being written.");
+            }
+
             if (heard || DateTime.UtcNow - opened >= StableStream)
             {
                 attempt = 0;
@@ -501,6 +508,7 @@ public sealed class ChannelConnection : IAsyncDisposable
             // Otherwise ending the call makes sure its reader notices too.
             if (!HasStatus(stream.Call))
             {
+                stream.EndedByWriter = true;
                 stream.Call.Dispose();
             }
         }
@@ -729,6 +737,9 @@ public sealed class ChannelConnection : IAsyncDisposable
     private sealed record LiveStream(AsyncDuplexStreamingCall<ChannelUpstream, ChannelDownstream> Call, int Generation)
     {
         public Channel<PendingFrame> Outbound { get; } = System.Threading.Channels.Channel.CreateUnbounded<PendingFrame>(new UnboundedChannelOptions { SingleReader = true });
+
+        /// <summary>The write loop ended the call because the stream broke under it.</summary>
+        public volatile bool EndedByWriter;
     }
 
     /// <summary>A frame waiting for its ack: sent again on every new stream until it gets one.</summary>
