@@ -16,12 +16,17 @@ namespace ContactGrains.LoadTest;
 /// bereavement, a complaint, anger; English and French, see <see cref="HybridScript"/>), and agent
 /// desktops (<see cref="LoadDesk"/>) accepting after a think time, replying and resolving. Closed loop:
 /// <c>--conversations</c> in flight, each customer starting the next conversation when theirs ends,
-/// until <c>--total</c> have started.
+/// until <c>--total</c> have started. Open loop (<c>--rate</c>): conversation <i>i</i> starts
+/// <i>i</i> / rate seconds after the run's start, whatever became of the earlier ones, so the load does
+/// not ease off when the silo slows down; within a conversation each message still waits for the
+/// previous one's ack, as a customer reads the answer before writing again.
 /// </summary>
 /// <remarks>
 /// Latencies (all into <see cref="LatencyHistogram"/>s):
 /// <list type="bullet">
-/// <item><b>ack</b>: a customer message sent on the stream → its ack (this process's monotonic clock).</item>
+/// <item><b>ack</b>: a customer message sent on the stream → its ack (this process's monotonic clock). In
+/// the open loop a conversation's first message counts from its intended start, so a generator that
+/// falls behind its schedule shows as latency rather than hiding it (coordinated omission).</item>
 /// <item><b>decision → offer</b>: the ownership decision (the offer's <c>waiting_since</c>, the conversation
 /// grain's clock when it judged the message and queued the conversation) → the offer's arrival on an
 /// agent's stream (this process's wall clock; same machine). First offer of each of the run's conversations only. It
@@ -53,15 +58,27 @@ internal static class HybridLoad
         var report = new LoadReport("hybrid");
         report.Settings["address"] = options.Address;
         report.Settings["streams"] = Invariant(options.Streams);
-        report.Settings["conversations in flight"] = Invariant(options.Conversations);
+        report.Settings["mode"] = options.ConversationsPerSecond is null ? "closed loop" : "open loop";
+        if (options.ConversationsPerSecond is { } perSecond)
+        {
+            report.Settings["rate (conversations/s)"] = Invariant(perSecond);
+        }
+        else
+        {
+            report.Settings["conversations in flight"] = Invariant(options.Conversations);
+        }
+
         report.Settings["total conversations"] = Invariant(options.Total);
         report.Settings["human share"] = Invariant(options.HumanShare);
         report.Settings["agents"] = Invariant(options.Agents);
         report.Settings["capacity"] = Invariant(options.Capacity);
         report.Settings["think ms"] = string.Create(CultureInfo.InvariantCulture, $"{options.ThinkMs} ± {ThinkJitter:P0}");
         report.Settings["max seconds"] = Invariant(options.MaxSeconds);
+        var pace = options.ConversationsPerSecond is { } startRate
+            ? string.Create(CultureInfo.InvariantCulture, $"{startRate} started per second (open loop)")
+            : string.Create(CultureInfo.InvariantCulture, $"{options.Conversations} in flight");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"hybrid load: {options.Total} conversations ({options.HumanShare:P0} needing a human), {options.Conversations} in flight over {options.Streams} streams, {options.Agents} agents (capacity {options.Capacity}, think {options.ThinkMs} ms) at {options.Address} (stops after {options.MaxSeconds} s)"));
+            $"hybrid load: {options.Total} conversations ({options.HumanShare:P0} needing a human), {pace} over {options.Streams} streams, {options.Agents} agents (capacity {options.Capacity}, think {options.ThinkMs} ms) at {options.Address} (stops after {options.MaxSeconds} s)"));
 
         var knowledgeBase = KnowledgeBase.LoadDefault();
         var recorder = new HybridRecorder();
@@ -92,7 +109,7 @@ internal static class HybridLoad
             CallTimeout = callTimeout,
 
             // Each conversation has at most a handful of entries in flight; the reader never lets them pile up.
-            ReadBufferCapacity = Math.Max(1024, options.Conversations * 8),
+            ReadBufferCapacity = Math.Max(1024, (options.ConversationsPerSecond ?? options.Conversations) * 8),
         })).ToArray();
         var readers = streams.Select(s => customers.ReadAsync(s, deadline.Token)).ToArray();
 
@@ -103,15 +120,46 @@ internal static class HybridLoad
         {
             for (var index = Interlocked.Increment(ref next); index < options.Total && !deadline.IsCancellationRequested; index = Interlocked.Increment(ref next))
             {
-                await customers.ConverseAsync(streams[index % streams.Length], HybridScript.For(index, options.HumanShare), $"{run}-{index}", deadline.Token);
+                await customers.ConverseAsync(streams[index % streams.Length], HybridScript.For(index, options.HumanShare), $"{run}-{index}", intendedStart: null, deadline.Token);
             }
+        }
+
+        // Open loop: conversation i is due i / rate seconds after the start; those due start together.
+        var started = 0;
+        var lastStart = TimeSpan.Zero;
+        async Task ScheduleAsync(int perSecond)
+        {
+            var schedule = new ArrivalSchedule(perSecond, openConversations: 1, turns: 1);
+            var conversations = new List<Task>(options.Total);
+            var origin = Stopwatch.GetTimestamp();
+            while (started < options.Total && !deadline.IsCancellationRequested)
+            {
+                var due = Math.Min(options.Total, schedule.DueBy(Stopwatch.GetElapsedTime(origin)));
+                for (; started < due; started++)
+                {
+                    var intended = origin + (long)(schedule.DueAt(started).TotalSeconds * Stopwatch.Frequency);
+                    conversations.Add(customers.ConverseAsync(
+                        streams[started % streams.Length], HybridScript.For(started, options.HumanShare), $"{run}-{started}", intended, deadline.Token));
+                    lastStart = Stopwatch.GetElapsedTime(origin);
+                }
+
+                if (started < options.Total)
+                {
+                    var wait = schedule.DueAt(started) - Stopwatch.GetElapsedTime(origin);
+                    await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, deadline.Token);
+                }
+            }
+
+            await Task.WhenAll(conversations);
         }
 
         var problems = new List<string>();
         var stopped = false;
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(_ => CustomerAsync()));
+            await (options.ConversationsPerSecond is { } conversationsPerSecond
+                ? ScheduleAsync(conversationsPerSecond)
+                : Task.WhenAll(Enumerable.Range(0, options.Conversations).Select(_ => CustomerAsync())));
 
             // The last resolves are recorded once their calls return, which can be after the customer saw the conversation close.
             await Task.WhenAll(desks.Select(d => d.DrainAsync(deadline.Token)));
@@ -155,6 +203,14 @@ internal static class HybridLoad
         report.Add("conversations finished", customers.Finished, "");
         report.Add("needing a human", human, "");
         report.Add("run time", seconds, "s");
+        // Over the schedule's span: n starts make n - 1 intervals between the first and the last.
+        var achievedStartRate = started > 1 && lastStart > TimeSpan.Zero ? (started - 1) / lastStart.TotalSeconds : 0;
+        if (options.ConversationsPerSecond is not null)
+        {
+            report.Add("last conversation started after", lastStart.TotalSeconds, "s");
+            report.Add("achieved start rate", achievedStartRate, "conversations/s");
+        }
+
         report.Add("handoffs resolved", resolved, "");
         report.Add("handoffs per second", resolved / seconds, "/s");
         report.Add("customer messages", customers.Messages, "");
@@ -191,6 +247,11 @@ internal static class HybridLoad
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"finished {customers.Finished}/{options.Total} conversations in {seconds:F2} s: {resolved / seconds:F1} handoffs/s, {customers.BotAnswered / seconds:F1} bot-answered messages/s ({customers.Messages} customer messages)"));
+        if (options.ConversationsPerSecond is { } requested)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"start rate: requested {requested} conversations/s, achieved {achievedStartRate:F1} conversations/s"));
+        }
+
         foreach (var (name, latency) in report.Latencies)
         {
             Console.WriteLine($"{name}: {latency}");
@@ -272,14 +333,19 @@ internal static class HybridLoad
         /// One customer's conversation: each message once the previous one is acknowledged; then a routine
         /// customer leaves (closes it) and a human-needing one waits for the agent's reply and the resolve.
         /// </summary>
-        public async Task ConverseAsync(ChannelConnection stream, ConversationPlan plan, string thread, CancellationToken cancellationToken)
+        /// <param name="stream">The adapter stream this customer writes on.</param>
+        /// <param name="plan">What the customer says, in order.</param>
+        /// <param name="thread">The channel thread id (and customer id) of the conversation.</param>
+        /// <param name="intendedStart">The open loop's due time for the first message (a <see cref="Stopwatch"/> timestamp): its ack latency counts from there. Null in the closed loop.</param>
+        /// <param name="cancellationToken">The run's deadline.</param>
+        public async Task ConverseAsync(ChannelConnection stream, ConversationPlan plan, string thread, long? intendedStart, CancellationToken cancellationToken)
         {
             ConversationTrack? track = null;
             string? conversationId = null;
             var ackedAt = 0L;
             for (var turn = 0; turn < plan.Turns.Count; turn++)
             {
-                var sentAt = Stopwatch.GetTimestamp();
+                var sentAt = turn == 0 && intendedStart is { } intended ? Math.Min(intended, Stopwatch.GetTimestamp()) : Stopwatch.GetTimestamp();
                 MessageAck ack;
                 try
                 {

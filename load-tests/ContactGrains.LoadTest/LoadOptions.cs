@@ -28,7 +28,13 @@ internal sealed record LoadOptions
     /// <summary>Where to write the run's report (JSON and Markdown), if anywhere.</summary>
     public string? ReportDirectory { get; init; }
 
-    /// <summary>Conversations a run starts in all (<c>hybrid</c>; <see cref="Conversations"/> is how many are in flight at once).</summary>
+    /// <summary>
+    /// Open loop for <c>hybrid</c>: conversations started per second on a fixed schedule (null: closed
+    /// loop, <see cref="Conversations"/> in flight).
+    /// </summary>
+    public int? ConversationsPerSecond { get; init; }
+
+    /// <summary>Conversations a run starts in all (<c>hybrid</c>; <see cref="Conversations"/> is how many are in flight at once in its closed loop).</summary>
     public int Total { get; init; } = 1000;
 
     /// <summary>Share of conversations (0 to 1) that need a human.</summary>
@@ -210,7 +216,13 @@ internal static class LoadCommands
             cancellationToken));
 
         var hybridStreams = PositiveNumber("--streams", 4, "Adapter streams (one ChannelConnection each) the customers share.", "count");
-        var inFlight = PositiveNumber("--conversations", 100, "Conversations in flight at once (closed loop: each customer starts another when theirs ends).", "count");
+        var inFlight = PositiveNumber("--conversations", 100, "Conversations in flight at once (closed loop: each customer starts another when theirs ends). Not with --rate.", "count");
+        var conversationRate = new Option<int?>("--rate")
+        {
+            Description = $"Open loop: starts this many conversations per second on a fixed schedule, whatever became of the earlier ones (at most {MaxRate}); the first message's ack latency counts from its intended start. Not with --conversations.",
+            HelpName = "conversations/s",
+            CustomParser = result => ParsePositive(result, MaxRate),
+        };
         var hybridTotal = PositiveNumber("--total", 1000, "Conversations started in all.", "count");
         var humanShare = new Option<double>("--human-share")
         {
@@ -242,20 +254,29 @@ internal static class LoadCommands
             A mixed workload: --human-share of the conversations say something the bot must hand over
             (asking for a person, fraud, bereavement, a complaint, anger; English and French), the rest
             ask routine questions the bot answers. --agents desktops accept offers after --think-ms,
-            reply and resolve. Closed loop, --conversations in flight, --total in all. Reports handoffs/s,
+            reply and resolve. Closed loop with --conversations in flight, or open loop with --rate
+            conversations started per second; --total in all. Reports handoffs/s,
             bot-answered messages/s, decision → offer and speed to answer; checks every handoff was
             offered, accepted once, answered and resolved, no agent exceeded its capacity and no routine
             conversation was handed over.
             """)
         {
-            address, hybridStreams, inFlight, hybridTotal, humanShare, hybridAgents, capacity, thinkMs, maxSeconds, report,
+            address, hybridStreams, inFlight, conversationRate, hybridTotal, humanShare, hybridAgents, capacity, thinkMs, maxSeconds, report,
         };
+        hybrid.Validators.Add(result =>
+        {
+            if (result.GetResult(conversationRate) is { Implicit: false } && result.GetResult(inFlight) is { Implicit: false })
+            {
+                result.AddError("--conversations (closed loop: conversations in flight) and --rate (open loop: conversations started per second) cannot be used together.");
+            }
+        });
         hybrid.SetAction((parse, cancellationToken) => HybridLoad.RunAsync(
             new LoadOptions
             {
                 Address = parse.GetRequiredValue(address),
                 Streams = parse.GetValue(hybridStreams),
                 Conversations = parse.GetValue(inFlight),
+                ConversationsPerSecond = parse.GetValue(conversationRate),
                 Total = parse.GetValue(hybridTotal),
                 HumanShare = parse.GetValue(humanShare),
                 Agents = parse.GetValue(hybridAgents),

@@ -9,6 +9,9 @@ public sealed class AgentsOptionsTests
     [InlineData("hybrid", "--think-ms", "-1")]
     [InlineData("hybrid", "--capacity", "0")]
     [InlineData("hybrid", "--total", "0")]
+    [InlineData("hybrid", "--rate", "0")]
+    [InlineData("hybrid", "--rate", "100001")]
+    [InlineData("hybrid", "--rate", "50", "--conversations", "10")]
     [InlineData("hybrid", "--address", "http://10.0.0.1:5000")]
     [InlineData("idle", "--checkpoints", "10,x")]
     [InlineData("idle", "--checkpoints", "10,0")]
@@ -27,6 +30,11 @@ public sealed class AgentsOptionsTests
         Assert.Equal(0.35, hybrid.GetValue<double>("--human-share"));
         Assert.Equal(0, hybrid.GetValue<int>("--think-ms"));
         Assert.Equal("out", hybrid.GetValue<string?>("--report"));
+        Assert.Null(hybrid.GetValue<int?>("--rate"));
+
+        var openLoop = LoadCommands.Create().Parse(["hybrid", "--rate", "250", "--total", "5000"]);
+        Assert.Empty(openLoop.Errors);
+        Assert.Equal(250, openLoop.GetValue<int?>("--rate"));
 
         var idle = LoadCommands.Create().Parse(["idle", "--checkpoints", "100, 20,3000"]);
         Assert.Empty(idle.Errors);

@@ -27,6 +27,28 @@ public sealed class AgentsSmokeTests(LoadSiloFixture silo) : IDisposable
     }
 
     [Fact]
+    public async Task Hybrid_open_loop_starts_conversations_on_its_schedule_and_hands_over_the_share()
+    {
+        var exitCode = await LoadCommands.RunAsync(
+        [
+            "hybrid", "--address", silo.Address, "--rate", "20", "--total", "10", "--human-share", "0.3",
+            "--agents", "2", "--think-ms", "50", "--max-seconds", "90", "--report", _reports,
+        ]);
+
+        Assert.Equal(0, exitCode);
+        using var report = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(_reports, "hybrid-*.json").Single()));
+        Assert.True(report.RootElement.GetProperty("passed").GetBoolean());
+        Assert.Equal("open loop", report.RootElement.GetProperty("settings").GetProperty("mode").GetString());
+        Assert.Equal(10, Figure(report, "conversations finished"));
+        Assert.Equal(3, Figure(report, "handoffs resolved"));
+        Assert.Equal(3, report.RootElement.GetProperty("latencies").GetProperty("decision → offer").GetProperty("count").GetInt64());
+
+        // Ten conversations at 20 a second: the last is due 9 / 20 s after the first, not before.
+        Assert.True(Figure(report, "last conversation started after") >= 0.45);
+        Assert.InRange(Figure(report, "achieved start rate"), 1, 20);
+    }
+
+    [Fact]
     public async Task Idle_run_opens_conversations_and_reports_a_row_per_checkpoint()
     {
         var exitCode = await LoadCommands.RunAsync(
