@@ -87,6 +87,72 @@ public static class AgentSelection
             .ToList();
     }
 
+    /// <summary>
+    /// The first of <see cref="Rank"/>'s candidates, or null when nobody can take the conversation
+    /// now: one scan of the rosters, without building and sorting the whole list. A routing pass asks
+    /// this for every waiting conversation against every agent of the queue.
+    /// </summary>
+    public static Candidate? Best(
+        WaitingConversation waiting,
+        DateTimeOffset now,
+        IEnumerable<RosterEntry> ownRoster,
+        IEnumerable<RosterEntry> otherQueuesRoster,
+        RoutingOptions options)
+    {
+        if (IsReservedForNamedAgent(waiting, now, options))
+        {
+            return new Candidate(waiting.PreferredAgentId!, RoutingRing.NamedAgent);
+        }
+
+        var widest = WidestRing(now - waiting.WaitingSince, options);
+
+        // Only a conversation that reached the other queues needs to know who is on its own roster.
+        var seen = widest >= RoutingRing.OtherQueues ? new HashSet<string>(StringComparer.Ordinal) : null;
+        RosterEntry? best = null;
+        var bestRing = RoutingRing.OtherQueues;
+        foreach (var agent in ownRoster)
+        {
+            seen?.Add(agent.AgentId);
+            var ring = agent.Proficiency >= options.PreferredProficiency ? RoutingRing.Proficient : RoutingRing.AnyProficiency;
+            if (ring <= widest && CanTake(agent, waiting, now, options) && (best is null || Before(agent, ring, best, bestRing, waiting.Channel)))
+            {
+                (best, bestRing) = (agent, ring);
+            }
+        }
+
+        if (seen is not null)
+        {
+            foreach (var agent in otherQueuesRoster)
+            {
+                if (seen.Add(agent.AgentId) && CanTake(agent, waiting, now, options)
+                    && (best is null || Before(agent, RoutingRing.OtherQueues, best, bestRing, waiting.Channel)))
+                {
+                    (best, bestRing) = (agent, RoutingRing.OtherQueues);
+                }
+            }
+        }
+
+        return best is null ? null : new Candidate(best.AgentId, bestRing);
+    }
+
+    // Rank's order: inner ring, then lower load on the channel, then idle longer, then the agent id.
+    private static bool Before(RosterEntry agent, RoutingRing ring, RosterEntry other, RoutingRing otherRing, string channel)
+    {
+        if (ring != otherRing)
+        {
+            return ring < otherRing;
+        }
+
+        var load = agent.LoadRatioOn(channel).CompareTo(other.LoadRatioOn(channel));
+        if (load != 0)
+        {
+            return load < 0;
+        }
+
+        var idle = agent.IdleSince.CompareTo(other.IdleSince);
+        return idle != 0 ? idle < 0 : string.CompareOrdinal(agent.AgentId, other.AgentId) < 0;
+    }
+
     private static bool CanTake(RosterEntry agent, WaitingConversation waiting, DateTimeOffset now, RoutingOptions options) =>
         agent.Presence == AgentPresence.Available
         && agent.Connected

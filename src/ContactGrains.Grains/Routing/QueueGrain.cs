@@ -544,7 +544,7 @@ public sealed partial class QueueGrain(
             }
 
             var otherQueues = widest >= RoutingRing.OtherQueues ? _otherQueuesRoster : [];
-            if (AgentSelection.Rank(waiting, now, _roster.Values, otherQueues, Options) is [var candidate, ..])
+            if (AgentSelection.Best(waiting, now, _roster.Values, otherQueues, Options) is { } candidate)
             {
                 var offer = new OfferRequest(
                     Guid.CreateVersion7().ToString("N"), waiting.ConversationId, waiting.Channel, Key,
