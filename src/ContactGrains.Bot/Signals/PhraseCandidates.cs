@@ -7,17 +7,18 @@ namespace ContactGrains.Bot.Signals;
 /// </summary>
 internal sealed class PhraseCandidates
 {
-    private readonly bool[] _possible;
+    // One bit per phrase of the lexicon (a few hundred): a few dozen bytes per message.
+    private readonly ulong[] _possible;
 
-    private PhraseCandidates(bool[] possible) => _possible = possible;
+    private PhraseCandidates(ulong[] possible) => _possible = possible;
 
-    public bool Contains(SignalPhrase phrase) => _possible[phrase.Index];
+    public bool Contains(SignalPhrase phrase) => IsSet(_possible, phrase.Index);
 
     public bool ContainsAny(SignalPhrase[] phrases)
     {
         foreach (var phrase in phrases)
         {
-            if (_possible[phrase.Index])
+            if (IsSet(_possible, phrase.Index))
             {
                 return true;
             }
@@ -25,6 +26,8 @@ internal sealed class PhraseCandidates
 
         return false;
     }
+
+    private static bool IsSet(ulong[] bits, int index) => (bits[index >> 6] & (1UL << (index & 63))) != 0;
 
     /// <summary>Indexes phrases by their first word, to find the candidates of a message.</summary>
     public sealed class Index
@@ -45,7 +48,7 @@ internal sealed class PhraseCandidates
 
         public PhraseCandidates For(ReadOnlySpan<string> words)
         {
-            var possible = new bool[_count];
+            var possible = new ulong[(_count + 63) / 64];
             foreach (var word in words)
             {
                 if (_byWord.TryGetValue(word, out var exact))
@@ -65,11 +68,11 @@ internal sealed class PhraseCandidates
             return new PhraseCandidates(possible);
         }
 
-        private static void Mark(bool[] possible, int[] indexes)
+        private static void Mark(ulong[] possible, int[] indexes)
         {
             foreach (var index in indexes)
             {
-                possible[index] = true;
+                possible[index >> 6] |= 1UL << (index & 63);
             }
         }
 

@@ -115,9 +115,9 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
 
         var askedAgain = IsAskedAgain(facts);
         var anger = signals.Anger + (askedAgain ? 0.3 : 0);
-        var recentAnger = history.RecentAnger.Add(anger).TakeLast(options.AngerTrendTurns).ToList();
+        var (angryTurns, angerSum) = AngerTrend(history.RecentAnger, anger, options.AngerTrendTurns);
         if (anger >= options.AngerThreshold
-            || (recentAnger.Count(a => a > 0) >= 2 && recentAnger.Sum() >= options.AngerTrendThreshold))
+            || (angryTurns >= 2 && angerSum >= options.AngerTrendThreshold))
         {
             reasons.Add(OwnershipReasons.Frustration);
         }
@@ -128,9 +128,9 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
             values["anger-cues"] = string.Join(",", askedAgain ? signals.AngerCues.Add("asked-again") : signals.AngerCues);
         }
 
-        if (recentAnger.Count(a => a > 0) >= 2)
+        if (angryTurns >= 2)
         {
-            values["anger-trend"] = Format(recentAnger.Sum());
+            values["anger-trend"] = Format(angerSum);
         }
 
         var misses = ConsecutiveMisses(facts);
@@ -227,6 +227,28 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
     }
 
     /// <summary>The conversation's history after this turn (pure, like <see cref="Decide"/>).</summary>
+    /// <summary>
+    /// Over the last <paramref name="turns"/> messages, this one (<paramref name="anger"/>) included:
+    /// how many were angry at all, and their anger added up. Judged on every message, so no LINQ.
+    /// </summary>
+    private static (int AngryTurns, double Sum) AngerTrend(ImmutableArray<double> earlier, double anger, int turns)
+    {
+        if (turns <= 0)
+        {
+            return (0, 0);
+        }
+
+        // Oldest first, as the history is kept: the sum is compared with a threshold to the last bit.
+        var (angry, sum) = (0, 0.0);
+        for (var i = Math.Max(0, earlier.Length - (turns - 1)); i < earlier.Length; i++)
+        {
+            angry += earlier[i] > 0 ? 1 : 0;
+            sum += earlier[i];
+        }
+
+        return (angry + (anger > 0 ? 1 : 0), sum + anger);
+    }
+
     public TurnHistory Advance(TurnFacts facts)
     {
         var (signals, bot, history) = (facts.Signals, facts.Bot, facts.History);
