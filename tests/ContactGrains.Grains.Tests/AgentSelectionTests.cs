@@ -160,15 +160,7 @@ public sealed class AgentSelectionTests
     public void Rank_follows_the_routing_table(string rule)
     {
         var row = RankTable.Single(c => c.Rule == rule);
-        var waiting = new WaitingConversation
-        {
-            ConversationId = "conv-1",
-            Channel = row.Channel,
-            WaitingSince = Now - row.Waited,
-            EnqueuedAt = Now - (row.EnqueuedAgo ?? row.Waited),
-            PreferredAgentId = row.NamedAgent,
-            PassedBy = (row.PassedBy ?? []).ToDictionary(p => p.Agent, p => Now - p.Ago),
-        };
+        var waiting = WaitingFor(row);
 
         var ranked = AgentSelection.Rank(waiting, Now, row.Own, row.Other ?? [], Options);
 
@@ -180,15 +172,7 @@ public sealed class AgentSelectionTests
     public void Best_is_the_first_of_the_ranking(string rule)
     {
         var row = RankTable.Single(c => c.Rule == rule);
-        var waiting = new WaitingConversation
-        {
-            ConversationId = "conv-1",
-            Channel = row.Channel,
-            WaitingSince = Now - row.Waited,
-            EnqueuedAt = Now - (row.EnqueuedAgo ?? row.Waited),
-            PreferredAgentId = row.NamedAgent,
-            PassedBy = (row.PassedBy ?? []).ToDictionary(p => p.Agent, p => Now - p.Ago),
-        };
+        var waiting = WaitingFor(row);
 
         var best = AgentSelection.Best(waiting, Now, row.Own, row.Other ?? [], Options);
 
@@ -234,6 +218,16 @@ public sealed class AgentSelectionTests
             Assert.Equal(ranked.FirstOrDefault(), AgentSelection.Best(waiting, Now, own, other, Options));
         }
     }
+
+    private static WaitingConversation WaitingFor(RankCase row) => new()
+    {
+        ConversationId = "conv-1",
+        Channel = row.Channel,
+        WaitingSince = Now - row.Waited,
+        EnqueuedAt = Now - (row.EnqueuedAgo ?? row.Waited),
+        PreferredAgentId = row.NamedAgent,
+        PassedBy = (row.PassedBy ?? []).ToDictionary(p => p.Agent, p => Now - p.Ago),
+    };
 
     [Fact]
     public void Rank_table_rules_are_unique()
