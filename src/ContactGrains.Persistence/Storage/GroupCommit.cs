@@ -27,14 +27,32 @@ public sealed class GroupCommitOptions
 internal readonly record struct RowResult(bool Found, long Version, byte[]? Payload);
 
 /// <summary>
+/// Names the row a statement locks, in parts compared one after the other (ordinal), so that no key
+/// string is built per statement: <see cref="Table"/> tells the tables apart, then the row's own key.
+/// </summary>
+internal readonly record struct RowKey(string Table, string First, string Second) : IComparable<RowKey>
+{
+    public int CompareTo(RowKey other)
+    {
+        var order = string.CompareOrdinal(Table, other.Table);
+        if (order == 0)
+        {
+            order = string.CompareOrdinal(First, other.First);
+        }
+
+        return order != 0 ? order : string.CompareOrdinal(Second, other.Second);
+    }
+}
+
+/// <summary>
 /// One statement on one grain's row, waiting for its batch. Every statement returns at most one row
 /// of (version, payload); <see cref="Key"/> orders the statements of a batch.
 /// </summary>
-internal sealed class RowStatement(string key, NpgsqlBatchCommand command)
+internal sealed class RowStatement(RowKey key, NpgsqlBatchCommand command)
 {
     private readonly TaskCompletionSource<RowResult> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public string Key { get; } = key;
+    public RowKey Key { get; } = key;
 
     public NpgsqlBatchCommand Command { get; } = command;
 
@@ -146,7 +164,7 @@ public sealed partial class GroupCommit : ILifecycleParticipant<ISiloLifecycle>,
 
     private async Task SendAsync(List<RowStatement> batch)
     {
-        batch.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        batch.Sort(static (a, b) => a.Key.CompareTo(b.Key));
         try
         {
             var results = await ExecuteAsync(batch);

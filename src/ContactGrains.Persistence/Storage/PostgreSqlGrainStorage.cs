@@ -83,7 +83,7 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var key = grainId.Key.ToString();
-        var row = await _groupCommit.ExecuteAsync(new RowStatement(OrderKey(stateName, key), ReadCommand(stateName, grainId, key)));
+        var row = await _groupCommit.ExecuteAsync(new RowStatement(new RowKey(stateName, key, ""), ReadCommand(stateName, grainId, key)));
         if (row.Found && row.Payload is { } payload)
         {
             grainState.State = _serializer.Deserialize<T>(payload);
@@ -101,8 +101,11 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var payload = _serializer.SerializeToArray(grainState.State);
-        grainState.ETag = await WriteAsync(stateName, grainId, grainState.ETag, payload);
+        // Serialized into a pooled buffer, given back once the statement's batch has ended (and
+        // Npgsql has sent it): a conversation's state is several KB on every message.
+        using var payload = new PooledPayload();
+        _serializer.Serialize(grainState.State, payload);
+        grainState.ETag = await WriteAsync(stateName, grainId, grainState.ETag, payload.Written);
         grainState.RecordExists = true;
     }
 
@@ -133,7 +136,7 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
         }
     }
 
-    private async Task<string> WriteAsync(string stateName, GrainId grainId, string? etag, byte[]? payload)
+    private async Task<string> WriteAsync(string stateName, GrainId grainId, string? etag, ReadOnlyMemory<byte>? payload)
     {
         var key = grainId.Key.ToString();
         var command = new NpgsqlBatchCommand(etag is null ? InsertSql : UpdateSql);
@@ -143,9 +146,11 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = ParseETag(etag, stateName, grainId) });
         }
 
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = (object?)payload ?? DBNull.Value });
+        command.Parameters.Add(payload is { } bytes
+            ? new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = bytes }
+            : new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bytea, Value = DBNull.Value });
 
-        var row = await _groupCommit.ExecuteAsync(new RowStatement(OrderKey(stateName, key), command));
+        var row = await _groupCommit.ExecuteAsync(new RowStatement(new RowKey(stateName, key, ""), command));
         if (!row.Found)
         {
             throw new InconsistentStateException(
@@ -184,8 +189,6 @@ public sealed partial class PostgreSqlGrainStorage : IGrainStorage, ILifecyclePa
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = stateName });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
     }
-
-    private static string OrderKey(string stateName, string key) => string.Concat(stateName, "\0", key);
 
     private static string ToETag(long version) => version.ToString(CultureInfo.InvariantCulture);
 

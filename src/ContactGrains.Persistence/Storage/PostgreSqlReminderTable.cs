@@ -41,7 +41,7 @@ public sealed class PostgreSqlReminderTable(GroupCommit groupCommit, string serv
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (long)entry.Period.TotalMilliseconds });
         // Signed, as the ADO.NET provider stores it: the range reads below rely on it.
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = unchecked((int)entry.GrainId.GetUniformHashCode()) });
-        var row = await groupCommit.ExecuteAsync(new RowStatement(OrderKey(grainId, entry.ReminderName), command));
+        var row = await groupCommit.ExecuteAsync(new RowStatement(new RowKey(ReminderRows, grainId, entry.ReminderName), command));
         return row.Version.ToString(CultureInfo.InvariantCulture);
     }
 
@@ -58,7 +58,7 @@ public sealed class PostgreSqlReminderTable(GroupCommit groupCommit, string serv
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reminderName });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
-        var row = await groupCommit.ExecuteAsync(new RowStatement(OrderKey(key, reminderName), command));
+        var row = await groupCommit.ExecuteAsync(new RowStatement(new RowKey(ReminderRows, key, reminderName), command));
         return row.Found;
     }
 
@@ -120,7 +120,8 @@ public sealed class PostgreSqlReminderTable(GroupCommit groupCommit, string serv
     }
 
     // Reminder rows and grain state rows never share a key: their order keys only need to be distinct.
-    private static string OrderKey(string grainId, string reminderName) => string.Concat("\u0001reminder\0", grainId, "\0", reminderName);
+    // Orders reminder rows apart from grain state rows (state names never start with this character).
+    private const string ReminderRows = "\u0001reminder";
 
     private static DateTime AsUtc(DateTime time) => time.Kind switch
     {

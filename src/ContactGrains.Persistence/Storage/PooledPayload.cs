@@ -1,0 +1,63 @@
+using System.Buffers;
+
+namespace ContactGrains.Persistence.Storage;
+
+/// <summary>
+/// A contiguous buffer for one serialized grain state, rented from <see cref="ArrayPool{T}.Shared"/>
+/// and given back on <see cref="Dispose"/>: the owner disposes it only once nothing reads
+/// <see cref="Written"/> any more (the statement that sends it has ended).
+/// </summary>
+internal sealed class PooledPayload : IBufferWriter<byte>, IDisposable
+{
+    private const int InitialSize = 8 * 1024;
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private int _written;
+
+    /// <summary>The bytes written so far.</summary>
+    public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _written);
+
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _buffer.Length - _written);
+        _written += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    public void Dispose()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        _written = 0;
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Reserve(int sizeHint)
+    {
+        var needed = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written >= needed)
+        {
+            return;
+        }
+
+        ObjectDisposedException.ThrowIf(_buffer.Length == 0, this);
+        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _written + needed));
+        _buffer.AsSpan(0, _written).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+}
