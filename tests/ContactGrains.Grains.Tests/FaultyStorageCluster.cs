@@ -2,6 +2,7 @@ using ContactGrains.Bot;
 using ContactGrains.Grains.Conversations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -26,6 +27,10 @@ internal static class FaultyStorageCluster
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddContactGrainsMemoryStorage("memory").UseInMemoryReminderService();
+            // The in-memory table under one that fails on demand (see Reminders).
+            var memoryReminders = silo.Services.Last(service => service.ServiceType == typeof(IReminderTable)).ImplementationFactory
+                ?? throw new InvalidOperationException("The in-memory reminder table is no longer registered through a factory.");
+            silo.Services.AddSingleton<IReminderTable>(services => new FaultyReminderTable((IReminderTable)memoryReminders(services)));
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Default,
                 (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory"), services.GetRequiredService<DeepCopier>()));
         });
@@ -35,4 +40,8 @@ internal static class FaultyStorageCluster
             .GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
         return (cluster, storage);
     }
+
+    /// <summary>The cluster's reminder table, which fails the registrations a test chooses.</summary>
+    public static FaultyReminderTable Reminders(InProcessTestCluster cluster) =>
+        (FaultyReminderTable)cluster.GetSiloServiceProvider(cluster.Silos[0].SiloAddress).GetRequiredService<IReminderTable>();
 }

@@ -44,31 +44,29 @@ public sealed class StorageFaultTests : IAsyncLifetime
     // ---- Threads --------------------------------------------------------------------------------
 
     [Fact]
-    public async Task A_thread_whose_start_write_fails_is_found_by_its_stored_conversation_only()
+    public async Task A_thread_whose_start_write_fails_names_nothing_and_its_retry_resumes_the_same_conversation()
     {
         var thread = NewThread();
         var customer = NewCustomer();
-        _storage.FailWrite("thread", thread.GetGrainId(), nth: 2); // the chosen id is stored, its start is not
+        _storage.FailWrite("thread", thread.GetGrainId()); // the conversation starts, the thread's only write fails
 
         await AssertWriteFailsAsync("thread", () => thread.GetOrStart(customer, knownClosedId: null));
         _storage.Heal();
 
         var stored = await ThreadMatchesStorageAsync(thread);
-        Assert.False(stored.CurrentStarted);
-        Assert.Equal(0, stored.ConversationCount);
-        var chosen = stored.CurrentConversationId;
-        Assert.NotNull(chosen);
-        Assert.Equal(ConversationStatus.Open, (await Conversation(chosen).GetSnapshot()).Status);
+        Assert.Equal((null, false, 0), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount));
+        var first = ConversationIds.ForThread(thread.GetPrimaryKeyString(), 0);
+        Assert.Equal(ConversationStatus.Open, (await Conversation(first).GetSnapshot()).Status);
 
-        // The retry starts (idempotently) the conversation the thread stored, and only then names it.
-        Assert.Equal(new ThreadConversation(chosen, Created: true), await thread.GetOrStart(customer, knownClosedId: null));
+        // The thread's first conversation has a fixed id: the retry starts (idempotently) that one, and only then names it.
+        Assert.Equal(new ThreadConversation(first, Created: true), await thread.GetOrStart(customer, knownClosedId: null));
         stored = await ThreadMatchesStorageAsync(thread);
-        Assert.Equal((chosen, true, 1), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount));
-        Assert.Equal([chosen], (await CustomerOf(customer).GetProfile()).Contacts.Select(c => c.ConversationId));
+        Assert.Equal((first, true, 1), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount));
+        Assert.Equal([first], (await CustomerOf(customer).GetProfile()).Contacts.Select(c => c.ConversationId));
     }
 
     [Fact]
-    public async Task A_thread_whose_first_write_fails_knows_no_customer_to_start_a_conversation_for()
+    public async Task A_thread_whose_first_write_fails_knows_no_customer_until_a_message_names_them_again()
     {
         var thread = NewThread();
         var customer = NewCustomer();
@@ -82,11 +80,15 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var stored = await ThreadMatchesStorageAsync(thread);
         Assert.Equal((null, false, 0, null), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount, stored.Customer));
         Assert.Null(await thread.GetOrStart(customer: null, knownClosedId: null));
-        Assert.Empty((await CustomerOf(customer).GetProfile()).Contacts);
+
+        // One that does resumes the conversation the failed attempt started: the customer has one contact, not two.
+        var resumed = await thread.GetOrStart(customer, knownClosedId: null);
+        Assert.Equal(ConversationIds.ForThread(thread.GetPrimaryKeyString(), 0), resumed?.ConversationId);
+        Assert.Equal([resumed!.ConversationId], (await CustomerOf(customer).GetProfile()).Contacts.Select(c => c.ConversationId));
     }
 
     [Fact]
-    public async Task A_thread_whose_next_conversation_cannot_be_chosen_still_names_its_closed_one()
+    public async Task A_thread_whose_next_conversation_cannot_be_stored_still_names_its_closed_one()
     {
         var customer = NewCustomer();
         var (thread, closed) = await StartConversationAsync(customer);
@@ -102,25 +104,46 @@ public sealed class StorageFaultTests : IAsyncLifetime
         var next = await thread.GetOrStart(customer: null, knownClosedId: closed.GetPrimaryKeyString());
         Assert.NotNull(next);
         Assert.True(next.Created);
+        Assert.Equal(ConversationIds.ForThread(thread.GetPrimaryKeyString(), 1), next.ConversationId);
         Assert.NotEqual(closed.GetPrimaryKeyString(), next.ConversationId);
         stored = await ThreadMatchesStorageAsync(thread);
         Assert.Equal((next.ConversationId, true, 2), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount));
+        Assert.Equal(2, (await CustomerOf(customer).GetProfile()).Contacts.Length);
     }
 
     [Fact]
     public async Task A_thread_that_cannot_even_reload_after_its_start_write_failed_answers_from_storage()
     {
         var thread = NewThread();
+        var customer = NewCustomer();
         Assert.Null(await thread.Find()); // active: its first read is done
-        _storage.FailWrite("thread", thread.GetGrainId(), nth: 2);
+        _storage.FailWrite("thread", thread.GetGrainId());
         _storage.FailReadsOf("thread", thread.GetGrainId());
 
-        await AssertWriteFailsAsync("thread", () => thread.GetOrStart(NewCustomer(), knownClosedId: null));
+        await AssertWriteFailsAsync("thread", () => thread.GetOrStart(customer, knownClosedId: null));
         _storage.Heal();
 
         var stored = await ThreadMatchesStorageAsync(thread);
-        Assert.NotNull(stored.CurrentConversationId);
-        Assert.False(stored.CurrentStarted);
+        Assert.Equal((null, false), (stored.CurrentConversationId, stored.CurrentStarted));
+        Assert.Equal(new ThreadConversation(ConversationIds.ForThread(thread.GetPrimaryKeyString(), 0), Created: true),
+            await thread.GetOrStart(customer, knownClosedId: null));
+    }
+
+    [Fact]
+    public async Task A_thread_row_naming_a_chosen_conversation_not_yet_started_starts_that_one()
+    {
+        // Earlier versions stored the chosen id (a random one) before starting the conversation.
+        var thread = NewThread();
+        var customer = NewCustomer();
+        var chosen = Guid.CreateVersion7().ToString("N");
+        await _storage.WriteStateAsync("thread", thread.GetGrainId(), new GrainState<ConversationThreadState>(
+            new ConversationThreadState { CurrentConversationId = chosen, CurrentStarted = false, Customer = customer }));
+
+        Assert.Null(await thread.Find());
+        Assert.Equal(new ThreadConversation(chosen, Created: true), await thread.GetOrStart(customer: null, knownClosedId: null));
+        var stored = await ThreadMatchesStorageAsync(thread);
+        Assert.Equal((chosen, true, 1), (stored.CurrentConversationId, stored.CurrentStarted, stored.ConversationCount));
+        Assert.Equal(ConversationStatus.Open, (await Conversation(chosen).GetSnapshot()).Status);
     }
 
     // ---- Customers ------------------------------------------------------------------------------
@@ -141,10 +164,10 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Assert.Equal(("Test Customer", "en", CustomerTier.Standard), (stored.DisplayName, stored.Language, stored.Tier));
         Assert.Equal([first.GetPrimaryKeyString()], stored.Contacts.Select(c => c.ConversationId));
 
-        // The conversation the thread chose never started, so neither it nor the thread names it.
+        // The thread's first conversation never started, so neither it nor the thread names it.
         var thread = await ThreadMatchesStorageAsync(secondThread);
-        Assert.False(thread.CurrentStarted);
-        var second = Conversation(thread.CurrentConversationId!);
+        Assert.Equal((null, false), (thread.CurrentConversationId, thread.CurrentStarted));
+        var second = Conversation(ConversationIds.ForThread(secondThread.GetPrimaryKeyString(), 0));
         Assert.Equal(ConversationStatus.None, (await ConversationMatchesStorageAsync(second)).Status);
 
         var retried = await secondThread.GetOrStart(renamed, knownClosedId: null);
@@ -259,6 +282,31 @@ public sealed class StorageFaultTests : IAsyncLifetime
         Assert.Equal((ConversationStatus.Open, Owner.Bot, 1L), (started.Status, started.Owner, started.LastSequence));
         Assert.Equal([OwnershipReasons.NewConversation], started.Ledger.Select(c => c.ReasonCode));
         Assert.Equal([conversation.GetPrimaryKeyString()], (await CustomerOf(customer).GetProfile()).Contacts.Select(c => c.ConversationId));
+    }
+
+    [Fact]
+    public async Task A_start_whose_inactivity_check_cannot_be_registered_fails_and_the_retried_start_registers_it()
+    {
+        var thread = NewThread();
+        var customer = NewCustomer();
+        var reminders = FaultyStorageCluster.Reminders(_cluster);
+        // Whichever conversation the thread chooses inside the call.
+        reminders.FailRegistrationsOf(ConversationGrain.InactivityReminder);
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => thread.GetOrStart(customer, knownClosedId: null));
+        Assert.Contains($"Injected failure registering {ConversationGrain.InactivityReminder}", failure.ToString());
+        reminders.Heal();
+
+        // The conversation was stored (its write ran beside the registration), the thread did not name it.
+        Assert.False((await ThreadMatchesStorageAsync(thread)).CurrentStarted);
+        var chosen = Conversation(ConversationIds.ForThread(thread.GetPrimaryKeyString(), 0));
+        Assert.Equal(ConversationStatus.Open, (await chosen.GetSnapshot()).Status);
+        Assert.Null(await reminders.ReadRow(chosen.GetGrainId(), ConversationGrain.InactivityReminder));
+
+        // The retry finds it started and registers the check the first attempt could not.
+        Assert.Equal(new ThreadConversation(chosen.GetPrimaryKeyString(), Created: true), await thread.GetOrStart(customer, knownClosedId: null));
+        Assert.NotNull(await reminders.ReadRow(chosen.GetGrainId(), ConversationGrain.InactivityReminder));
+        Assert.True((await ThreadMatchesStorageAsync(thread)).CurrentStarted);
     }
 
     [Fact]

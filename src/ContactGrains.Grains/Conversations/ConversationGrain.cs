@@ -50,6 +50,9 @@ public sealed partial class ConversationGrain(
     /// <summary>Tries to tell an agent about a message or the end of a conversation (1 s, 2 s, … apart).</summary>
     private const int AgentDeliveryAttempts = 6;
 
+    // Set once this activation has registered the inactivity reminder (see Start).
+    private bool _inactivityCheckRegistered;
+
     // Created with the first customer message of this activation (see MessageRateLimit).
     private MessageRateLimit? _rateLimit;
 
@@ -77,6 +80,12 @@ public sealed partial class ConversationGrain(
                     $"Conversation {Id} belongs to {State.Channel}:{State.ExternalThreadId}, not {command.Channel}:{command.ExternalThreadId}.");
             }
 
+            if (State.Status == ConversationStatus.Open && !_inactivityCheckRegistered)
+            {
+                // A retried start: the first may have stored the conversation but failed to register its check.
+                await RegisterInactivityCheckAsync();
+            }
+
             return Snapshot();
         }
 
@@ -86,7 +95,11 @@ public sealed partial class ConversationGrain(
         // Idempotent on the customer's side, so a retry after a failure below is safe.
         var profile = await GrainFactory.Get<ICustomerGrain>(customerKey).ConversationStarted(Id, command.Customer, now);
 
-        await CommitAsync(() =>
+        // The check needs nothing from the state, so it is registered while the state is written rather
+        // than after: one storage round trip less before the first answer. If the write fails, the check
+        // finds the conversation never started and removes itself.
+        var registration = RegisterInactivityCheckAsync();
+        var commit = CommitAsync(() =>
         {
             State.Status = ConversationStatus.Open;
             State.Channel = command.Channel;
@@ -103,9 +116,7 @@ public sealed partial class ConversationGrain(
                 "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
             Append(new StatusBody(StatusKind.Started, null), now);
         });
-
-        var lifecycle = options.Value;
-        await this.RegisterOrUpdateReminder(InactivityReminder, lifecycle.InactivityTimeout, lifecycle.InactivityCheckPeriod);
+        await Task.WhenAll(commit, registration);
         LogStarted(Id, State.Channel, State.ExternalThreadId, State.CustomerKey);
         return Snapshot();
     }
@@ -558,6 +569,13 @@ public sealed partial class ConversationGrain(
                 index.Remove(old);
             }
         }
+    }
+
+    private async Task RegisterInactivityCheckAsync()
+    {
+        var lifecycle = options.Value;
+        await this.RegisterOrUpdateReminder(InactivityReminder, lifecycle.InactivityTimeout, lifecycle.InactivityCheckPeriod);
+        _inactivityCheckRegistered = true;
     }
 
     private async Task StopInactivityReminderAsync()

@@ -8,8 +8,12 @@ public sealed class ConversationThreadState
 {
     /// <summary>The conversation new messages on this thread go to.</summary>
     [Id(0)] public string? CurrentConversationId { get; set; }
-    /// <summary>False between choosing an id and the conversation confirming its start.</summary>
+    /// <summary>
+    /// False only in rows stored by earlier versions between choosing an id and the conversation
+    /// confirming its start; the thread now stores the id once the conversation has started.
+    /// </summary>
     [Id(1)] public bool CurrentStarted { get; set; }
+    /// <summary>Conversations started on the thread: the next one's id is derived from it (ConversationIds).</summary>
     [Id(2)] public int ConversationCount { get; set; }
     /// <summary>Who the thread belongs to, so a later conversation can start without the adapter repeating it.</summary>
     [Id(3)] public CustomerIdentity? Customer { get; set; }
@@ -55,20 +59,14 @@ public sealed class ConversationThreadGrain(
             return null;
         }
 
-        // Persist the chosen id before starting it, so a crash in between resumes the same
-        // conversation instead of leaving an orphan; Start is idempotent.
-        if (State.CurrentConversationId is null || State.CurrentStarted)
-        {
-            await state.CommitAsync(this, logger, () =>
-            {
-                State.Customer = customer;
-                State.CurrentConversationId = Guid.CreateVersion7().ToString("N");
-                State.CurrentStarted = false;
-            });
-        }
-
-        var (channel, threadId) = ParseKey(this.GetPrimaryKeyString());
-        var id = State.CurrentConversationId!;
+        // The thread's next conversation has a fixed id (ConversationIds), so a crash between its start
+        // and the write below is retried on the same conversation; Start is idempotent. A row stored by
+        // an earlier version may name a chosen conversation not yet started: that one is the next.
+        var key = this.GetPrimaryKeyString();
+        var id = State.CurrentConversationId is { } chosen && !State.CurrentStarted
+            ? chosen
+            : ConversationIds.ForThread(key, State.ConversationCount);
+        var (channel, threadId) = ParseKey(key);
         await GrainFactory.Get<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
 
         // Only a stored "started" makes the conversation the thread's: if this write fails, the
@@ -76,6 +74,7 @@ public sealed class ConversationThreadGrain(
         await state.CommitAsync(this, logger, () =>
         {
             State.Customer = customer;
+            State.CurrentConversationId = id;
             State.CurrentStarted = true;
             State.ConversationCount++;
         });
