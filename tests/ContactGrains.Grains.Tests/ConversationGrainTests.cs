@@ -144,6 +144,30 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_thread_lets_its_activation_go_once_its_conversation_has_started_and_still_knows_it()
+    {
+        var thread = Grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(TestData.Channel, TestData.UniqueId("thread")));
+        var customer = TestData.Customer(TestData.UniqueId("cust"));
+        var started = (await thread.GetOrStart(customer, knownClosedId: null))!;
+
+        // Routers remember the thread from here on; the activation goes without waiting for its collection age.
+        var management = Grains.GetGrain<IManagementGrain>(0);
+        var gone = false;
+        for (var attempt = 0; attempt < 100 && !gone; attempt++)
+        {
+            gone = !(await management.GetDetailedGrainStatistics()).Any(activation => activation.GrainId == thread.GetGrainId());
+            if (!gone)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(gone, "the thread's activation stayed after starting its conversation");
+        Assert.Equal(started.ConversationId, await thread.Find());
+        Assert.Equal(new ThreadConversation(started.ConversationId, Created: false), await thread.GetOrStart(customer, knownClosedId: null));
+    }
+
+    [Fact]
     public async Task Customer_language_from_the_adapter_steers_the_fallback_answer()
     {
         var thread = Grains.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(TestData.Channel, TestData.UniqueId("thread")));

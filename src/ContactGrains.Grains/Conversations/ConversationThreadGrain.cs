@@ -78,6 +78,10 @@ public sealed class ConversationThreadGrain(
             State.CurrentStarted = true;
             State.ConversationCount++;
         });
+
+        // The silos' routers remember the thread from here on (ThreadDirectory), so the activation would
+        // only hold memory for its collection age while the conversation is open: let it go now.
+        DeactivateOnIdle();
         return new ThreadConversation(id, Created: true);
     }
 
