@@ -88,7 +88,17 @@ public sealed class InProcessGrainStorage(DeepCopier copier) : IGrainStorage
 
 public static class InProcessGrainStorageExtensions
 {
-    /// <summary>Registers <see cref="InProcessGrainStorage"/> as the grain storage named <paramref name="name"/>.</summary>
-    public static ISiloBuilder AddContactGrainsInProcessStorage(this ISiloBuilder silo, string name = StorageNames.Default) =>
-        silo.ConfigureServices(services => services.AddGrainStorage(name, (provider, _) => new InProcessGrainStorage(provider.GetRequiredService<DeepCopier>())));
+    /// <summary>
+    /// Registers <see cref="InProcessGrainStorage"/> as the grain storage named <paramref name="name"/>,
+    /// and a conversation id seed of this process: the storage forgets every thread when the process
+    /// ends, so without it the threads' next conversations would get the ids handed out before, and a
+    /// client still holding one (a browser's last event id) would take a new conversation for the old.
+    /// </summary>
+    public static ISiloBuilder AddContactGrainsInProcessStorage(this ISiloBuilder silo, string name = StorageNames.Default)
+    {
+        var seed = Guid.NewGuid().ToString("N");
+        return silo.ConfigureServices(services => services
+            .AddGrainStorage(name, (provider, _) => new InProcessGrainStorage(provider.GetRequiredService<DeepCopier>()))
+            .Configure<Conversations.ConversationIdOptions>(ids => ids.Seed = seed));
+    }
 }

@@ -1,4 +1,7 @@
+using ContactGrains.Bot;
+using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
+using Orleans.TestingHost;
 
 namespace ContactGrains.Grains.Tests;
 
@@ -33,6 +36,43 @@ public sealed class ConversationIdsTests
         var ids = keys.SelectMany(key => Enumerable.Range(0, 200).Select(ordinal => ConversationIds.ForThread(key, ordinal))).ToList();
 
         Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public void A_seed_gives_every_thread_other_ids_and_no_seed_is_the_durable_derivation()
+    {
+        const string key = "webchat:v-3f2a9c";
+
+        Assert.Equal(ConversationIds.ForThread(key, 0), ConversationIds.ForThread(key, 0, seed: ""));
+        Assert.NotEqual(ConversationIds.ForThread(key, 0), ConversationIds.ForThread(key, 0, seed: "5d1e"));
+        Assert.NotEqual(ConversationIds.ForThread(key, 0, seed: "5d1e"), ConversationIds.ForThread(key, 0, seed: "5d1f"));
+        Assert.Equal(ConversationIds.ForThread(key, 3, seed: "5d1e"), ConversationIds.ForThread(key, 3, seed: "5d1e"));
+    }
+
+    [Fact]
+    public async Task With_in_process_storage_a_restarted_silo_does_not_hand_out_the_ids_of_the_one_before()
+    {
+        // The development profile's storage forgets every thread with its process; a browser may
+        // still hold the old conversation's id (its last event id) and must not find it again.
+        var thread = GrainKeys.Thread(TestData.Channel, TestData.UniqueId("thread"));
+        var customer = TestData.Customer(TestData.UniqueId("cust"));
+        var before = await StartOnAFreshSiloAsync(thread, customer);
+        var after = await StartOnAFreshSiloAsync(thread, customer);
+
+        Assert.NotEqual(before, after);
+        Assert.NotEqual(ConversationIds.ForThread(thread, 0), before);
+    }
+
+    private static async Task<string> StartOnAFreshSiloAsync(string thread, CustomerIdentity customer)
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureHost(host => host.Services.AddContactGrainsDomain(KnowledgeBase.Load(KnowledgeBase.DefaultPath)));
+        builder.ConfigureSilo((_, silo) => silo.AddContactGrainsInProcessStorage().UseInMemoryReminderService());
+        await using var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var started = await cluster.Client.GetGrain<IConversationThreadGrain>(thread).GetOrStart(customer, knownClosedId: null);
+        Assert.True(started?.Created);
+        return started!.ConversationId;
     }
 
     [Fact]

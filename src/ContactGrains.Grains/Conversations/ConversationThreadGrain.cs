@@ -1,5 +1,6 @@
 using ContactGrains.Contracts;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ContactGrains.Grains.Conversations;
 
@@ -28,6 +29,7 @@ public sealed class ConversationThreadState
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class ConversationThreadGrain(
     [PersistentState("thread", StorageNames.Default)] IPersistentState<ConversationThreadState> state,
+    IOptions<ConversationIdOptions> ids,
     ILogger<ConversationThreadGrain> logger)
     : Grain, IConversationThreadGrain
 {
@@ -65,7 +67,7 @@ public sealed class ConversationThreadGrain(
         var key = this.GetPrimaryKeyString();
         var id = State.CurrentConversationId is { } chosen && !State.CurrentStarted
             ? chosen
-            : ConversationIds.ForThread(key, State.ConversationCount);
+            : ConversationIds.ForThread(key, State.ConversationCount, ids.Value.Seed);
         var (channel, threadId) = ParseKey(key);
         await GrainFactory.Get<IConversationGrain>(id).Start(new StartConversation(channel, threadId, customer));
 
@@ -79,8 +81,9 @@ public sealed class ConversationThreadGrain(
             State.ConversationCount++;
         });
 
-        // The silos' routers remember the thread from here on (ThreadDirectory), so the activation would
-        // only hold memory for its collection age while the conversation is open: let it go now.
+        // The router of the silo that asked remembers the thread from here on (ThreadDirectory), so the
+        // activation would mostly hold memory for its collection age: let it go now. A lookup by thread
+        // (another silo's first message, the web chat's event stream) wakes it again with one read.
         DeactivateOnIdle();
         return new ThreadConversation(id, Created: true);
     }

@@ -14,7 +14,8 @@ internal sealed class PooledPayload : IBufferWriter<byte>, IDisposable
     // Not ArrayPool.Shared: a payload is held until its batch has committed, so under load hundreds
     // are out at once, more than the shared pool keeps per size; past that it allocates a new array
     // (rounded up to a power of two) for every rent, which allocated more than exact-size arrays did.
-    // This pool keeps up to 1,024 arrays of each size (8 MiB of 8-KiB buffers at most).
+    // This pool keeps up to 1,024 arrays of each size for the life of the process: 8 MiB of the 8-KiB
+    // buffers most states fit in, more only if that many states of a larger size were out at once.
     private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: 1024);
 
     private byte[] _buffer = Pool.Rent(InitialSize);
