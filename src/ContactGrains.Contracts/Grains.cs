@@ -52,6 +52,13 @@ public interface IConversationGrain : IGrainWithStringKey
     [Alias("CountRepeatContact"), OneWay]
     Task CountRepeatContact(string intentId);
 
+    /// <summary>
+    /// The intents the bot answered here, and when: read by another conversation of the same
+    /// customer that starts while this one is open (repeat contacts). Interleaves and waits on nothing.
+    /// </summary>
+    [Alias("GetAnsweredIntents"), AlwaysInterleave]
+    Task<ImmutableArray<IntentContact>> GetAnsweredIntents();
+
     /// <summary>The conversation's current state, or <see cref="ConversationStatus.None"/> if never started.</summary>
     [Alias("GetSnapshot"), ReadOnly]
     Task<ConversationSnapshot> GetSnapshot(CancellationToken cancellationToken = default);
@@ -178,12 +185,12 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("ConversationStarted")]
     Task<CustomerProfile> ConversationStarted(string conversationId, CustomerIdentity identity, DateTimeOffset at);
 
+    /// <summary>
+    /// Records the end of a conversation and the intents the bot answered in it: a later contact
+    /// about one of them within days is a repeat contact. Idempotent.
+    /// </summary>
     [Alias("ConversationClosed")]
-    Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at);
-
-    /// <summary>The bot answered <paramref name="intentId"/> in a conversation: a later contact about it within days is a repeat contact.</summary>
-    [Alias("IntentAnswered")]
-    Task IntentAnswered(string conversationId, string intentId, DateTimeOffset at);
+    Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at, ImmutableArray<IntentContact> intentsAnswered);
 
     /// <summary>The customer said they prefer humans: their next conversations start with a human.</summary>
     [Alias("PrefersHumans")]

@@ -205,6 +205,29 @@ public sealed class AutomationPolicyTests
         Assert.Equal("b", RepeatContacts.FindEarlier(earlier, "refund_status", "now", now, RepeatContacts.DefaultWindow)?.ConversationId);
     }
 
+    public static TheoryData<string, (string Id, double StartedDaysAgo, bool Closed)[], string[]> OpenEarlierCases => new()
+    {
+        // what, the customer's contacts, the conversations asked for their intents (newest first)
+        { "no other conversation", [("now", 0, false)], [] },
+        { "an earlier one, closed: its intents are on the customer already", [("a", 1, true), ("now", 0, false)], [] },
+        { "an earlier one still open", [("a", 1, false), ("now", 0, false)], ["a"] },
+        { "open ones newest first, the closed one left out", [("a", 3, false), ("b", 2, true), ("c", 1, false), ("now", 0, false)], ["c", "a"] },
+        { "only the newest three of many open", [("a", 5, false), ("b", 4, false), ("c", 3, false), ("d", 2, false), ("now", 0, false)], ["d", "c", "b"] },
+        { "one opened before the window cannot hold an intent inside it", [("a", 8, false), ("b", 6.9, false), ("now", 0, false)], ["b"] },
+        { "a start in the future (a clock skew) is not trusted", [("a", -1, false), ("now", 0, false)], [] },
+    };
+
+    [Theory]
+    [MemberData(nameof(OpenEarlierCases))]
+    public void A_new_conversation_asks_the_customers_newest_open_conversations_for_their_intents(
+        string what, (string Id, double StartedDaysAgo, bool Closed)[] contacts, string[] asked)
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 9, 0, 0, TimeSpan.Zero);
+        var records = contacts.Select(c => new ContactRecord(c.Id, now.AddDays(-c.StartedDaysAgo), c.Closed ? now.AddDays(-c.StartedDaysAgo).AddMinutes(5) : null, c.Closed ? "resolved" : null));
+
+        Assert.True(asked.SequenceEqual(RepeatContacts.OpenEarlier(records, "now", now, RepeatContacts.DefaultWindow)), what);
+    }
+
     public static TheoryData<string, OwnerKind[], int, ResolvedBy?> Resolutions => new()
     {
         // what, owners in the ledger after the bot, bot answers, resolved by

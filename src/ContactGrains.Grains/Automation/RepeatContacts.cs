@@ -29,4 +29,20 @@ public static class RepeatContacts
 
         return found;
     }
+
+    /// <summary>Open conversations asked for their answered intents when another starts: the newest few are enough.</summary>
+    public const int OpenConversationsAsked = 3;
+
+    /// <summary>
+    /// The customer's other conversations that have not closed (as far as the customer knows) and
+    /// started within <paramref name="window"/> before <paramref name="now"/>, newest first, at most
+    /// <see cref="OpenConversationsAsked"/>: the customer records a conversation's intents only when
+    /// it closes, so a new conversation asks these for theirs.
+    /// </summary>
+    public static IReadOnlyList<string> OpenEarlier(IEnumerable<ContactRecord> contacts, string conversationId, DateTimeOffset now, TimeSpan window) =>
+        [.. contacts
+            .Where(c => c.ClosedAt is null && c.ConversationId != conversationId && c.StartedAt <= now && now - c.StartedAt <= window)
+            .OrderByDescending(c => c.StartedAt)
+            .Take(OpenConversationsAsked)
+            .Select(c => c.ConversationId)];
 }

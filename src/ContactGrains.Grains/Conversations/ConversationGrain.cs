@@ -94,6 +94,7 @@ public sealed partial class ConversationGrain(
 
         // Idempotent on the customer's side, so a retry after a failure below is safe.
         var profile = await GrainFactory.Get<ICustomerGrain>(customerKey).ConversationStarted(Id, command.Customer, now);
+        var earlierIntents = await EarlierIntentsAsync(profile, now);
 
         // The check needs nothing from the state, so it is registered while the state is written rather
         // than after: one storage round trip less before the first answer. If the write fails, the check
@@ -111,7 +112,7 @@ public sealed partial class ConversationGrain(
             State.CustomerTier = profile.Tier;
             State.PreviousContacts = profile.Contacts.Count(c => c.ConversationId != Id);
             State.CustomerPrefersHumans = profile.PrefersHumans;
-            State.EarlierIntents = profile.Intents.IsDefault ? [] : [.. profile.Intents.Where(i => i.ConversationId != Id)];
+            State.EarlierIntents = earlierIntents;
             ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,
                 "New conversations start with the bot: it answers what it knows and hands over when it cannot.");
             Append(new StatusBody(StatusKind.Started, null), now);
@@ -120,6 +121,45 @@ public sealed partial class ConversationGrain(
         LogStarted(Id, State.Channel, State.ExternalThreadId, State.CustomerKey);
         return Snapshot();
     }
+
+    /// <summary>
+    /// The intents the bot answered in the customer's other conversations: those the customer
+    /// recorded when they closed, and those of the customer's conversations still open, asked of them.
+    /// </summary>
+    private async Task<List<IntentContact>> EarlierIntentsAsync(CustomerProfile profile, DateTimeOffset now)
+    {
+        var earlier = profile.Intents.IsDefault ? [] : profile.Intents.Where(i => i.ConversationId != Id).ToList();
+        var open = RepeatContacts.OpenEarlier(profile.Contacts, Id, now, RepeatContacts.DefaultWindow);
+        if (open.Count == 0)
+        {
+            return earlier;
+        }
+
+        var reads = open.Select(async conversationId =>
+        {
+            try
+            {
+                return await GrainFactory.Get<IConversationGrain>(conversationId).GetAnsweredIntents();
+            }
+            catch (Exception ex)
+            {
+                // Best effort: an earlier conversation that cannot answer must not keep this one from starting.
+                LogEarlierIntentsUnread(ex, Id, conversationId);
+                return [];
+            }
+        });
+        foreach (var intents in await Task.WhenAll(reads))
+        {
+            earlier.AddRange(intents.Where(i => !earlier.Exists(e => e.ConversationId == i.ConversationId && e.IntentId == i.IntentId)));
+        }
+
+        return earlier;
+    }
+
+    public Task<ImmutableArray<IntentContact>> GetAnsweredIntents() => Task.FromResult(AnsweredIntents());
+
+    private ImmutableArray<IntentContact> AnsweredIntents() =>
+        [.. State.IntentsAnswered.Select(intent => new IntentContact(intent, State.IntentAnsweredAt.GetValueOrDefault(intent, State.StartedAt), Id))];
 
     public async Task<InboundResult> ReceiveCustomerMessage(CustomerMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
@@ -454,7 +494,7 @@ public sealed partial class ConversationGrain(
         }
 
         // Also on a repeated close: a retry after this call failed must still reach the customer.
-        await GrainFactory.Get<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, State.Ledger[^1].ReasonCode, State.ClosedAt ?? now);
+        await GrainFactory.Get<ICustomerGrain>(State.CustomerKey).ConversationClosed(Id, State.Ledger[^1].ReasonCode, State.ClosedAt ?? now, AnsweredIntents());
         return Snapshot();
     }
 
@@ -724,10 +764,9 @@ public sealed partial class ConversationGrain(
         {
             State.IntentsAnswered.Add(intent);
 
-            // For the customer's later conversations (repeat contacts); best effort, nobody waits on it.
-            var customer = GrainFactory.Get<ICustomerGrain>(State.CustomerKey);
-            _ = customer.IntentAnswered(Id, intent, now).ContinueWith(
-                t => LogIntentNotRecorded(t.Exception!, Id, intent), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current);
+            // The customer learns of it when the conversation closes (see Close), or from this
+            // conversation if another one starts meanwhile (GetAnsweredIntents): no call per intent.
+            State.IntentAnsweredAt[intent] = now;
 
             // The customer is back about what an earlier conversation settled: that conversation
             // counts it against whoever resolved it (one-way, once).
@@ -1155,8 +1194,8 @@ public sealed partial class ConversationGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Conversation {ConversationId}: the bot handed over ({ReasonCodes}) to {Queue}")]
     private partial void LogHandedOver(string conversationId, string reasonCodes, string queue);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not record intent {IntentId} on the customer")]
-    private partial void LogIntentNotRecorded(Exception exception, string conversationId, string intentId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not read the intents of the customer's open conversation {EarlierId}; repeat contacts are checked without them")]
+    private partial void LogEarlierIntentsUnread(Exception exception, string conversationId, string earlierId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Conversation {ConversationId}: could not put it on the review list; a retried close tries again")]
     private partial void LogReviewNotFiled(Exception exception, string conversationId);

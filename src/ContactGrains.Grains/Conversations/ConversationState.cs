@@ -107,5 +107,12 @@ public sealed class ConversationState
     /// <summary>Drafts made so far: the next draft's number.</summary>
     [Id(40)] public int DraftsMade { get; set; }
 
+    /// <summary>
+    /// When each of <see cref="IntentsAnswered"/> was answered: the customer records them when the
+    /// conversation closes (repeat contacts count from these times). Rows stored before this field
+    /// existed lack it; their start time stands in.
+    /// </summary>
+    [Id(41)] public Dictionary<string, DateTimeOffset> IntentAnsweredAt { get; set; } = [];
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ContactGrains.Contracts;
 using Microsoft.Extensions.Logging;
 
@@ -19,8 +20,9 @@ public sealed class CustomerState
 }
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
-// Called when a conversation starts, ends or answers a new intent, not per message: an idle
-// activation is dropped after 2 minutes (Orleans' default, 15) so idle conversations cost less memory.
+// Called when a conversation starts or ends (and when the customer says they prefer humans), never
+// per message: after a change the activation is let go at once, so an open conversation does not
+// keep its customer in memory. A read alone (GetProfile) keeps it 2 minutes (Orleans' default, 15).
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class CustomerGrain(
     [PersistentState("customer", StorageNames.Default)] IPersistentState<CustomerState> state,
@@ -56,35 +58,38 @@ public sealed class CustomerGrain(
                 State.Contacts.Add(new ContactRecord(conversationId, at, null, null));
             }
         });
+        DeactivateOnIdle();
         return Profile();
     }
 
-    public async Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at)
+    public async Task ConversationClosed(string conversationId, string reasonCode, DateTimeOffset at, ImmutableArray<IntentContact> intentsAnswered)
     {
         var index = State.Contacts.FindIndex(c => c.ConversationId == conversationId);
-        if (index < 0 || State.Contacts[index].ClosedAt is not null)
+        var closes = index >= 0 && State.Contacts[index].ClosedAt is null;
+
+        // A retried close (or a conversation that closed again) brings intents already recorded.
+        var newIntents = intentsAnswered.IsDefault
+            ? []
+            : intentsAnswered.Where(i => !State.Intents.Exists(known => known.ConversationId == i.ConversationId && known.IntentId == i.IntentId)).ToList();
+        if (!closes && newIntents.Count == 0)
         {
             return;
         }
 
-        await state.CommitAsync(this, logger, () => State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode });
-    }
-
-    public async Task IntentAnswered(string conversationId, string intentId, DateTimeOffset at)
-    {
-        if (State.Intents.Exists(i => i.ConversationId == conversationId && i.IntentId == intentId))
-        {
-            return; // a retry
-        }
-
         await state.CommitAsync(this, logger, () =>
         {
-            State.Intents.Add(new IntentContact(intentId, at, conversationId));
+            if (closes)
+            {
+                State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode };
+            }
+
+            State.Intents.AddRange(newIntents);
             if (State.Intents.Count > IntentsKept)
             {
                 State.Intents.RemoveRange(0, State.Intents.Count - IntentsKept);
             }
         });
+        DeactivateOnIdle();
     }
 
     public async Task PrefersHumans(DateTimeOffset at)
