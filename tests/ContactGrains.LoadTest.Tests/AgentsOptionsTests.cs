@@ -16,7 +16,7 @@ public sealed class AgentsOptionsTests
     [InlineData("idle", "--checkpoints", "10,x")]
     [InlineData("idle", "--checkpoints", "10,0")]
     [InlineData("idle", "--settle-seconds", "-5")]
-    [InlineData("idle", "--max-seconds", "601")]
+    [InlineData("idle", "--max-seconds", "841")]
     public async Task A_command_line_the_tester_refuses_is_a_usage_error(params string[] args)
     {
         Assert.Equal(2, await LoadCommands.RunAsync(args));
