@@ -226,7 +226,12 @@ public sealed record CustomerProfile(
     [property: Id(3)] CustomerTier Tier,
     [property: Id(4)] ImmutableArray<ContactRecord> Contacts,
     [property: Id(5)] bool PrefersHumans = false,
-    [property: Id(6)] ImmutableArray<IntentContact> Intents = default);
+    [property: Id(6)] ImmutableArray<IntentContact> Intents = default,
+    [property: Id(7)] int ContactsForgotten = 0)
+{
+    /// <summary>How many conversations the customer has had besides <paramref name="conversationId"/>, listed or only counted.</summary>
+    public int ContactsOtherThan(string conversationId) => ContactsForgotten + Contacts.Count(c => c.ConversationId != conversationId);
+}
 
 /// <summary>
 /// A live adapter connection on some silo. A conversation pushes to its delivery target the entries

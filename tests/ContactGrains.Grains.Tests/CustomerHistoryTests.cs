@@ -1,5 +1,6 @@
 using ContactGrains.Contracts;
 using ContactGrains.Grains.Conversations;
+using ContactGrains.Grains.Customers;
 
 namespace ContactGrains.Grains.Tests;
 
@@ -78,6 +79,35 @@ public sealed class CustomerHistoryTests(ClusterFixture fixture)
         Assert.Equal(OwnerKind.Queue, repeated.Owner.Kind);
         Assert.Contains(OwnershipReasons.RepeatContact, repeated.Ledger[^1].AllReasonCodes);
         Assert.Equal(Owner.Bot, (await unrelated.GetSnapshot()).Owner);
+    }
+
+    [Fact]
+    public async Task A_customer_of_many_conversations_keeps_the_newest_and_every_open_one_listed_and_counts_the_rest()
+    {
+        var customer = TestData.Customer(TestData.UniqueId("cust"));
+        var stillOpen = await StartAsync(customer);
+        var closed = new List<string>();
+        for (var i = 0; i < CustomerGrain.ContactsKept + 2; i++)
+        {
+            var conversation = await StartAsync(customer);
+            await conversation.Close(TestData.Channel, OwnershipReasons.ClosedByAdapter, "customer left");
+            closed.Add(conversation.GetPrimaryKeyString());
+        }
+
+        var latest = await StartAsync(customer);
+        var profile = await CustomerOf(customer).GetProfile();
+
+        // 104 conversations: the open ones (the first and the latest) and the 98 newest closed ones are listed.
+        Assert.Equal(CustomerGrain.ContactsKept, profile.Contacts.Length);
+        Assert.Equal(4, profile.ContactsForgotten);
+        Assert.Equal(
+            [stillOpen.GetPrimaryKeyString(), .. closed.Skip(4), latest.GetPrimaryKeyString()],
+            profile.Contacts.Select(c => c.ConversationId));
+
+        // The agent is told of every earlier one, listed or not; the forgotten ones' close is not lost either.
+        Assert.Equal(CustomerGrain.ContactsKept + 3, (await latest.GetHandoffContext()).PreviousContacts);
+        await stillOpen.Close(TestData.Channel, OwnershipReasons.ClosedByAdapter, "customer left");
+        Assert.Equal(OwnershipReasons.ClosedByAdapter, (await CustomerOf(customer).GetProfile()).Contacts[0].Outcome);
     }
 
     [Fact]

@@ -110,7 +110,7 @@ public sealed partial class ConversationGrain(
             State.Language = NullIfEmpty(command.Customer.Language) ?? profile.Language;
             State.CustomerName = profile.DisplayName;
             State.CustomerTier = profile.Tier;
-            State.PreviousContacts = profile.Contacts.Count(c => c.ConversationId != Id);
+            State.PreviousContacts = profile.ContactsOtherThan(Id);
             State.CustomerPrefersHumans = profile.PrefersHumans;
             State.EarlierIntents = earlierIntents;
             ChangeOwner(Owner.Bot, OwnershipReasons.NewConversation,

@@ -10,6 +10,7 @@ public sealed class CustomerState
     [Id(0)] public string? DisplayName { get; set; }
     [Id(1)] public string? Language { get; set; }
     [Id(2)] public CustomerTier Tier { get; set; }
+    /// <summary>Every open conversation and the newest closed ones (<see cref="CustomerGrain.ContactsKept"/> in all, if that many are closed).</summary>
     [Id(3)] public List<ContactRecord> Contacts { get; set; } = [];
 
     /// <summary>Said in a conversation that they prefer humans, and when.</summary>
@@ -17,6 +18,9 @@ public sealed class CustomerState
 
     /// <summary>Intents the bot answered lately (the newest <see cref="CustomerGrain.IntentsKept"/>), for repeat contacts.</summary>
     [Id(5)] public List<IntentContact> Intents { get; set; } = [];
+
+    /// <summary>Closed conversations no longer listed in <see cref="Contacts"/>: the row stays short for a customer of years.</summary>
+    [Id(6)] public int ContactsForgotten { get; set; }
 }
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
@@ -56,6 +60,7 @@ public sealed class CustomerGrain(
             if (!State.Contacts.Exists(c => c.ConversationId == conversationId))
             {
                 State.Contacts.Add(new ContactRecord(conversationId, at, null, null));
+                ForgetOldestClosedContacts();
             }
         });
         DeactivateOnIdle();
@@ -103,6 +108,27 @@ public sealed class CustomerGrain(
     /// <summary>Answered intents kept per customer: enough for any repeat-contact window of days.</summary>
     public const int IntentsKept = 50;
 
+    /// <summary>Contacts listed per customer; older closed ones are only counted.</summary>
+    public const int ContactsKept = 100;
+
+    // Open conversations stay listed whatever their number: their close must find them, and a new
+    // conversation asks them for their intents.
+    private void ForgetOldestClosedContacts()
+    {
+        for (var i = 0; State.Contacts.Count > ContactsKept && i < State.Contacts.Count;)
+        {
+            if (State.Contacts[i].ClosedAt is null)
+            {
+                i++;
+                continue;
+            }
+
+            State.Contacts.RemoveAt(i);
+            State.ContactsForgotten++;
+        }
+    }
+
     private CustomerProfile Profile() =>
-        new(this.GetPrimaryKeyString(), State.DisplayName, State.Language, State.Tier, [.. State.Contacts], State.PrefersHumansSince is not null, [.. State.Intents]);
+        new(this.GetPrimaryKeyString(), State.DisplayName, State.Language, State.Tier, [.. State.Contacts], State.PrefersHumansSince is not null, [.. State.Intents],
+            State.ContactsForgotten);
 }
