@@ -55,6 +55,16 @@ public sealed class ExpectedFaultLoggingTests : IDisposable
         Assert.Equal(expected, ExpectedFaults.Classify(failure)?.Kind);
 
     [Fact]
+    public void A_category_asked_for_again_gets_the_same_logger_as_it_would_from_the_default_factory()
+    {
+        // Grain storage asks once per activation: a million open conversations must not mean a million loggers.
+        var first = _loggers.CreateLogger("ContactGrains.Grains.GrainStorage");
+
+        Assert.Same(first, _loggers.CreateLogger("ContactGrains.Grains.GrainStorage"));
+        Assert.NotSame(first, _loggers.CreateLogger("ContactGrains.Conversations"));
+    }
+
+    [Fact]
     public void A_cause_is_one_short_line_never_a_stack_trace_or_the_callers_input()
     {
         var fault = ExpectedFaults.Classify(new NpgsqlException("Failed to connect\n   at Npgsql.Internal.NpgsqlConnector.Connect()" + new string('x', 5000)))!;

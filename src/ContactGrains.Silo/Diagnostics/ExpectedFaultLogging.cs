@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ContactGrains.Silo.Diagnostics;
@@ -39,7 +40,11 @@ public static class ExpectedFaultLogging
     {
         public FaultIncidents Incidents => incidents;
 
-        public ILogger CreateLogger(string categoryName) => new FaultAwareLogger(inner.CreateLogger(categoryName), categoryName, incidents);
+        // One logger per category, as LoggerFactory does: some callers ask once per grain activation.
+        private readonly ConcurrentDictionary<string, FaultAwareLogger> _loggers = new(StringComparer.Ordinal);
+
+        public ILogger CreateLogger(string categoryName) =>
+            _loggers.GetOrAdd(categoryName, static (category, parts) => new FaultAwareLogger(parts.inner.CreateLogger(category), category, parts.incidents), (inner, incidents));
 
         public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
 
