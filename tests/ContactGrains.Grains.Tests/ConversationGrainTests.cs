@@ -151,18 +151,7 @@ public sealed class ConversationGrainTests(ClusterFixture fixture)
         var started = (await thread.GetOrStart(customer, knownClosedId: null))!;
 
         // Routers remember the thread from here on; the activation goes without waiting for its collection age.
-        var management = Grains.GetGrain<IManagementGrain>(0);
-        var gone = false;
-        for (var attempt = 0; attempt < 100 && !gone; attempt++)
-        {
-            gone = !(await management.GetDetailedGrainStatistics()).Any(activation => activation.GrainId == thread.GetGrainId());
-            if (!gone)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        Assert.True(gone, "the thread's activation stayed after starting its conversation");
+        await Eventually.ActivationGoneAsync(Grains, thread.GetGrainId());
         Assert.Equal(started.ConversationId, await thread.Find());
         Assert.Equal(new ThreadConversation(started.ConversationId, Created: false), await thread.GetOrStart(customer, knownClosedId: null));
     }

@@ -118,18 +118,7 @@ public sealed class CustomerHistoryTests(ClusterFixture fixture)
         var customerId = CustomerOf(customer).GetGrainId();
 
         // An open conversation does not hold its customer in memory: the customer is called again at its end.
-        var management = Grains.GetGrain<IManagementGrain>(0);
-        var gone = false;
-        for (var attempt = 0; attempt < 100 && !gone; attempt++)
-        {
-            gone = !(await management.GetDetailedGrainStatistics()).Any(activation => activation.GrainId == customerId);
-            if (!gone)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        Assert.True(gone, "the customer's activation stayed after its conversation started");
+        await Eventually.ActivationGoneAsync(Grains, customerId);
         Assert.Equal(conversation.GetPrimaryKeyString(), Assert.Single((await CustomerOf(customer).GetProfile()).Contacts).ConversationId);
     }
 }

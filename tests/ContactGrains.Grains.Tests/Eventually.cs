@@ -20,4 +20,11 @@ internal static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>Waits until the cluster holds no activation of <paramref name="grain"/>; fails if it stays.</summary>
+    public static async Task ActivationGoneAsync(IGrainFactory grains, GrainId grain)
+    {
+        var management = grains.GetGrain<IManagementGrain>(0);
+        await ReadAsync(async () => (await management.GetDetailedGrainStatistics()).Count(activation => activation.GrainId == grain), count => count == 0);
+    }
 }
