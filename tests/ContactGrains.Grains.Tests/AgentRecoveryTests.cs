@@ -260,12 +260,9 @@ public sealed class AgentRecoveryTests : IAsyncLifetime
 
     private async Task DeactivateAsync(IAgentGrain agent)
     {
-        var management = Grains.GetGrain<IManagementGrain>(0);
         var before = (await agent.GetStatus()).IdleSince;
         await agent.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
-        await EventuallyAsync(
-            async () => (await management.GetDetailedGrainStatistics()).Count(a => a.GrainId == agent.GetGrainId()),
-            count => count == 0);
+        await Eventually.ActivationGoneAsync(Grains, agent.GetGrainId());
         Assert.Equal(before, (await agent.GetStatus()).IdleSince); // stored too
     }
 

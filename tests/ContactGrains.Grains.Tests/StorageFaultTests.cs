@@ -1114,11 +1114,8 @@ public sealed class StorageFaultTests : IAsyncLifetime
     /// <summary>Ends the grain's activation, then asks a fresh one, which starts from storage.</summary>
     private async Task<T> FreshAsync<T>(IAddressable grain, Func<Task<T>> read)
     {
-        var management = Grains.GetGrain<IManagementGrain>(0);
         await grain.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
-        await EventuallyAsync(
-            async () => (await management.GetDetailedGrainStatistics()).Count(a => a.GrainId == grain.GetGrainId()),
-            count => count == 0);
+        await Eventually.ActivationGoneAsync(Grains, grain.GetGrainId());
         return await read();
     }
 

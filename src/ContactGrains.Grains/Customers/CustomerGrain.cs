@@ -25,7 +25,7 @@ public sealed class CustomerState
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
 // Called when a conversation starts or ends (and when the customer says they prefer humans), never
-// per message: after a change the activation is let go at once, so an open conversation does not
+// per message: after a start or an end the activation is let go at once, so an open conversation does not
 // keep its customer in memory. A read alone (GetProfile) keeps it 2 minutes (Orleans' default, 15).
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class CustomerGrain(
@@ -76,24 +76,23 @@ public sealed class CustomerGrain(
         var newIntents = intentsAnswered.IsDefault
             ? []
             : intentsAnswered.Where(i => !State.Intents.Exists(known => known.ConversationId == i.ConversationId && known.IntentId == i.IntentId)).ToList();
-        if (!closes && newIntents.Count == 0)
+        if (closes || newIntents.Count > 0)
         {
-            return;
+            await state.CommitAsync(this, logger, () =>
+            {
+                if (closes)
+                {
+                    State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode };
+                }
+
+                State.Intents.AddRange(newIntents);
+                if (State.Intents.Count > IntentsKept)
+                {
+                    State.Intents.RemoveRange(0, State.Intents.Count - IntentsKept);
+                }
+            });
         }
 
-        await state.CommitAsync(this, logger, () =>
-        {
-            if (closes)
-            {
-                State.Contacts[index] = State.Contacts[index] with { ClosedAt = at, Outcome = reasonCode };
-            }
-
-            State.Intents.AddRange(newIntents);
-            if (State.Intents.Count > IntentsKept)
-            {
-                State.Intents.RemoveRange(0, State.Intents.Count - IntentsKept);
-            }
-        });
         DeactivateOnIdle();
     }
 
