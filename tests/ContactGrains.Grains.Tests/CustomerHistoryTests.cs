@@ -121,4 +121,19 @@ public sealed class CustomerHistoryTests(ClusterFixture fixture)
         await Eventually.ActivationGoneAsync(Grains, customerId);
         Assert.Equal(conversation.GetPrimaryKeyString(), Assert.Single((await CustomerOf(customer).GetProfile()).Contacts).ConversationId);
     }
+    [Fact]
+    public async Task A_burst_of_conversations_from_one_customer_all_start_and_all_close()
+    {
+        // Many threads of one customer at once (a bulk import, a retried batch, a chatty integration):
+        // every start and every close reaches the customer, none is refused while its activation comes and goes.
+        var customer = TestData.Customer(TestData.UniqueId("cust"));
+        var conversations = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => StartAsync(customer)));
+        await Task.WhenAll(conversations.Select(c => c.Close(TestData.Channel, OwnershipReasons.ClosedByAdapter, "customer left")));
+
+        var profile = await CustomerOf(customer).GetProfile();
+        Assert.Equal(
+            conversations.Select(c => c.GetPrimaryKeyString()).Order(),
+            profile.Contacts.Select(c => c.ConversationId).Order());
+        Assert.All(profile.Contacts, c => Assert.Equal(OwnershipReasons.ClosedByAdapter, c.Outcome));
+    }
 }

@@ -25,8 +25,9 @@ public sealed class CustomerState
 
 /// <summary>A customer on one channel: profile and the history of their conversations.</summary>
 // Called when a conversation starts or ends (and when the customer says they prefer humans), never
-// per message: after a start or an end the activation is let go at once, so an open conversation does not
-// keep its customer in memory. A read alone (GetProfile) keeps it 2 minutes (Orleans' default, 15).
+// per message: after a start or an end the activation is let go a few seconds later (ReleaseSoon), so an
+// open conversation does not keep its customer in memory. A read alone (GetProfile) keeps it 2 minutes
+// (Orleans' default, 15).
 [CollectionAgeLimit(Minutes = 2)]
 public sealed class CustomerGrain(
     [PersistentState("customer", StorageNames.Default)] IPersistentState<CustomerState> state,
@@ -34,6 +35,7 @@ public sealed class CustomerGrain(
     : Grain, ICustomerGrain
 {
     private CustomerState State => state.State;
+    private IGrainTimer? _release;
 
     public Task<CustomerProfile> GetProfile() => Task.FromResult(Profile());
 
@@ -63,7 +65,7 @@ public sealed class CustomerGrain(
                 ForgetOldestClosedContacts();
             }
         });
-        DeactivateOnIdle();
+        ReleaseSoon();
         return Profile();
     }
 
@@ -93,7 +95,7 @@ public sealed class CustomerGrain(
             });
         }
 
-        DeactivateOnIdle();
+        ReleaseSoon();
     }
 
     public async Task PrefersHumans(DateTimeOffset at)
@@ -101,6 +103,31 @@ public sealed class CustomerGrain(
         if (State.PrefersHumansSince is null)
         {
             await state.CommitAsync(this, logger, () => State.PrefersHumansSince = at);
+        }
+    }
+
+    /// <summary>How long the activation stays after its last start or end.</summary>
+    public static readonly TimeSpan Linger = TimeSpan.FromSeconds(5);
+
+    // Not DeactivateOnIdle right away: calls queued behind this one would be forwarded to a new
+    // activation that let itself go after one call too, and Orleans refuses a call forwarded twice.
+    // A customer's burst of conversations (a batch of threads, an integration's retries) shares one
+    // activation; each call pushes the release back.
+    private void ReleaseSoon()
+    {
+        if (_release is null)
+        {
+            _release = this.RegisterGrainTimer(
+                () =>
+                {
+                    DeactivateOnIdle();
+                    return Task.CompletedTask;
+                },
+                new GrainTimerCreationOptions(Linger, Timeout.InfiniteTimeSpan));
+        }
+        else
+        {
+            _release.Change(Linger, Timeout.InfiniteTimeSpan);
         }
     }
 
