@@ -46,7 +46,10 @@ public sealed partial class AgentGrain(
 
     private AgentState State => state.State;
 
-    private string Id => this.GetPrimaryKeyString();
+    private string? _id;
+
+    // Decoded once (Orleans decodes the key from UTF-8 on every GetPrimaryKeyString).
+    private string Id => _id ??= this.GetPrimaryKeyString();
 
     private bool Connected => State.Observer is not null && State.DisconnectedAt is null;
 

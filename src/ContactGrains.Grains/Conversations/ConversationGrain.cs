@@ -58,7 +58,12 @@ public sealed partial class ConversationGrain(
 
     private ConversationState State => state.State;
 
-    private string Id => this.GetPrimaryKeyString();
+    // The key decoded once: Orleans decodes it from UTF-8 on every GetPrimaryKeyString, and a
+    // conversation names itself in its state, its entries, the index and every log scope.
+    private string? _id;
+
+    /// <summary>The conversation's id (its grain key).</summary>
+    internal string Id => _id ??= this.GetPrimaryKeyString();
 
     // What the open-conversation index last heard from this activation: the ledger length and intent.
     private (int Version, string? Intent) _indexed = (-1, null);

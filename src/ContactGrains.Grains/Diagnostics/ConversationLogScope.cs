@@ -13,13 +13,13 @@ public sealed class ConversationLogScope(ILoggerFactory loggers) : IIncomingGrai
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.Grain is not ConversationGrain)
+        if (context.Grain is not ConversationGrain conversation)
         {
             await context.Invoke();
             return;
         }
 
-        using (_logger.BeginScope(new ConversationScope(context.TargetId.Key.ToString()!)))
+        using (_logger.BeginScope(new ConversationScope(conversation.Id)))
         {
             await context.Invoke();
         }

@@ -71,7 +71,10 @@ public sealed partial class QueueGrain(
 
     private RoutingOptions Options => routingOptions.Value;
 
-    private string Key => this.GetPrimaryKeyString();
+    private string? _key;
+
+    // Decoded once (Orleans decodes the key from UTF-8 on every GetPrimaryKeyString).
+    private string Key => _key ??= this.GetPrimaryKeyString();
 
     /// <summary>How often changed statistics are stored: a crash loses at most this much of the history.</summary>
     public static readonly TimeSpan StatisticsSaveInterval = TimeSpan.FromSeconds(30);
