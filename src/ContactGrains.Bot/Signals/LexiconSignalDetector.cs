@@ -31,7 +31,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
         ArgumentNullException.ThrowIfNull(text);
         var lexicon = language.StartsWith("fr", StringComparison.OrdinalIgnoreCase) ? _french : _english;
         var clauses = SplitClauses(text, lexicon);
-        var all = clauses.SelectMany(c => c).ToArray();
+        var all = Concat(clauses);
         if (all.Length == 0)
         {
             return TurnSignals.None with { AngerCues = [], Terms = [] };
@@ -42,7 +42,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
         var (anger, angerCues) = ReadAnger(text, all, lexicon, candidates);
         var (topic, topicCue) = ReadSensitiveTopic(clauses, lexicon, candidates);
         var saysItDidNotHelp = FindsAny(lexicon.DidNotHelp, all, candidates);
-        var smallTalk = all.Length <= 8 && all.All(lexicon.SmallTalk.Contains);
+        var smallTalk = all.Length <= 8 && AllIn(all, lexicon.SmallTalk);
         var prefersHumans = false;
         foreach (var clause in clauses)
         {
@@ -63,6 +63,38 @@ public sealed class LexiconSignalDetector : ISignalDetector
         var asksIfBot = FindsAny(lexicon.AsksIfBot, all, candidates);
         return new TurnSignals(request, cue, anger, angerCues, topic, topicCue, saysItDidNotHelp, smallTalk, prefersHumans,
             lexicon.Terms(all), remainder, stakes, asksIfBot);
+    }
+
+    private static string[] Concat(List<string[]> clauses)
+    {
+        var length = 0;
+        foreach (var clause in clauses)
+        {
+            length += clause.Length;
+        }
+
+        var all = new string[length];
+        var at = 0;
+        foreach (var clause in clauses)
+        {
+            clause.CopyTo(all, at);
+            at += clause.Length;
+        }
+
+        return all;
+    }
+
+    private static bool AllIn(string[] tokens, FrozenSet<string> set)
+    {
+        foreach (var token in tokens)
+        {
+            if (!set.Contains(token))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static List<string[]> SplitClauses(string text, Compiled lexicon)
@@ -94,18 +126,20 @@ public sealed class LexiconSignalDetector : ISignalDetector
         List<string[]> clauses, string[] all, Compiled lexicon, PhraseCandidates candidates)
     {
         // "agent", "human please", "un conseiller svp": a message that is little more than a human noun.
-        var meaningful = all.Where(t => !lexicon.FillerWords.Contains(t)).ToArray();
-        if (meaningful.Length == 1 && FindsAny(lexicon.HumanNouns, meaningful, candidates))
+        if (OnlyMeaningfulWord(all, lexicon) is { } only && FindsAny(lexicon.HumanNouns, new ReadOnlySpan<string>(ref only), candidates))
         {
-            return (HumanRequest.Explicit, meaningful[0], null);
+            return (HumanRequest.Explicit, only, null);
         }
 
         string? negatedCue = null;
         var negatedClause = -1;
+        List<(int Start, int End)>? mentions = null;
         for (var c = 0; c < clauses.Count; c++)
         {
             var clause = clauses[c];
-            foreach (var (start, end) in Mentions(clause, lexicon, candidates))
+            mentions?.Clear();
+            FindMentions(clause, lexicon, candidates, ref mentions);
+            foreach (var (start, end) in mentions ?? [])
             {
                 var mention = string.Join(' ', clause[start..end]);
                 if (IsNegated(clause, start, lexicon, candidates))
@@ -129,23 +163,49 @@ public sealed class LexiconSignalDetector : ISignalDetector
         return (HumanRequest.Negated, negatedCue, rest.Length == 0 ? null : rest);
     }
 
-    /// <summary>Where a clause mentions a human the customer could be asking for: strong phrases, or a human noun after a request verb.</summary>
-    private static IEnumerable<(int Start, int End)> Mentions(string[] clause, Compiled lexicon, PhraseCandidates candidates)
+    /// <summary>The message's one word that is not a filler word, or null when it has none or several.</summary>
+    private static string? OnlyMeaningfulWord(string[] all, Compiled lexicon)
     {
-        var masked = new bool[clause.Length];
+        string? only = null;
+        foreach (var token in all)
+        {
+            if (lexicon.FillerWords.Contains(token))
+            {
+                continue;
+            }
+
+            if (only is not null)
+            {
+                return null;
+            }
+
+            only = token;
+        }
+
+        return only;
+    }
+
+    /// <summary>
+    /// Where a clause mentions a human the customer could be asking for: strong phrases, or a human
+    /// noun after a request verb. Added to <paramref name="mentions"/>, created at the first one (most
+    /// messages have none).
+    /// </summary>
+    private static void FindMentions(string[] clause, Compiled lexicon, PhraseCandidates candidates, ref List<(int Start, int End)>? mentions)
+    {
+        Span<bool> masked = clause.Length <= 256 ? stackalloc bool[clause.Length] : new bool[clause.Length];
         foreach (var sense in lexicon.NotHumanSenses)
         {
             for (var from = 0; sense.Find(clause, from, candidates) is { } hit; from = hit.Start + 1)
             {
-                Array.Fill(masked, true, hit.Start, hit.End - hit.Start);
+                masked.Slice(hit.Start, hit.End - hit.Start).Fill(true);
             }
         }
 
         foreach (var phrase in lexicon.HumanPhrases)
         {
-            if (phrase.Find(clause, 0, candidates) is { } hit && !masked.AsSpan(hit.Start, hit.End - hit.Start).Contains(true))
+            if (phrase.Find(clause, 0, candidates) is { } hit && !masked.Slice(hit.Start, hit.End - hit.Start).Contains(true))
             {
-                yield return hit;
+                (mentions ??= []).Add(hit);
             }
         }
 
@@ -153,7 +213,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
         {
             for (var from = 0; noun.Find(clause, from, candidates) is { } hit; from = hit.Start + 1)
             {
-                if (masked.AsSpan(hit.Start, hit.End - hit.Start).Contains(true))
+                if (masked.Slice(hit.Start, hit.End - hit.Start).Contains(true))
                 {
                     continue;
                 }
@@ -161,7 +221,7 @@ public sealed class LexiconSignalDetector : ISignalDetector
                 var windowStart = Math.Max(0, hit.Start - RequestFrameReach);
                 if (FindsAny(lexicon.RequestFrames, clause.AsSpan(windowStart, hit.Start - windowStart), candidates))
                 {
-                    yield return hit;
+                    (mentions ??= []).Add(hit);
                 }
             }
         }
@@ -380,9 +440,27 @@ public sealed class LexiconSignalDetector : ISignalDetector
         public SignalPhrase[] AsksIfBot { get; }
         public (string Topic, SignalPhrase[] Phrases)[] SensitiveTopics { get; }
 
-        /// <summary>The content words of a message, stemmed and distinct.</summary>
-        public ImmutableArray<string> Terms(string[] tokens) =>
-            [.. tokens.Where(t => _analyzer.IsContentToken(t) && !SmallTalk.Contains(t)).Select(_analyzer.Stem).Distinct(StringComparer.Ordinal)];
+        /// <summary>The content words of a message, stemmed and distinct, in order of first appearance.</summary>
+        public ImmutableArray<string> Terms(string[] tokens)
+        {
+            // A loop and a linear search: a message has a few dozen words at most, and this runs on every one.
+            var terms = ImmutableArray.CreateBuilder<string>(tokens.Length);
+            foreach (var token in tokens)
+            {
+                if (!_analyzer.IsContentToken(token) || SmallTalk.Contains(token))
+                {
+                    continue;
+                }
+
+                var stem = _analyzer.Stem(token);
+                if (!terms.Contains(stem))
+                {
+                    terms.Add(stem);
+                }
+            }
+
+            return terms.DrainToImmutable();
+        }
 
         private SignalPhrase[] Parse(string[] phrases)
         {

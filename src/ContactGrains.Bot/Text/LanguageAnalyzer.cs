@@ -68,6 +68,8 @@ internal sealed class LanguageAnalyzer
     {
         Span<char> buffer = stackalloc char[token.Length];
         var length = Stem(token, buffer);
-        return new string(buffer[..length]);
+
+        // Many words are their own stem: no new string for them.
+        return token.AsSpan().SequenceEqual(buffer[..length]) ? token : new string(buffer[..length]);
     }
 }

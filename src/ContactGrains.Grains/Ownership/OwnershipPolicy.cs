@@ -259,8 +259,8 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
         return new TurnHistory(
             history.CustomerTurns + 1,
             ConsecutiveMisses(facts),
-            [.. history.RecentAnger.Add(anger).TakeLast(options.AngerTrendTurns)],
-            [.. history.RecentTerms.Add(signals.Terms).TakeLast(TurnHistory.TermsKept)],
+            KeepLast(history.RecentAnger, anger, options.AngerTrendTurns),
+            KeepLast(history.RecentTerms, signals.Terms, TurnHistory.TermsKept),
             bot.Understood && !bot.AskedForHuman ? bot.IntentId : history.LastIntent,
             intents.Length > TurnHistory.IntentsKept ? intents[^TurnHistory.IntentsKept..] : intents);
     }
@@ -280,7 +280,16 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
             return false;
         }
 
-        var similar = facts.History.RecentTerms.Any(earlier => Similarity(terms, earlier) >= options.SameQuestionSimilarity);
+        var similar = false;
+        foreach (var earlier in facts.History.RecentTerms)
+        {
+            if (Similarity(terms, earlier) >= options.SameQuestionSimilarity)
+            {
+                similar = true;
+                break;
+            }
+        }
+
         var sameIntent = facts.Bot.Understood && facts.Bot.IntentId is { } intent && intent == facts.History.LastIntent;
         return similar && (sameIntent || !facts.Bot.Understood);
     }
@@ -292,8 +301,31 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
             return 0;
         }
 
-        var shared = a.Count(b.Contains);
+        var shared = 0;
+        foreach (var term in a)
+        {
+            if (b.Contains(term))
+            {
+                shared++;
+            }
+        }
+
         return (double)shared / (a.Length + b.Length - shared);
+    }
+
+    /// <summary>The newest <paramref name="count"/> of <paramref name="items"/> followed by <paramref name="added"/>.</summary>
+    private static ImmutableArray<T> KeepLast<T>(ImmutableArray<T> items, T added, int count)
+    {
+        items = items.IsDefault ? [] : items;
+        var kept = Math.Min(items.Length, Math.Max(0, count - 1));
+        var result = ImmutableArray.CreateBuilder<T>(kept + (count > 0 ? 1 : 0));
+        result.AddRange(items.AsSpan(items.Length - kept, kept));
+        if (count > 0)
+        {
+            result.Add(added);
+        }
+
+        return result.MoveToImmutable();
     }
 
     private static string Format(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
