@@ -139,7 +139,12 @@ public sealed class LexiconSignalDetector : ISignalDetector
             var clause = clauses[c];
             mentions?.Clear();
             FindMentions(clause, lexicon, candidates, ref mentions);
-            foreach (var (start, end) in mentions ?? [])
+            if (mentions is null)
+            {
+                continue; // no mention yet in this message
+            }
+
+            foreach (var (start, end) in mentions)
             {
                 var mention = string.Join(' ', clause[start..end]);
                 if (IsNegated(clause, start, lexicon, candidates))

@@ -313,7 +313,7 @@ public sealed class OwnershipPolicy(OwnershipOptions options)
         return (double)shared / (a.Length + b.Length - shared);
     }
 
-    /// <summary>The newest <paramref name="count"/> of <paramref name="items"/> followed by <paramref name="added"/>.</summary>
+    /// <summary>The newest <paramref name="count"/> of <paramref name="items"/> once <paramref name="added"/> is appended to them.</summary>
     private static ImmutableArray<T> KeepLast<T>(ImmutableArray<T> items, T added, int count)
     {
         items = items.IsDefault ? [] : items;
