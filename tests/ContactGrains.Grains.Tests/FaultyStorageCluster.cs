@@ -12,7 +12,7 @@ namespace ContactGrains.Grains.Tests;
 /// <summary>A single-silo in-process cluster on a fake clock, with the real bot and grain storage that fails on demand.</summary>
 internal static class FaultyStorageCluster
 {
-    public static async Task<(InProcessTestCluster Cluster, FaultyGrainStorage Storage)> StartAsync(FakeTimeProvider clock)
+    public static async Task<(InProcessTestCluster Cluster, FaultyGrainStorage Storage)> StartAsync(FakeTimeProvider clock, Action<ISiloBuilder>? configureSilo = null)
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureHost(host =>
@@ -33,6 +33,7 @@ internal static class FaultyStorageCluster
             silo.Services.AddSingleton<IReminderTable>(services => new FaultyReminderTable((IReminderTable)memoryReminders(services)));
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Default,
                 (services, _) => new FaultyGrainStorage(services.GetRequiredKeyedService<IGrainStorage>("memory"), services.GetRequiredService<DeepCopier>()));
+            configureSilo?.Invoke(silo);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();

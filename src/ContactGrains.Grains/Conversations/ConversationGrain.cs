@@ -65,6 +65,11 @@ public sealed partial class ConversationGrain(
     /// <summary>The conversation's id (its grain key).</summary>
     internal string Id => _id ??= this.GetPrimaryKeyString();
 
+    // The log scope's state for this conversation, made once per activation (ConversationLogScope).
+    private ConversationLogScope.ConversationScope? _logScope;
+
+    internal ConversationLogScope.ConversationScope LogScope => _logScope ??= new(Id);
+
     // What the open-conversation index last heard from this activation: the ledger length and intent.
     private (int Version, string? Intent) _indexed = (-1, null);
 

@@ -17,7 +17,7 @@ public sealed class ConversationState
     [Id(5)] public Owner Owner { get; set; } = Owner.Nobody;
     [Id(6)] public DateTimeOffset StartedAt { get; set; }
     [Id(7)] public DateTimeOffset? ClosedAt { get; set; }
-    [Id(8)] public List<OwnershipChange> Ledger { get; set; } = [];
+    [Id(8)] public List<OwnershipChange> Ledger { get => _ledger ??= []; set => _ledger = value; }
     // Id 9 held the whole timeline before it moved to segments; never reuse it.
 
     // Id 10 held full adapter message ids; replaced by their hashes (Id 15) to keep the row small.
@@ -32,7 +32,7 @@ public sealed class ConversationState
     [Id(12)] public DateTimeOffset? LastCustomerMessageAt { get; set; }
 
     /// <summary>Entries after <see cref="SealedThrough"/>, in order; older ones live in segment grains.</summary>
-    [Id(13)] public List<TimelineEntry> RecentEntries { get; set; } = [];
+    [Id(13)] public List<TimelineEntry> RecentEntries { get => _recentEntries ??= []; set => _recentEntries = value; }
 
     /// <summary>Entries 1..SealedThrough are sealed in segments of <see cref="ConversationGrain.SegmentSize"/>.</summary>
     [Id(14)] public long SealedThrough { get; set; }
@@ -42,7 +42,7 @@ public sealed class ConversationState
     /// message was stored at. Hashes keep the row small whatever the ids look like; it remembers at
     /// least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
     /// </summary>
-    [Id(15)] public Dictionary<ulong, long> RecentMessageIds { get; set; } = [];
+    [Id(15)] public Dictionary<ulong, long> RecentMessageIds { get => _recentMessageIds ??= []; set => _recentMessageIds = value; }
 
     // What an agent is told about the customer, kept from the start so reading it needs no other grain.
     [Id(16)] public string? CustomerName { get; set; }
@@ -54,7 +54,7 @@ public sealed class ConversationState
     [Id(20)] public string? LastSkill { get; set; }
 
     /// <summary>Intents the bot answered, in order, without repeats (at most 10): the agent's summary.</summary>
-    [Id(21)] public List<string> IntentsAnswered { get; set; } = [];
+    [Id(21)] public List<string> IntentsAnswered { get => _intentsAnswered ??= []; set => _intentsAnswered = value; }
 
     /// <summary>Answers where the bot did not understand the customer.</summary>
     [Id(22)] public int BotMisses { get; set; }
@@ -70,7 +70,7 @@ public sealed class ConversationState
     [Id(26)] public string HandoffReason { get; set; } = "";
 
     /// <summary>The agents' own deduplication index (hash of "agentId:messageId" → sequence), apart from the adapters'.</summary>
-    [Id(27)] public Dictionary<ulong, long> RecentAgentMessageIds { get; set; } = [];
+    [Id(27)] public Dictionary<ulong, long> RecentAgentMessageIds { get => _recentAgentMessageIds ??= []; set => _recentAgentMessageIds = value; }
 
     /// <summary>What the ownership policy remembers of the customer's earlier messages; null before the first.</summary>
     [Id(28)] public TurnHistory? History { get; set; }
@@ -79,10 +79,10 @@ public sealed class ConversationState
     [Id(29)] public bool CustomerPrefersHumans { get; set; }
 
     /// <summary>Intents the bot answered in the customer's other conversations, read at the start: repeat contacts.</summary>
-    [Id(30)] public List<IntentContact> EarlierIntents { get; set; } = [];
+    [Id(30)] public List<IntentContact> EarlierIntents { get => _earlierIntents ??= []; set => _earlierIntents = value; }
 
     /// <summary>Every reason of the last handoff (the main one first) and the signal values behind them: shown to agents.</summary>
-    [Id(31)] public List<string> HandoffReasonCodes { get; set; } = [];
+    [Id(31)] public List<string> HandoffReasonCodes { get => _handoffReasonCodes ??= []; set => _handoffReasonCodes = value; }
     [Id(32)] public ImmutableSortedDictionary<string, string>? HandoffSignals { get; set; }
 
     /// <summary>Turns the bot answered without handing over: a human who resolves it afterwards resolved it after a bot attempt.</summary>
@@ -112,7 +112,19 @@ public sealed class ConversationState
     /// conversation closes (repeat contacts count from these times). Rows stored before this field
     /// existed lack it; their start time stands in.
     /// </summary>
-    [Id(41)] public Dictionary<string, DateTimeOffset> IntentAnsweredAt { get; set; } = [];
+    [Id(41)] public Dictionary<string, DateTimeOffset> IntentAnsweredAt { get => _intentAnsweredAt ??= []; set => _intentAnsweredAt = value; }
 
     public long LastSequence => SealedThrough + RecentEntries.Count;
+
+    // The collections are created on first use, not by the constructor: the development storage's
+    // copy and the serializer create a state and then set every collection, so collections made by
+    // the constructor would be garbage at once (eight objects on every stored message).
+    [NonSerialized] private List<OwnershipChange>? _ledger;
+    [NonSerialized] private List<TimelineEntry>? _recentEntries;
+    [NonSerialized] private Dictionary<ulong, long>? _recentMessageIds;
+    [NonSerialized] private List<string>? _intentsAnswered;
+    [NonSerialized] private Dictionary<ulong, long>? _recentAgentMessageIds;
+    [NonSerialized] private List<IntentContact>? _earlierIntents;
+    [NonSerialized] private List<string>? _handoffReasonCodes;
+    [NonSerialized] private Dictionary<string, DateTimeOffset>? _intentAnsweredAt;
 }

@@ -51,22 +51,23 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
         }
     }
 
-    private async Task<InboundResult> ReceiveCoreAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
+    // Not async: it returns the grain call's own task, so a message costs no state machine here.
+    private Task<InboundResult> ReceiveCoreAsync(string channel, Proto.InboundMessage message, IConversationObserver? deliverTo, CancellationToken cancellationToken)
     {
         if (InboundValidation.CheckId(message.MessageId, "message_id") is { } badId)
         {
-            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badId);
+            return Task.FromResult(InboundResult.Rejected("", RejectionCode.InvalidArgument, badId));
         }
 
         message.Text = InboundText.Clean(message.Text);
         if (InboundValidation.CheckText(message.Text) is { } badText)
         {
-            return InboundResult.Rejected("", RejectionCode.InvalidArgument, badText);
+            return Task.FromResult(InboundResult.Rejected("", RejectionCode.InvalidArgument, badText));
         }
 
         if (limits.TryAcquire(channel) is { } tooMany)
         {
-            return new InboundResult(InboundOutcome.Rejected, "", 0, 0, [], tooMany);
+            return Task.FromResult(new InboundResult(InboundOutcome.Rejected, "", 0, 0, [], tooMany));
         }
 
         var command = new CustomerMessage(channel, message.MessageId, message.Text);
@@ -75,17 +76,17 @@ public sealed class ConversationRouter(IGrainFactory grains, ThreadDirectory thr
             case Proto.ConversationAddress.AddressOneofCase.ConversationId:
                 if (InboundValidation.CheckId(message.Conversation.ConversationId, "conversation.conversation_id") is { } badConversation)
                 {
-                    return InboundResult.Rejected("", RejectionCode.InvalidArgument, badConversation);
+                    return Task.FromResult(InboundResult.Rejected("", RejectionCode.InvalidArgument, badConversation));
                 }
 
-                return await Conversation(message.Conversation.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
+                return Conversation(message.Conversation.ConversationId).ReceiveCustomerMessage(command, deliverTo, cancellationToken);
 
             case Proto.ConversationAddress.AddressOneofCase.ExternalThreadId:
-                return await ReceiveOnThreadAsync(channel, message, command, deliverTo, cancellationToken);
+                return ReceiveOnThreadAsync(channel, message, command, deliverTo, cancellationToken);
 
             default:
-                return InboundResult.Rejected("", RejectionCode.InvalidArgument,
-                    "conversation is required: set conversation.conversation_id or conversation.external_thread_id.");
+                return Task.FromResult(InboundResult.Rejected("", RejectionCode.InvalidArgument,
+                    "conversation is required: set conversation.conversation_id or conversation.external_thread_id."));
         }
     }
 
