@@ -179,7 +179,7 @@ public sealed partial class ConversationGrain(
         }
 
         // A resend is answered from the index before anything else, also once the conversation is closed.
-        if (State.RecentMessageIds.TryGetValue(StableHash.Of(message.AdapterMessageId), out var original))
+        if (State.RecentMessageIds.TryFind(message.AdapterMessageId, out var original))
         {
             if (deliverTo is not null && !deliverTo.Equals(State.DeliveryTarget))
             {
@@ -225,7 +225,7 @@ public sealed partial class ConversationGrain(
             State.LastCustomerMessageAt = now;
             var customerEntry = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
             customerSequence = customerEntry.Sequence;
-            RememberMessageId(State.RecentMessageIds, message.AdapterMessageId, customerSequence);
+            State.RecentMessageIds.Remember(message.AdapterMessageId, customerSequence, RememberedMessageIds);
             produced.Add(customerEntry);
             if (deliverTo is not null)
             {
@@ -408,7 +408,7 @@ public sealed partial class ConversationGrain(
         await CommitAsync(() =>
         {
             var answer = Append(new ChatMessageBody(SenderKind.Customer, null, message.Text, message.AdapterMessageId, null), now);
-            RememberMessageId(State.RecentMessageIds, message.AdapterMessageId, answer.Sequence);
+            State.RecentMessageIds.Remember(message.AdapterMessageId, answer.Sequence, RememberedMessageIds);
             produced.Add(answer);
             produced.Add(Append(new StatusBody(StatusKind.RatingReceived, CustomerNotices.Get("RatingReceived", State.Language)), now));
             State.Rating = rating;
@@ -604,20 +604,6 @@ public sealed partial class ConversationGrain(
             await GrainFactory.Get<IConversationSegmentGrain>(GrainKeys.Segment(Id, index)).Seal(block);
             State.RecentEntries.RemoveRange(0, SegmentSize);
             State.SealedThrough += SegmentSize;
-        }
-    }
-
-    private static void RememberMessageId(Dictionary<ulong, long> index, string messageId, long sequence)
-    {
-        index[StableHash.Of(messageId)] = sequence;
-        if (index.Count > 2 * RememberedMessageIds)
-        {
-            // Forget the older half: senders resend within minutes, not hundreds of messages later.
-            var cutoff = index.Values.Order().ElementAt(RememberedMessageIds);
-            foreach (var old in index.Where(pair => pair.Value < cutoff).Select(pair => pair.Key).ToList())
-            {
-                index.Remove(old);
-            }
         }
     }
 
@@ -871,7 +857,7 @@ public sealed partial class ConversationGrain(
         // message silently dropped and be answered with the previous agent's. Their own index, so
         // no adapter id can ever collide with them.
         var key = $"{agentId}:{messageId}";
-        if (State.RecentAgentMessageIds.TryGetValue(StableHash.Of(key), out var original))
+        if (State.RecentAgentMessageIds.TryFind(key, out var original))
         {
             var page = await GetTimeline(State.Channel, original - 1, 1, CancellationToken.None);
             return page.Entries[0];
@@ -893,7 +879,7 @@ public sealed partial class ConversationGrain(
         await CommitAsync(() =>
         {
             entry = Append(new ChatMessageBody(SenderKind.Agent, agentId, text, messageId, null), now);
-            RememberMessageId(State.RecentAgentMessageIds, key, entry.Sequence);
+            State.RecentAgentMessageIds.Remember(key, entry.Sequence, RememberedMessageIds);
             EndDraft(State.Draft is { } draft && draftId is not null ? CopilotDrafting.FateOf(draft, text) : DraftFate.Discarded, now);
         });
         Push([entry!]);

@@ -38,11 +38,10 @@ public sealed class ConversationState
     [Id(14)] public long SealedThrough { get; set; }
 
     /// <summary>
-    /// The deduplication index: a 64-bit hash of each recent adapter message id, and the sequence the
-    /// message was stored at. Hashes keep the row small whatever the ids look like; it remembers at
-    /// least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
+    /// Id 15 held the deduplication index as a dictionary (hash → sequence). A row stored so is read
+    /// into <see cref="RecentMessageIds"/>; nothing is written here any more.
     /// </summary>
-    [Id(15)] public Dictionary<ulong, long> RecentMessageIds { get => _recentMessageIds ??= []; set => _recentMessageIds = value; }
+    [Id(15)] public Dictionary<ulong, long>? UnpackedRecentMessageIds { get => null; set => _recentMessageIds = MessageIdIndex.FromDictionary(value); }
 
     // What an agent is told about the customer, kept from the start so reading it needs no other grain.
     [Id(16)] public string? CustomerName { get; set; }
@@ -69,8 +68,8 @@ public sealed class ConversationState
     [Id(25)] public string HandoffReasonCode { get; set; } = "";
     [Id(26)] public string HandoffReason { get; set; } = "";
 
-    /// <summary>The agents' own deduplication index (hash of "agentId:messageId" → sequence), apart from the adapters'.</summary>
-    [Id(27)] public Dictionary<ulong, long> RecentAgentMessageIds { get => _recentAgentMessageIds ??= []; set => _recentAgentMessageIds = value; }
+    /// <summary>Id 27 held <see cref="RecentAgentMessageIds"/> as a dictionary: read, never written (see Id 15).</summary>
+    [Id(27)] public Dictionary<ulong, long>? UnpackedRecentAgentMessageIds { get => null; set => _recentAgentMessageIds = MessageIdIndex.FromDictionary(value); }
 
     /// <summary>What the ownership policy remembers of the customer's earlier messages; null before the first.</summary>
     [Id(28)] public TurnHistory? History { get; set; }
@@ -114,6 +113,16 @@ public sealed class ConversationState
     /// </summary>
     [Id(41)] public Dictionary<string, DateTimeOffset> IntentAnsweredAt { get => _intentAnsweredAt ??= []; set => _intentAnsweredAt = value; }
 
+    /// <summary>
+    /// The deduplication index: each recent adapter message id (as a 64-bit hash, which keeps the row
+    /// small whatever the ids look like) and the sequence the message was stored at. It remembers at
+    /// least the last <see cref="ConversationGrain.RememberedMessageIds"/> customer messages.
+    /// </summary>
+    [Id(42)] public MessageIdIndex RecentMessageIds { get => _recentMessageIds ??= new(); set => _recentMessageIds = value; }
+
+    /// <summary>The agents' own deduplication index ("agentId:messageId" → sequence), apart from the adapters'.</summary>
+    [Id(43)] public MessageIdIndex RecentAgentMessageIds { get => _recentAgentMessageIds ??= new(); set => _recentAgentMessageIds = value; }
+
     public long LastSequence => SealedThrough + RecentEntries.Count;
 
     // The collections are created on first use, not by the constructor: the development storage's
@@ -121,9 +130,9 @@ public sealed class ConversationState
     // the constructor would be garbage at once (eight objects on every stored message).
     [NonSerialized] private List<OwnershipChange>? _ledger;
     [NonSerialized] private List<TimelineEntry>? _recentEntries;
-    [NonSerialized] private Dictionary<ulong, long>? _recentMessageIds;
+    [NonSerialized] private MessageIdIndex? _recentMessageIds;
     [NonSerialized] private List<string>? _intentsAnswered;
-    [NonSerialized] private Dictionary<ulong, long>? _recentAgentMessageIds;
+    [NonSerialized] private MessageIdIndex? _recentAgentMessageIds;
     [NonSerialized] private List<IntentContact>? _earlierIntents;
     [NonSerialized] private List<string>? _handoffReasonCodes;
     [NonSerialized] private Dictionary<string, DateTimeOffset>? _intentAnsweredAt;
