@@ -158,6 +158,20 @@ public sealed class MessageIdIndexTests : IDisposable
         Assert.Null(rewritten.RecentAgentMessageIds);
         Assert.True(serializer.Deserialize<ConversationState>(serializer.SerializeToArray(state))!.RecentMessageIds.TryFind("m2", out _));
     }
+
+    [Fact]
+    public void The_old_fields_set_to_null_after_the_packed_ones_change_nothing()
+    {
+        var state = new ConversationState();
+        state.RecentMessageIds.Remember("m1", 2, keepAtLeast: 256);
+        state.RecentAgentMessageIds.Remember("agent-7:a1", 4, keepAtLeast: 256);
+
+        state.UnpackedRecentMessageIds = null;
+        state.UnpackedRecentAgentMessageIds = null;
+
+        Assert.True(state.RecentMessageIds.TryFind("m1", out _));
+        Assert.True(state.RecentAgentMessageIds.TryFind("agent-7:a1", out _));
+    }
 }
 
 /// <summary>The fields of a conversation row from before the indexes were packed (same ids, the old types).</summary>

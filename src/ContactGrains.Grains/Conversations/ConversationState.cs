@@ -39,9 +39,15 @@ public sealed class ConversationState
 
     /// <summary>
     /// Id 15 held the deduplication index as a dictionary (hash → sequence). A row stored so is read
-    /// into <see cref="RecentMessageIds"/>; nothing is written here any more.
+    /// into <see cref="RecentMessageIds"/>; nothing is written here any more (null, which a reader
+    /// or the copier passes back, changes nothing).
     /// </summary>
-    [Id(15)] public Dictionary<ulong, long>? UnpackedRecentMessageIds { get => null; set => _recentMessageIds = MessageIdIndex.FromDictionary(value); }
+    [Id(15)]
+    public Dictionary<ulong, long>? UnpackedRecentMessageIds
+    {
+        get => null;
+        set => _recentMessageIds = value is null ? _recentMessageIds : MessageIdIndex.FromDictionary(value);
+    }
 
     // What an agent is told about the customer, kept from the start so reading it needs no other grain.
     [Id(16)] public string? CustomerName { get; set; }
@@ -69,7 +75,12 @@ public sealed class ConversationState
     [Id(26)] public string HandoffReason { get; set; } = "";
 
     /// <summary>Id 27 held <see cref="RecentAgentMessageIds"/> as a dictionary: read, never written (see Id 15).</summary>
-    [Id(27)] public Dictionary<ulong, long>? UnpackedRecentAgentMessageIds { get => null; set => _recentAgentMessageIds = MessageIdIndex.FromDictionary(value); }
+    [Id(27)]
+    public Dictionary<ulong, long>? UnpackedRecentAgentMessageIds
+    {
+        get => null;
+        set => _recentAgentMessageIds = value is null ? _recentAgentMessageIds : MessageIdIndex.FromDictionary(value);
+    }
 
     /// <summary>What the ownership policy remembers of the customer's earlier messages; null before the first.</summary>
     [Id(28)] public TurnHistory? History { get; set; }
