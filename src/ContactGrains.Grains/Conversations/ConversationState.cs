@@ -20,7 +20,7 @@ public sealed class ConversationState
     [Id(8)] public List<OwnershipChange> Ledger { get => _ledger ??= []; set => _ledger = value; }
     // Id 9 held the whole timeline before it moved to segments; never reuse it.
 
-    // Id 10 held full adapter message ids; replaced by their hashes (Id 15) to keep the row small.
+    // Id 10 held full adapter message ids; replaced by their hashes (Id 15, now packed in Id 42) to keep the row small.
 
     /// <summary>
     /// The adapter connection (an observer on some silo) that last sent or resumed here. Stored so that
