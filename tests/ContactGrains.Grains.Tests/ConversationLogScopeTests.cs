@@ -10,7 +10,8 @@ namespace ContactGrains.Grains.Tests;
 
 /// <summary>
 /// What a conversation grain call logs carries the conversation's id in its scope, also what it logs
-/// after an await (here: a write that the database fails a moment later), and nothing else does.
+/// after an await (here: a write that the database fails a moment later); other grains' calls are
+/// not given one.
 /// </summary>
 public sealed class ConversationLogScopeTests : IAsyncLifetime
 {
@@ -50,7 +51,7 @@ public sealed class ConversationLogScopeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task What_another_grain_logs_carries_no_conversation_scope_even_when_it_called_a_conversation()
+    public async Task A_thread_grain_that_starts_a_conversation_logs_its_own_failure_without_a_conversation_scope()
     {
         // The thread starts its conversation (a conversation grain call), then fails to store that.
         var thread = _cluster.Client.GetGrain<IConversationThreadGrain>(GrainKeys.Thread(TestData.Channel, TestData.UniqueId("thread")));

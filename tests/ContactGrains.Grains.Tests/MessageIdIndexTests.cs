@@ -115,6 +115,26 @@ public sealed class MessageIdIndexTests : IDisposable
     }
 
     [Fact]
+    public void An_index_given_another_index_entries_with_room_to_spare_keeps_its_own_copy()
+    {
+        var first = new MessageIdIndex();
+        for (var i = 1; i <= 5; i++)
+        {
+            first.Remember($"m{i}", i, keepAtLeast: 256); // 5 entries in room for 8
+        }
+
+        var second = new MessageIdIndex { Packed = first.Packed };
+        first.Remember("only-first", 6, keepAtLeast: 256);
+        second.Remember("only-second", 7, keepAtLeast: 256);
+
+        Assert.True(first.TryFind("only-first", out var f) && f == 6);
+        Assert.False(first.TryFind("only-second", out _));
+        Assert.True(second.TryFind("only-second", out var s) && s == 7);
+        Assert.False(second.TryFind("only-first", out _));
+        Assert.All(Enumerable.Range(1, 5), i => Assert.True(first.TryFind($"m{i}", out _) && second.TryFind($"m{i}", out _)));
+    }
+
+    [Fact]
     public void A_serialized_index_reads_back_with_the_same_entries()
     {
         var index = new MessageIdIndex();
@@ -134,7 +154,7 @@ public sealed class MessageIdIndexTests : IDisposable
     }
 
     [Fact]
-    public void A_conversation_row_stored_with_dictionaries_reads_into_the_packed_indexes_and_is_written_without_them()
+    public void A_conversation_row_stored_with_dictionaries_reads_into_the_packed_indexes_and_is_written_with_them_empty()
     {
         var legacy = new ConversationRowWithDictionaries
         {
@@ -153,14 +173,17 @@ public sealed class MessageIdIndexTests : IDisposable
         // Oldest first, as if remembered in order: the next trim forgets m1 before m2.
         Assert.Equal(2, state.RecentMessageIds.Count);
 
+        // What a silo of the release before reads from a row written now: empty dictionaries, never null.
         var rewritten = serializer.Deserialize<ConversationRowWithDictionaries>(serializer.SerializeToArray(state))!;
-        Assert.Null(rewritten.RecentMessageIds);
-        Assert.Null(rewritten.RecentAgentMessageIds);
+        Assert.NotNull(rewritten.RecentMessageIds);
+        Assert.Empty(rewritten.RecentMessageIds);
+        Assert.NotNull(rewritten.RecentAgentMessageIds);
+        Assert.Empty(rewritten.RecentAgentMessageIds);
         Assert.True(serializer.Deserialize<ConversationState>(serializer.SerializeToArray(state))!.RecentMessageIds.TryFind("m2", out _));
     }
 
     [Fact]
-    public void The_old_fields_set_to_null_after_the_packed_ones_change_nothing()
+    public void The_old_fields_set_to_null_or_empty_after_the_packed_ones_change_nothing()
     {
         var state = new ConversationState();
         state.RecentMessageIds.Remember("m1", 2, keepAtLeast: 256);
@@ -168,6 +191,8 @@ public sealed class MessageIdIndexTests : IDisposable
 
         state.UnpackedRecentMessageIds = null;
         state.UnpackedRecentAgentMessageIds = null;
+        state.UnpackedRecentMessageIds = [];
+        state.UnpackedRecentAgentMessageIds = [];
 
         Assert.True(state.RecentMessageIds.TryFind("m1", out _));
         Assert.True(state.RecentAgentMessageIds.TryFind("agent-7:a1", out _));

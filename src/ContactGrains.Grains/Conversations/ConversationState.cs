@@ -39,14 +39,16 @@ public sealed class ConversationState
 
     /// <summary>
     /// Id 15 held the deduplication index as a dictionary (hash → sequence). A row stored so is read
-    /// into <see cref="RecentMessageIds"/>; nothing is written here any more (null, which a reader
-    /// or the copier passes back, changes nothing).
+    /// into <see cref="RecentMessageIds"/>. It is written empty, not left out: the releases before
+    /// the packed index read it into a dictionary they expect never to be null, so a silo rolled
+    /// back to one of them still runs on these rows (without their deduplication memory). An empty
+    /// or null value read back changes nothing.
     /// </summary>
     [Id(15)]
     public Dictionary<ulong, long>? UnpackedRecentMessageIds
     {
-        get => null;
-        set => _recentMessageIds = value is null ? _recentMessageIds : MessageIdIndex.FromDictionary(value);
+        get => [];
+        set => _recentMessageIds = value is null or { Count: 0 } ? _recentMessageIds : MessageIdIndex.FromDictionary(value);
     }
 
     // What an agent is told about the customer, kept from the start so reading it needs no other grain.
@@ -74,12 +76,12 @@ public sealed class ConversationState
     [Id(25)] public string HandoffReasonCode { get; set; } = "";
     [Id(26)] public string HandoffReason { get; set; } = "";
 
-    /// <summary>Id 27 held <see cref="RecentAgentMessageIds"/> as a dictionary: read, never written (see Id 15).</summary>
+    /// <summary>Id 27 held <see cref="RecentAgentMessageIds"/> as a dictionary: read, and written empty (see Id 15).</summary>
     [Id(27)]
     public Dictionary<ulong, long>? UnpackedRecentAgentMessageIds
     {
-        get => null;
-        set => _recentAgentMessageIds = value is null ? _recentAgentMessageIds : MessageIdIndex.FromDictionary(value);
+        get => [];
+        set => _recentAgentMessageIds = value is null or { Count: 0 } ? _recentAgentMessageIds : MessageIdIndex.FromDictionary(value);
     }
 
     /// <summary>What the ownership policy remembers of the customer's earlier messages; null before the first.</summary>
